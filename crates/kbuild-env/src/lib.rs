@@ -1,0 +1,1 @@
+//! kbuild-env (being written; the helper writing it replaces this file).

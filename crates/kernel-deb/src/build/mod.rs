@@ -1,0 +1,11 @@
+//! The kernel build's packaging half (staging trees, control files) and the one
+//! process-wide setting it needs.
+
+pub mod package;
+
+/// Sets the process umask (inherited by kbuild and everything it runs), returning
+/// the previous one. kbuild's outputs take their modes from it.
+pub fn set_umask(mask: u32) -> u32 {
+    // SAFETY: umask(2) cannot fail and only swaps one integer of process state.
+    unsafe { libc::umask(mask as libc::mode_t) as u32 }
+}

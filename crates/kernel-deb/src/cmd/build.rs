@@ -1,0 +1,593 @@
+//! `kernel-deb build`: pinned source → the same kernel `.debs` for everyone.
+//!
+//! Stages: fetch and verify the pin (srcpin), safe-unpack it, configure (the built-in
+//! tiny config, or `--config`/`--config-fragment`), lint the resolved `.config` for
+//! hazards, fingerprint the toolchain, run kbuild out of tree under the sanitized
+//! environment (kbuild-env), stage `linux-image` and `linux-headers` and pack them with
+//! detdeb, and write the build record (testimony's format) beside them.
+//!
+//! Nothing half-written reaches `--out`: everything is produced in a work directory
+//! beside it and the finished set is renamed into place. On a kbuild failure the last
+//! lines of the log and its path are printed, and the work directory is kept.
+
+use std::fs;
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use detdeb::{Compressor, DebReader, TarEntryKind};
+use indicatif::{ProgressBar, ProgressStyle};
+use kbuild_env::{EnvSpec, KbuildEnv, KernelConfig, ToolchainFingerprint};
+use sha2::{Digest, Sha256};
+use srcpin::UnpackLimits;
+
+use super::fetch::{ProgressUi, load_manifest, make_fetcher};
+use crate::build::package::{self, PackageMeta};
+
+/// The built-in default configuration fragment.
+pub const DEFAULT_CONFIG: &str = include_str!("../../configs/samekernel-tiny.config");
+
+/// Arguments of `kernel-deb build`.
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// The pin (TOML); the built-in default (Debian's linux-source-6.12) when absent.
+    #[arg(long, value_name = "M")]
+    pub manifest: Option<PathBuf>,
+    /// A complete kernel .config (then `make olddefconfig`); default: the built-in
+    /// tiny x86_64 config.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Kconfig fragments applied on top (repeatable).
+    #[arg(long = "config-fragment", value_name = "FILE")]
+    pub fragments: Vec<PathBuf>,
+    /// Output directory; must not exist or be empty. Receives the .debs and
+    /// BUILD-RECORD.
+    #[arg(long, default_value = "kernel-debs")]
+    pub out: PathBuf,
+    /// Parallel jobs for make (never changes the output).
+    #[arg(short, long)]
+    pub jobs: Option<u32>,
+    /// Cache directory [default: $SAMEKERNEL_CACHE, else $XDG_CACHE_HOME/samekernel].
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Compressor of the .debs (xz, as Debian's kernel packages).
+    #[arg(short = 'Z', long, default_value = "xz")]
+    pub compression: Compressor,
+    /// A toolchain fingerprint (from another build or a testimony) to compare with
+    /// this machine's before building.
+    #[arg(long, value_name = "FILE")]
+    pub expect_toolchain: Option<PathBuf>,
+    /// Build even when the config has hazards that make the output differ per build.
+    #[arg(long)]
+    pub allow_hazards: bool,
+    /// Keep the work directory (source, objects, staging) after a successful build.
+    #[arg(long)]
+    pub keep_work: bool,
+    /// Where to build [default: a fresh directory beside --out].
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// Only errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// A JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Stage reporting: a spinner on a terminal, plain lines otherwise.
+struct Stages {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    started: Instant,
+}
+
+impl Stages {
+    fn new(quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = ProgressBar::new_spinner();
+            b.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}").expect("static template"));
+            b.enable_steady_tick(std::time::Duration::from_millis(120));
+            b
+        });
+        Stages {
+            bar,
+            quiet,
+            started: Instant::now(),
+        }
+    }
+
+    fn stage(&self, msg: &str) {
+        match &self.bar {
+            Some(b) => b.set_message(msg.to_owned()),
+            None if !self.quiet => eprintln!("[{:>4}s] {msg}", self.started.elapsed().as_secs()),
+            None => {}
+        }
+    }
+
+    /// A note that stays visible (warnings, results).
+    fn note(&self, msg: &str) {
+        match &self.bar {
+            Some(b) => b.println(msg),
+            None => eprintln!("{msg}"),
+        }
+    }
+
+    fn progress(&self, msg: &str) {
+        if let Some(b) = &self.bar {
+            b.set_message(msg.to_owned());
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Tools kbuild and packaging need, with the Debian package that provides each.
+const REQUIRED_TOOLS: &[(&str, &str)] = &[
+    ("make", "make"),
+    ("gcc", "gcc"),
+    ("ld", "binutils"),
+    ("flex", "flex"),
+    ("bison", "bison"),
+    ("bc", "bc"),
+    ("perl", "perl"),
+    ("depmod", "kmod"),
+    ("cpio", "cpio"),
+    ("xz", "xz-utils"),
+    ("openssl", "openssl"),
+    ("rsync", "rsync"),
+];
+const REQUIRED_HEADERS: &[(&str, &str)] = &[
+    ("/usr/include/libelf.h", "libelf-dev"),
+    ("/usr/include/openssl/opensslv.h", "libssl-dev"),
+];
+
+fn preflight() -> Result<()> {
+    for (tool, pkg) in REQUIRED_TOOLS {
+        let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+            .iter()
+            .any(|d| Path::new(d).join(tool).exists());
+        if !found {
+            bail!("missing tool `{tool}`: install the Debian package {pkg} (apt-get install {pkg})");
+        }
+    }
+    for (file, pkg) in REQUIRED_HEADERS {
+        if !Path::new(file).exists() {
+            bail!("missing {file}: install the Debian package {pkg} (apt-get install {pkg})");
+        }
+    }
+    Ok(())
+}
+
+/// Runs make (or a script) under the sanitized environment, logging everything to
+/// `log`, counting compile steps for the progress line.
+struct Kbuild<'a> {
+    env: &'a KbuildEnv,
+    src: PathBuf,
+    log: PathBuf,
+    stages: &'a Stages,
+}
+
+impl Kbuild<'_> {
+    fn make(&self, args: &[&str]) -> Result<()> {
+        let mut cmd = Command::new("make");
+        self.env.apply(&mut cmd);
+        cmd.arg("-C").arg(&self.src).args(self.env.make_args()).args(args);
+        self.run(cmd, &args.join(" "))
+    }
+
+    fn make_output(&self, args: &[&str]) -> Result<String> {
+        let mut cmd = Command::new("make");
+        self.env.apply(&mut cmd);
+        cmd.arg("-C").arg(&self.src).args(self.env.make_args()).arg("-s").args(args);
+        let out = cmd.output().context("running make")?;
+        if !out.status.success() {
+            bail!("make {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    fn run(&self, mut cmd: Command, what: &str) -> Result<()> {
+        let mut log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .with_context(|| self.log.display().to_string())?;
+        writeln!(log, "$ {what}")?;
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot run {what}"))?;
+        // stderr to the log from a thread; stdout line by line for progress.
+        let mut err_log = log.try_clone()?;
+        let stderr = child.stderr.take().expect("piped");
+        let err_thread = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = writeln!(err_log, "{line}");
+            }
+        });
+        let mut steps = 0u64;
+        for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+            let line = line?;
+            writeln!(log, "{line}")?;
+            if line.starts_with("  ") {
+                steps += 1;
+                if steps % 25 == 0 {
+                    self.stages.progress(&format!("compile: {steps} steps ({what})"));
+                }
+            }
+        }
+        let _ = err_thread.join();
+        let status = child.wait()?;
+        if !status.success() {
+            let text = fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(25).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            bail!(
+                "kbuild failed ({what}: {status}); last lines of {}:\n{}",
+                self.log.display(),
+                tail.join("\n")
+            );
+        }
+        Ok(())
+    }
+}
+
+fn sha256_file(p: &Path) -> Result<String> {
+    let mut h = Sha256::new();
+    let mut f = fs::File::open(p).with_context(|| p.display().to_string())?;
+    std::io::copy(&mut f, &mut h)?;
+    Ok(hex(&h.finalize()))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// `Sat, 14 Nov 2026 12:56:01 +0000` for an epoch (UTC), for changelogs.
+pub fn rfc2822(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let secs = epoch.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][(m - 1) as usize];
+    format!(
+        "{wd}, {d:02} {mon} {y} {:02}:{:02}:{:02} +0000",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Every regular file of a .deb with its sha256, for the build record.
+fn deb_record(path: &Path) -> Result<testimony::DebRecord> {
+    let r = DebReader::open(path)?;
+    let c = r.control()?;
+    let mut files = Vec::new();
+    let mut tar = r.data_tar()?;
+    while let Some(e) = tar.next_entry()? {
+        if e.kind != TarEntryKind::File {
+            continue;
+        }
+        let mut h = Sha256::new();
+        std::io::copy(&mut tar.data_reader(), &mut h)?;
+        let name = e.name_lossy();
+        files.push(testimony::FileHash {
+            path: name.strip_prefix("./").unwrap_or(&name).to_owned(),
+            sha256: hex(&h.finalize()),
+        });
+    }
+    files.sort();
+    let field = |f: &str| c.get(f).map(str::to_owned).with_context(|| format!("{}: no {f}", path.display()));
+    Ok(testimony::DebRecord {
+        file_name: path.file_name().unwrap().to_string_lossy().into_owned(),
+        package: field("Package")?,
+        version: field("Version")?,
+        architecture: field("Architecture")?,
+        size: fs::metadata(path)?.len(),
+        sha256: sha256_file(path)?,
+        files,
+    })
+}
+
+/// The toolchain fingerprint as a build record's `Toolchain`.
+fn record_toolchain(fp: &ToolchainFingerprint) -> testimony::Toolchain {
+    let mut t = testimony::Toolchain::default();
+    for line in fp.to_text().lines() {
+        if let Some(rest) = line.strip_prefix("package ") {
+            if let Some((name, version)) = rest.split_once('=') {
+                t.components.push(testimony::ToolchainComponent {
+                    name: name.to_owned(),
+                    version: version.replace(' ', "_"),
+                });
+            }
+        } else if let Some(rest) = line.strip_prefix("sha256 ") {
+            if let Some((path, digest)) = rest.split_once('=') {
+                let name: String = path
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() || ".+_-".contains(c) { c } else { '_' })
+                    .collect();
+                t.components.push(testimony::ToolchainComponent {
+                    name: format!("sha256{name}"),
+                    version: digest.to_owned(),
+                });
+            }
+        } else if let Some(rest) = line.strip_prefix("banner ") {
+            t.banners.push(rest.to_owned());
+        }
+    }
+    t
+}
+
+pub fn run(args: BuildArgs) -> Result<ExitCode> {
+    let t0 = Instant::now();
+    // The one process-wide setting kbuild-env cannot carry in the environment.
+    crate::build::set_umask(kbuild_env::UMASK);
+    preflight()?;
+    if fs::read_dir(&args.out).is_ok_and(|mut d| d.next().is_some()) {
+        bail!("{}: refusing to overwrite an existing non-empty directory", args.out.display());
+    }
+    let stages = Stages::new(args.quiet || args.json);
+
+    // Work directory beside --out (same filesystem for the final rename).
+    let out_parent = match args.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&out_parent)?;
+    let work_holder;
+    let work: PathBuf = match &args.work_dir {
+        Some(w) => {
+            fs::create_dir_all(w)?;
+            fs::canonicalize(w)?
+        }
+        None => {
+            work_holder = tempfile::Builder::new()
+                .prefix(".kernel-deb-build-")
+                .tempdir_in(&out_parent)
+                .with_context(|| out_parent.display().to_string())?;
+            fs::canonicalize(work_holder.path())?
+        }
+    };
+    let log = work.join("build.log");
+
+    // 1. fetch + verify, 2. unpack.
+    stages.stage("fetch and verify the pinned source");
+    let manifest = load_manifest(args.manifest.as_deref())?;
+    let manifest_sha256 = hex(&Sha256::digest(manifest.to_toml_string()?.as_bytes()));
+    let fetcher = make_fetcher(args.cache.clone())?;
+    let mut loud = ProgressUi::new();
+    let mut silent = srcpin::NoProgress;
+    let ui: &mut dyn srcpin::FetchProgress = if args.quiet || args.json { &mut silent } else { &mut loud };
+    let fetched = srcpin::fetch_sources(&manifest, &fetcher, ui)?;
+    stages.stage("unpack the source");
+    let src = srcpin::prepare_source(&fetched, &work.join("src"), &UnpackLimits::default(), ui)?;
+    loud.finish();
+    let src = fs::canonicalize(src)?;
+    let sde = i64::try_from(fetched.source_date_epoch).context("SOURCE_DATE_EPOCH out of range")?;
+
+    // 3. configure.
+    let obj = work.join("obj");
+    fs::create_dir_all(&obj)?;
+    let home = work.join("home");
+    fs::create_dir_all(&home)?;
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1)
+    });
+    let mut spec = EnvSpec::new(sde, src.clone(), obj.clone(), home.clone(), jobs);
+    spec.build_user = "samekernel".into();
+    spec.build_host = "samekernel".into();
+    let env = KbuildEnv::new(&spec)?;
+    let kb = Kbuild {
+        env: &env,
+        src: src.clone(),
+        log: log.clone(),
+        stages: &stages,
+    };
+    stages.stage("configure");
+    let mut fragment = String::new();
+    for f in &args.fragments {
+        fragment.push_str(&fs::read_to_string(f).with_context(|| f.display().to_string())?);
+        fragment.push('\n');
+    }
+    match &args.config {
+        None => {
+            let all = work.join("allconfig");
+            fs::write(&all, format!("{DEFAULT_CONFIG}\n{fragment}"))?;
+            kb.make(&[&format!("KCONFIG_ALLCONFIG={}", all.display()), "allnoconfig"])?;
+        }
+        Some(c) => {
+            let text = fs::read_to_string(c).with_context(|| c.display().to_string())?;
+            fs::write(obj.join(".config"), format!("{text}\n{fragment}"))?;
+            kb.make(&["olddefconfig"])?;
+        }
+    }
+    let config_text = fs::read_to_string(obj.join(".config"))?;
+    let config = KernelConfig::parse(&config_text, &obj.join(".config").display().to_string())?;
+    let lint_ctx = kbuild_env::LintContext::default();
+    let hazards = kbuild_env::lint(&config, &lint_ctx);
+    let mut fatal = 0;
+    for h in &hazards {
+        let per_build = h.rule.kind == kbuild_env::HazardKind::RandomPerBuild;
+        fatal += usize::from(per_build);
+        stages.note(&format!(
+            "kernel-deb: {}: {} {}: {}\n  fix: {}",
+            if per_build { "error" } else { "warning" },
+            h.rule.symbol,
+            h.value,
+            h.rule.why,
+            h.rule.fix
+        ));
+    }
+    if fatal > 0 && !args.allow_hazards {
+        bail!("the config makes every build different ({fatal} hazard(s) above); fix them or pass --allow-hazards");
+    }
+
+    // 4. toolchain fingerprint.
+    stages.stage("fingerprint the toolchain");
+    let fingerprint = ToolchainFingerprint::collect(&kbuild_env::ToolchainQuery::default())?;
+    if let Some(expected) = &args.expect_toolchain {
+        let text = fs::read_to_string(expected).with_context(|| expected.display().to_string())?;
+        let theirs = ToolchainFingerprint::parse(&text).with_context(|| expected.display().to_string())?;
+        let diffs = fingerprint.diff(&theirs);
+        if diffs.is_empty() {
+            stages.note("kernel-deb: toolchain identical to the expected fingerprint");
+        }
+        for d in &diffs {
+            stages.note(&format!(
+                "kernel-deb: toolchain differs: {}: here {} / expected {} ({:?})",
+                d.item,
+                d.ours.as_deref().unwrap_or("(none)"),
+                d.theirs.as_deref().unwrap_or("(none)"),
+                d.effect
+            ));
+        }
+    }
+
+    // 5. kbuild.
+    let release = kb.make_output(&["kernelrelease"])?;
+    let image_name = kb.make_output(&["image_name"])?;
+    stages.stage(&format!("compile {release} (-j{jobs})"));
+    kb.make(&["all"])?;
+
+    // 6. stage and pack.
+    stages.stage("package with detdeb");
+    let meta = PackageMeta {
+        version: format!("{}+sk.{}", manifest_version(&manifest, &release), &config.sha256()[..12]),
+        kernel_release: release.clone(),
+        arch: "amd64".into(),
+        source_date_epoch: sde,
+        rfc2822_date: rfc2822(sde),
+        initrd: config.is_enabled("CONFIG_BLK_DEV_INITRD"),
+        source_description: manifest_description(&manifest),
+    };
+    let staging = work.join("staging");
+    let results = work.join("result");
+    fs::create_dir_all(&results)?;
+    let image_stage = staging.join("image");
+    let mut make_in_obj = |a: &[&str]| kb.make(a);
+    package::stage_image(&mut make_in_obj, &obj, &image_name, &image_stage, &meta)?;
+    let headers_stage = staging.join("headers");
+    let mut run_script = |script: &Path, dest: &Path| {
+        let mut cmd = Command::new("sh");
+        env.apply(&mut cmd);
+        cmd.current_dir(&obj)
+            .arg(script)
+            .arg(dest)
+            .env("srctree", &src)
+            .env("SRCARCH", "x86")
+            .env("MAKE", "make")
+            .env("CC", "gcc")
+            .env("HOSTCC", "gcc");
+        kb.run(cmd, "install-extmod-build")
+    };
+    package::stage_headers(&mut run_script, &src, &headers_stage, &meta)?;
+    let mut debs = Vec::new();
+    for stage in [&image_stage, &headers_stage] {
+        debs.push(package::pack(stage, &results, &meta, args.compression)?);
+    }
+
+    // 7. build record.
+    stages.stage("write the build record");
+    let tarball = &fetched.tarball;
+    let mut record = testimony::BuildRecord {
+        source: testimony::SourcePin {
+            manifest_sha256,
+            tarball_name: tarball.file_name().unwrap().to_string_lossy().into_owned(),
+            tarball_sha256: sha256_file(tarball)?,
+            source_date_epoch: fetched.source_date_epoch,
+        },
+        toolchain: record_toolchain(&fingerprint),
+        kernel_config_sha256: config.sha256(),
+        debs: debs.iter().map(|d| deb_record(d)).collect::<Result<_>>()?,
+    };
+    record.normalize();
+    let record_text = record.to_text();
+    testimony::BuildRecord::parse(&record_text).context("the build record does not validate")?;
+    fs::write(results.join("BUILD-RECORD"), &record_text)?;
+    fs::write(results.join("TOOLCHAIN"), fingerprint.to_text())?;
+
+    // 8. publish atomically.
+    if args.out.exists() {
+        fs::remove_dir(&args.out).with_context(|| args.out.display().to_string())?;
+    }
+    fs::rename(&results, &args.out).with_context(|| args.out.display().to_string())?;
+    stages.finish();
+    if args.keep_work {
+        // Keep the (temporary) work directory.
+        if args.work_dir.is_none() {
+            let kept = out_parent.join(format!(".kernel-deb-work-{release}"));
+            let _ = fs::remove_dir_all(&kept);
+            fs::rename(&work, &kept)?;
+            eprintln!("work directory kept: {}", kept.display());
+        }
+    } else if let Some(w) = &args.work_dir {
+        let _ = fs::remove_dir_all(w);
+    }
+    let elapsed = t0.elapsed().as_secs_f64();
+    if args.json {
+        let summary = serde_json::json!({
+            "out": args.out,
+            "kernel_release": release,
+            "version": meta.version,
+            "build_record_sha256": record.sha256(),
+            "elapsed_seconds": elapsed,
+            "debs": record.debs.iter().map(|d| serde_json::json!({
+                "file": d.file_name, "sha256": d.sha256, "size": d.size, "files": d.files.len(),
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        for d in &record.debs {
+            println!("{}  {}", d.sha256, args.out.join(&d.file_name).display());
+        }
+        println!("{}  {}", record.sha256(), args.out.join("BUILD-RECORD").display());
+        if !args.quiet {
+            eprintln!("built {release} in {elapsed:.0} s");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The source's version for the package version: the Debian source package version
+/// when pinned that way, else the kernel release.
+fn manifest_version(m: &srcpin::Manifest, release: &str) -> String {
+    match &m.source {
+        srcpin::Source::DebianPackage(d) => d.version.clone(),
+        srcpin::Source::Tarball(_) => release.split('-').next().unwrap_or(release).to_owned(),
+    }
+}
+
+fn manifest_description(m: &srcpin::Manifest) -> String {
+    match &m.source {
+        srcpin::Source::DebianPackage(d) => format!("Debian's {} {}", d.package, d.version),
+        srcpin::Source::Tarball(t) => format!("the tarball {}", t.file_name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc2822;
+
+    #[test]
+    fn rfc2822_dates() {
+        assert_eq!(rfc2822(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+        assert_eq!(rfc2822(1_794_660_961), "Sat, 14 Nov 2026 12:56:01 +0000");
+        assert_eq!(rfc2822(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
+    }
+}

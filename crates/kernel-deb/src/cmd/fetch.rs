@@ -1,0 +1,137 @@
+//! `kernel-deb fetch`: fetch and verify every source and patch of a pin into the cache.
+//!
+//! Progress goes to stderr (an indicatif bar on a terminal, plain lines otherwise); the last
+//! line on stdout is the path of the verified source tarball. Exit 0 only when everything
+//! verified.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use srcpin::{Cache, FetchEvent, FetchOptions, FetchProgress, Fetcher, Manifest};
+
+/// Arguments of `kernel-deb fetch`.
+#[derive(Debug, clap::Args)]
+pub struct FetchArgs {
+    /// The pin (TOML); the built-in default (Debian 12 linux-source-6.12) when absent.
+    #[arg(long, value_name = "M")]
+    pub manifest: Option<PathBuf>,
+    /// Cache directory [default: $SAMEKERNEL_CACHE, else $XDG_CACHE_HOME/samekernel].
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+}
+
+pub fn run(args: FetchArgs) -> Result<ExitCode> {
+    let manifest = load_manifest(args.manifest.as_deref())?;
+    let fetcher = make_fetcher(args.cache)?;
+    let mut ui = ProgressUi::new();
+    let fetched = srcpin::fetch_sources(&manifest, &fetcher, &mut ui)?;
+    ui.finish();
+    for s in &fetched.signers {
+        eprintln!("good signature by pinned signer {s}");
+    }
+    for p in &fetched.patches {
+        eprintln!("verified patch {}: {}", p.name, p.path.display());
+    }
+    println!("{}", fetched.tarball.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads `--manifest`, or the built-in default.
+pub(crate) fn load_manifest(path: Option<&Path>) -> Result<Manifest> {
+    Ok(match path {
+        Some(p) => Manifest::from_path(p)?,
+        None => Manifest::builtin_default(),
+    })
+}
+
+/// A fetcher over `--cache` or the default cache location.
+pub(crate) fn make_fetcher(cache: Option<PathBuf>) -> Result<Fetcher> {
+    let root = match cache.or_else(Cache::default_root) {
+        Some(r) => r,
+        None => anyhow::bail!("no cache directory: pass --cache DIR or set SAMEKERNEL_CACHE"),
+    };
+    // Absolute, so the printed blob path does not depend on the working directory.
+    let root = std::path::absolute(&root)?;
+    Ok(Fetcher::new(Cache::new(root), FetchOptions::default()))
+}
+
+/// Draws srcpin's progress events on stderr.
+pub(crate) struct ProgressUi {
+    tty: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl ProgressUi {
+    pub(crate) fn new() -> ProgressUi {
+        ProgressUi {
+            tty: std::io::stderr().is_terminal(),
+            bar: None,
+        }
+    }
+
+    pub(crate) fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+
+    fn line(&mut self, msg: String) {
+        match &self.bar {
+            Some(b) => b.println(msg),
+            None => eprintln!("{msg}"),
+        }
+    }
+}
+
+impl FetchProgress for ProgressUi {
+    fn event(&mut self, event: &FetchEvent<'_>) {
+        match event {
+            FetchEvent::Start { what, url, total } => {
+                self.finish();
+                if self.tty && *total > 0 {
+                    let bar = ProgressBar::new(*total);
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                        )
+                        .expect("static template")
+                        .progress_chars("=> "),
+                    );
+                    bar.set_message(what.to_string());
+                    self.bar = Some(bar);
+                }
+                self.line(format!("fetching {what} from {url}"));
+            }
+            FetchEvent::Progress { so_far, .. } => {
+                if let Some(b) = &self.bar {
+                    b.set_position(*so_far);
+                }
+            }
+            FetchEvent::Resuming { url, offset, error } => self.line(format!(
+                "transfer from {url} broke off ({error}); resuming at byte {offset}"
+            )),
+            FetchEvent::MirrorFailed { error, .. } => {
+                self.finish();
+                self.line(format!("mirror failed: {error}"));
+            }
+            FetchEvent::CacheHit { what, path } => {
+                self.line(format!("using cached {what}: {}", path.display()))
+            }
+            FetchEvent::CacheCorrupt { error, .. } => {
+                self.line(format!("warning: {error}; fetching again"))
+            }
+            FetchEvent::Verified { what, path } => {
+                self.finish();
+                self.line(format!("verified {what}: {}", path.display()));
+            }
+            FetchEvent::Step { what } => {
+                self.finish();
+                self.line(format!("{what}..."));
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per subcommand.
+
+pub mod deb;
+pub mod fetch;
+pub mod install;
+pub mod pin;
+pub mod source;
+pub mod testify;
+pub mod verify;

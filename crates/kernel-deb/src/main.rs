@@ -1,0 +1,64 @@
+//! `kernel-deb`: the thin command line over the samekernel libraries.
+//!
+//! Each subcommand lives in its own module under `cmd/`; this file only parses
+//! arguments and maps outcomes to exit codes. Libraries never print: everything a
+//! user sees is written here or in `cmd/*`.
+//!
+//! Exit codes (stable, documented in README.md):
+//! - 0: success.
+//! - 1: the operation failed (bad input, verification failure, I/O error).
+//! - 2: usage error (clap).
+//! - Subcommands may define further codes in their own module docs.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// Build, inspect and verify deterministic Linux kernel Debian packages.
+#[derive(Debug, Parser)]
+#[command(name = "kernel-deb", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write and inspect .deb files deterministically (instead of dpkg-deb).
+    #[command(subcommand)]
+    Deb(cmd::deb::DebCommand),
+    /// Fetch and verify every source and patch of a pin into the cache.
+    Fetch(cmd::fetch::FetchArgs),
+    /// Safe-unpack the pinned source into a directory and apply its patches.
+    Source(cmd::source::SourceArgs),
+    /// Write a manifest pinning what apt offers now; show what changed.
+    Pin(cmd::pin::PinArgs),
+    /// Turn a build record into a signed testimony (v2, optionally also v1).
+    Testify(cmd::testify::TestifyArgs),
+    /// Check .debs against signed testimonies and a policy; print who agrees.
+    Verify(cmd::verify::VerifyArgs),
+    /// Verify, then install with dpkg only if the policy passed.
+    Install(cmd::install::InstallArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Deb(c) => cmd::deb::run(c),
+        Command::Fetch(a) => cmd::fetch::run(a),
+        Command::Source(a) => cmd::source::run(a),
+        Command::Pin(a) => cmd::pin::run(a),
+        Command::Testify(a) => cmd::testify::run(a),
+        Command::Verify(a) => cmd::verify::run(a),
+        Command::Install(a) => cmd::install::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("kernel-deb: error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,622 @@
+//! Downloading pinned artifacts from mirrors into the cache.
+//!
+//! Every artifact has a pinned size and SHA-256. A download is streamed into a temporary
+//! file in the cache, refused as soon as it grows past the pinned size (whatever
+//! `Content-Length` says), resumed with a `Range` request when the connection breaks, and
+//! only renamed into the cache after its size and digest match. Mirrors are tried in order;
+//! the error lists every mirror's failure.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::cache::{Cache, Lookup};
+use crate::digest::Sha256Digest;
+use crate::error::{Error, Result};
+use crate::manifest::FileDigest;
+
+/// What the library reports while it works. The binary turns these into a progress bar;
+/// the library itself never prints.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FetchEvent<'a> {
+    /// A download from `url` starts; `total` is the pinned size.
+    Start {
+        /// The artifact.
+        what: &'a str,
+        /// The URL (or `apt-get download …`).
+        url: &'a str,
+        /// Pinned size in bytes (0 when unknown, e.g. an unpinned signature).
+        total: u64,
+    },
+    /// Bytes received so far for the current download.
+    Progress {
+        /// Bytes written to the temporary file.
+        so_far: u64,
+        /// Pinned size.
+        total: u64,
+    },
+    /// The connection broke; the download continues from `offset`.
+    Resuming {
+        /// The URL.
+        url: &'a str,
+        /// Bytes already on disk.
+        offset: u64,
+        /// Why the transfer stopped.
+        error: &'a str,
+    },
+    /// A mirror failed; the next one will be tried.
+    MirrorFailed {
+        /// The artifact.
+        what: &'a str,
+        /// The failure.
+        error: &'a Error,
+    },
+    /// A verified cache entry is used.
+    CacheHit {
+        /// The artifact.
+        what: &'a str,
+        /// The blob.
+        path: &'a Path,
+    },
+    /// A cache entry was corrupt; it was removed and will be refetched.
+    CacheCorrupt {
+        /// The artifact.
+        what: &'a str,
+        /// The corruption report.
+        error: &'a Error,
+    },
+    /// A verified artifact is now in the cache.
+    Verified {
+        /// The artifact.
+        what: &'a str,
+        /// The blob.
+        path: &'a Path,
+    },
+    /// A longer local step begins (signature check over a decompressed stream, extracting a
+    /// member from a .deb, unpacking, patching).
+    Step {
+        /// Human-readable description.
+        what: &'a str,
+    },
+}
+
+/// Receives [`FetchEvent`]s. Implemented for closures.
+pub trait FetchProgress {
+    /// Called for every event.
+    fn event(&mut self, event: &FetchEvent<'_>);
+}
+
+impl<F: FnMut(&FetchEvent<'_>)> FetchProgress for F {
+    fn event(&mut self, event: &FetchEvent<'_>) {
+        self(event)
+    }
+}
+
+/// A [`FetchProgress`] that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl FetchProgress for NoProgress {
+    fn event(&mut self, _: &FetchEvent<'_>) {}
+}
+
+/// Network settings.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// Time to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time until response headers arrive.
+    pub response_timeout: Duration,
+    /// Time to receive a whole body (generous: the Debian source is 150 MB).
+    pub body_timeout: Duration,
+    /// Redirects followed per request; more is an error.
+    pub max_redirects: u32,
+    /// How many times a broken transfer is resumed (or restarted) before giving up.
+    pub max_resumes: u32,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            connect_timeout: Duration::from_secs(30),
+            response_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(3600),
+            max_redirects: 5,
+            max_resumes: 3,
+        }
+    }
+}
+
+/// Something that can download one exact Debian package version into a directory.
+///
+/// The default, [`AptGet`], runs `apt-get download`; tests substitute their own.
+pub trait DebDownloader: Send + Sync {
+    /// Downloads `package=version` into the empty directory `dir` and returns the file.
+    /// Must return [`Error::DebianVersionNotServed`] when the version is not available.
+    fn download(&self, package: &str, version: &str, dir: &Path) -> Result<PathBuf>;
+}
+
+/// Runs `apt-get download <package>=<version>` (apt checks the archive signatures and the
+/// `Packages` digests; srcpin then checks the pinned digest).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AptGet;
+
+impl DebDownloader for AptGet {
+    fn download(&self, package: &str, version: &str, dir: &Path) -> Result<PathBuf> {
+        let spec = format!("{package}={version}");
+        let command = format!("apt-get download {spec}");
+        let out = Command::new("apt-get")
+            .args(["-q", "download", &spec])
+            .current_dir(dir)
+            .env("LC_ALL", "C")
+            .output()
+            .map_err(|e| Error::Command {
+                command: command.clone(),
+                problem: e.to_string(),
+            })?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let detail: String = stderr
+            .lines()
+            .filter(|l| l.starts_with("E:"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !out.status.success() {
+            if detail.contains("was not found")
+                || detail.contains("Unable to locate package")
+                || detail.contains("Can't select")
+                || detail.contains("has no installation candidate")
+            {
+                return Err(Error::DebianVersionNotServed {
+                    package: package.to_owned(),
+                    version: version.to_owned(),
+                    detail,
+                });
+            }
+            let problem = if detail.is_empty() {
+                format!("{}: {}", out.status, stderr.trim())
+            } else {
+                detail
+            };
+            return Err(Error::Command { command, problem });
+        }
+        single_deb_in(dir).ok_or_else(|| Error::Command {
+            command,
+            problem: format!("no single .deb file appeared in {}", dir.display()),
+        })
+    }
+}
+
+fn single_deb_in(dir: &Path) -> Option<PathBuf> {
+    let mut debs = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "deb"));
+    let first = debs.next()?;
+    if debs.next().is_some() {
+        None
+    } else {
+        Some(first)
+    }
+}
+
+/// Downloads and verifies pinned artifacts into a [`Cache`].
+pub struct Fetcher {
+    cache: Cache,
+    agent: ureq::Agent,
+    options: FetchOptions,
+    deb_downloader: Box<dyn DebDownloader>,
+}
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher")
+            .field("cache", &self.cache)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl Fetcher {
+    /// A fetcher using `cache`, the given network options and [`AptGet`].
+    pub fn new(cache: Cache, options: FetchOptions) -> Fetcher {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(options.max_redirects)
+            .max_redirects_will_error(true)
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_recv_response(Some(options.response_timeout))
+            .timeout_recv_body(Some(options.body_timeout))
+            .user_agent(concat!("samekernel-srcpin/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Fetcher {
+            cache,
+            agent: config.into(),
+            options,
+            deb_downloader: Box::new(AptGet),
+        }
+    }
+
+    /// Replaces the Debian package downloader (e.g. in tests).
+    pub fn with_deb_downloader(mut self, d: Box<dyn DebDownloader>) -> Fetcher {
+        self.deb_downloader = d;
+        self
+    }
+
+    /// The cache this fetcher fills.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    pub(crate) fn deb_downloader(&self) -> &dyn DebDownloader {
+        &*self.deb_downloader
+    }
+
+    /// Returns the verified cache path of the artifact `want`, downloading it from the first
+    /// mirror in `urls` that delivers exactly the pinned bytes. Relative `file:` URLs are
+    /// resolved against `base_dir`.
+    pub fn fetch_artifact(
+        &self,
+        what: &str,
+        urls: &[String],
+        want: &FileDigest,
+        base_dir: Option<&Path>,
+        progress: &mut dyn FetchProgress,
+    ) -> Result<PathBuf> {
+        if let Some(p) = self.cached(what, want, progress)? {
+            return Ok(p);
+        }
+        let mut failures = Vec::new();
+        for url in urls {
+            progress.event(&FetchEvent::Start {
+                what,
+                url,
+                total: want.size,
+            });
+            let mut tmp = self.cache.temp_file()?;
+            let result = self
+                .download(url, base_dir, tmp.as_file_mut(), want.size, progress)
+                .and_then(|()| verify_file(tmp.path(), want, &format!("{what} from {url}")));
+            match result {
+                Ok(()) => {
+                    let path = self.cache.commit(tmp, &want.sha256)?;
+                    progress.event(&FetchEvent::Verified { what, path: &path });
+                    return Ok(path);
+                }
+                Err(e) => {
+                    progress.event(&FetchEvent::MirrorFailed { what, error: &e });
+                    failures.push(e);
+                }
+            }
+        }
+        Err(Error::AllMirrorsFailed {
+            what: what.to_owned(),
+            failures,
+        })
+    }
+
+    /// Downloads a small unpinned-size file (a signature) into memory, at most `max` bytes,
+    /// from the first mirror that works; checks `sha256` when given.
+    pub fn fetch_small(
+        &self,
+        what: &str,
+        urls: &[String],
+        max: u64,
+        sha256: Option<&Sha256Digest>,
+        base_dir: Option<&Path>,
+        progress: &mut dyn FetchProgress,
+    ) -> Result<Vec<u8>> {
+        let mut failures = Vec::new();
+        for url in urls {
+            progress.event(&FetchEvent::Start {
+                what,
+                url,
+                total: 0,
+            });
+            let mut tmp = self.cache.temp_file()?;
+            let result = self
+                .download(url, base_dir, tmp.as_file_mut(), max, progress)
+                .and_then(|()| {
+                    let bytes = std::fs::read(tmp.path()).map_err(|e| Error::io(tmp.path(), e))?;
+                    if let Some(want) = sha256 {
+                        let actual = Sha256Digest::of(&bytes);
+                        if actual != *want {
+                            return Err(Error::DigestMismatch {
+                                what: format!("{what} from {url}"),
+                                expected: *want,
+                                actual,
+                            });
+                        }
+                    }
+                    Ok(bytes)
+                });
+            match result {
+                Ok(b) => return Ok(b),
+                Err(e) => {
+                    progress.event(&FetchEvent::MirrorFailed { what, error: &e });
+                    failures.push(e);
+                }
+            }
+        }
+        Err(Error::AllMirrorsFailed {
+            what: what.to_owned(),
+            failures,
+        })
+    }
+
+    /// Looks `want` up in the cache, reporting hits and corrupt entries.
+    pub(crate) fn cached(
+        &self,
+        what: &str,
+        want: &FileDigest,
+        progress: &mut dyn FetchProgress,
+    ) -> Result<Option<PathBuf>> {
+        match self.cache.lookup(want)? {
+            Lookup::Hit(p) => {
+                progress.event(&FetchEvent::CacheHit { what, path: &p });
+                Ok(Some(p))
+            }
+            Lookup::Corrupt(e) => {
+                progress.event(&FetchEvent::CacheCorrupt { what, error: &e });
+                Ok(None)
+            }
+            Lookup::Miss => Ok(None),
+        }
+    }
+
+    /// Copies `url` into `file` (which must be empty), never writing more than `limit` bytes.
+    fn download(
+        &self,
+        url: &str,
+        base_dir: Option<&Path>,
+        file: &mut File,
+        limit: u64,
+        progress: &mut dyn FetchProgress,
+    ) -> Result<()> {
+        if url.starts_with("file:") {
+            let path = file_url_path(url, base_dir);
+            let src = File::open(&path).map_err(|e| Error::Download {
+                url: url.to_owned(),
+                problem: e.to_string(),
+            })?;
+            let n = copy_limited(src, file, 0, limit, progress).map_err(|e| Error::Download {
+                url: url.to_owned(),
+                problem: e.to_string(),
+            })?;
+            return match n {
+                Copied::All => Ok(()),
+                Copied::TooLong => Err(too_long(url, limit)),
+            };
+        }
+        self.download_http(url, file, limit, progress)
+    }
+
+    fn download_http(
+        &self,
+        url: &str,
+        file: &mut File,
+        limit: u64,
+        progress: &mut dyn FetchProgress,
+    ) -> Result<()> {
+        let err = |problem: String| Error::Download {
+            url: url.to_owned(),
+            problem,
+        };
+        let mut have = 0u64;
+        let mut resumes = 0u32;
+        loop {
+            let mut req = self.agent.get(url);
+            if have > 0 {
+                req = req.header("Range", format!("bytes={have}-"));
+            }
+            let response = match req.call() {
+                Ok(r) => r,
+                Err(
+                    e @ (ureq::Error::TooManyRedirects
+                    | ureq::Error::RedirectFailed
+                    | ureq::Error::BadUri(_)),
+                ) => {
+                    return Err(err(e.to_string()));
+                }
+                Err(e) if resumes < self.options.max_resumes && have > 0 => {
+                    resumes += 1;
+                    progress.event(&FetchEvent::Resuming {
+                        url,
+                        offset: have,
+                        error: &e.to_string(),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(err(e.to_string())),
+            };
+            let status = response.status().as_u16();
+            match status {
+                200 => {
+                    if have > 0 {
+                        // The server ignored the Range request: start over.
+                        have = 0;
+                        file.set_len(0)
+                            .and_then(|()| file.seek(SeekFrom::Start(0)).map(drop))
+                            .map_err(|e| err(e.to_string()))?;
+                    }
+                }
+                206 if have > 0 => {
+                    let range = response
+                        .headers()
+                        .get("content-range")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    let start = range
+                        .strip_prefix("bytes ")
+                        .and_then(|r| r.split('-').next())
+                        .and_then(|s| s.parse::<u64>().ok());
+                    if start != Some(have) {
+                        return Err(err(format!(
+                            "bad Content-Range {range:?} for a resume at {have}"
+                        )));
+                    }
+                }
+                _ => return Err(err(format!("HTTP status {status}"))),
+            }
+            // Content-Length is only used to refuse early; the limit is enforced while reading.
+            let announced = response
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            if let Some(n) = announced
+                && have.saturating_add(n) > limit
+            {
+                return Err(err(format!(
+                    "server announces {} bytes, more than the pinned {limit}",
+                    have + n
+                )));
+            }
+            let reader = response
+                .into_body()
+                .into_with_config()
+                .limit(u64::MAX)
+                .reader();
+            match copy_limited(reader, file, have, limit, progress) {
+                Ok(Copied::All) => return Ok(()),
+                Ok(Copied::TooLong) => return Err(too_long(url, limit)),
+                Err(PartialCopy { copied, error }) => {
+                    have = copied;
+                    if resumes >= self.options.max_resumes {
+                        return Err(err(format!(
+                            "transfer broke off after {have} bytes: {error}"
+                        )));
+                    }
+                    resumes += 1;
+                    progress.event(&FetchEvent::Resuming {
+                        url,
+                        offset: have,
+                        error: &error.to_string(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn too_long(url: &str, limit: u64) -> Error {
+    Error::Download {
+        url: url.to_owned(),
+        problem: format!("body is longer than the pinned {limit} bytes"),
+    }
+}
+
+/// Resolves a `file:` URL: `file:///abs`, `file:/abs`, or `file:relative` (against `base`).
+pub(crate) fn file_url_path(url: &str, base: Option<&Path>) -> PathBuf {
+    let rest = url
+        .strip_prefix("file://")
+        .or_else(|| url.strip_prefix("file:"))
+        .unwrap_or(url);
+    let p = Path::new(rest);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.unwrap_or(Path::new(".")).join(p)
+    }
+}
+
+enum Copied {
+    All,
+    TooLong,
+}
+
+#[derive(Debug)]
+struct PartialCopy {
+    copied: u64,
+    error: io::Error,
+}
+
+impl std::fmt::Display for PartialCopy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "after {} bytes: {}", self.copied, self.error)
+    }
+}
+
+/// Appends `src` to `dst` (already holding `start` bytes) until EOF; stops with
+/// `TooLong` as soon as the total would exceed `limit`.
+fn copy_limited(
+    mut src: impl Read,
+    dst: &mut File,
+    start: u64,
+    limit: u64,
+    progress: &mut dyn FetchProgress,
+) -> std::result::Result<Copied, PartialCopy> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut have = start;
+    let mut last_report = 0u64;
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => {
+                return Err(PartialCopy {
+                    copied: have,
+                    error,
+                });
+            }
+        };
+        if have + n as u64 > limit {
+            return Ok(Copied::TooLong);
+        }
+        dst.write_all(&buf[..n]).map_err(|error| PartialCopy {
+            copied: have,
+            error,
+        })?;
+        have += n as u64;
+        if have - last_report >= 1 << 20 {
+            last_report = have;
+            progress.event(&FetchEvent::Progress {
+                so_far: have,
+                total: limit,
+            });
+        }
+    }
+    dst.flush().map_err(|error| PartialCopy {
+        copied: have,
+        error,
+    })?;
+    progress.event(&FetchEvent::Progress {
+        so_far: have,
+        total: limit,
+    });
+    Ok(Copied::All)
+}
+
+/// Checks a file's size and SHA-256 against the pin (size first, from metadata, so an
+/// oversized file is never hashed).
+pub fn verify_file(path: &Path, want: &FileDigest, what: &str) -> Result<()> {
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
+    if len != want.size {
+        return Err(Error::SizeMismatch {
+            what: what.to_owned(),
+            expected: want.size,
+            actual: len,
+        });
+    }
+    let (actual, n) = Sha256Digest::of_reader(f).map_err(|e| Error::io(path, e))?;
+    if n != want.size {
+        return Err(Error::SizeMismatch {
+            what: what.to_owned(),
+            expected: want.size,
+            actual: n,
+        });
+    }
+    if actual != want.sha256 {
+        return Err(Error::DigestMismatch {
+            what: what.to_owned(),
+            expected: want.sha256,
+            actual,
+        });
+    }
+    Ok(())
+}
