@@ -8,6 +8,11 @@
 //! * `cargo xtask run` — the main job (see README).
 //! * `cargo xtask bench pack [--runs N]` — detdeb vs `dpkg-deb --build` on Debian's
 //!   linux-image tree, per compressor, medians and ratios.
+//! * `cargo xtask bench verify [--runs N]` — `kernel-deb verify` of Debian's
+//!   linux-image .deb against 20 signed testimonies vs `sha256sum` + 20 × `gpgv`.
+//! * `cargo xtask bench build [--runs N]` — `kernel-deb build` vs upstream
+//!   `make bindeb-pkg` on the same pinned source and config, both -j2, both timed
+//!   from the verified tarball (unpack, configure, compile, package).
 //! * `cargo xtask fuzz [--seconds N]` — every fuzz target for N seconds.
 
 use std::path::{Path, PathBuf};
@@ -26,7 +31,9 @@ fn main() -> Result<()> {
         Some("run") => main_job(&args[1..]),
         Some("bench") => match args.get(1).map(String::as_str) {
             Some("pack") => bench_pack(&args[2..]),
-            other => bail!("unknown bench {other:?}; try `cargo xtask bench pack`"),
+            Some("verify") => bench_verify(&args[2..]),
+            Some("build") => bench_build(&args[2..]),
+            other => bail!("unknown bench {other:?}; try `cargo xtask bench pack|verify|build`"),
         },
         Some("fuzz") => fuzz(seconds_arg(&args[1..], 20)?),
         _ => {
@@ -199,81 +206,31 @@ fn seconds_arg(args: &[String], default: u64) -> Result<u64> {
     }
 }
 
-/// The main job. Until `kernel-deb build` exists, it fetches and verifies the
-/// built-in pin (Debian's linux-source-6.12), unpacks it, and packs the kernel's
-/// own documentation into a .deb twice — in two directories, with different
-/// umask, TZ and thread counts — and with dpkg-deb, and shows the three are the
-/// same bytes.
-fn main_job(_args: &[String]) -> Result<()> {
+/// The main job: a real deterministic kernel build of the built-in default (Debian's
+/// linux-source-6.12, pinned; the built-in tiny x86_64 config) into
+/// `target/kernel-debs/`: linux-image and linux-headers .debs and their build record.
+fn main_job(args: &[String]) -> Result<()> {
     deps()?;
     step("building kernel-deb (release)");
     sh(Command::new("cargo").args(["build", "--release", "-p", "kernel-deb"]))?;
-    let bin = PathBuf::from("target/release/kernel-deb");
-    let work = PathBuf::from("target/main-job");
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work)?;
-    step("fetching and verifying the pinned source (kernel-deb fetch)");
-    sh(Command::new(&bin).arg("fetch"))?;
-    step("unpacking it (kernel-deb source)");
-    let src = work.join("linux");
-    sh(Command::new(&bin).arg("source").arg("--out").arg(&src))?;
-    let sde = std::fs::metadata(src.join("Makefile"))?
-        .modified()?
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs();
-    let mut shas = Vec::new();
-    for (i, (umask, tz, threads)) in [("022", "UTC", "1"), ("077", "Asia/Tokyo", "2")]
-        .iter()
-        .enumerate()
-    {
-        let stage = work.join(format!("stage-{i}"));
-        let doc = stage.join("usr/share/doc/linux-doc-demo");
-        std::fs::create_dir_all(stage.join("DEBIAN"))?;
-        std::fs::create_dir_all(&doc)?;
-        sh(Command::new("sh").arg("-c").arg(format!(
-            "umask {umask} && cp -r '{}/Documentation/process' '{}/' && cp '{}/COPYING' '{}/README' '{}/' && chmod -R u=rwX,go=rX '{}' && chmod 0755 '{}/DEBIAN'",
-            src.display(), doc.display(), src.display(), src.display(), doc.display(), stage.display(), stage.display()
-        )))?;
-        std::fs::write(
-            stage.join("DEBIAN/control"),
-            "Package: linux-doc-demo\nVersion: 6.12\nArchitecture: all\nMaintainer: samekernel <samekernel@example.invalid>\nDescription: demo: kernel process docs from the pinned source\n",
-        )?;
-        let out = work.join(format!("linux-doc-demo-{i}.deb"));
-        sh(Command::new(&bin)
-            .args(["deb", "pack"])
-            .arg(&stage)
-            .arg("-o")
-            .arg(&out)
-            .args([
-                "-Z",
-                "xz",
-                "--threads",
-                threads,
-                "--source-date-epoch",
-                &sde.to_string(),
-            ])
-            .env("TZ", tz))?;
-        shas.push(sha256(&out)?);
-        if i == 0 {
-            let theirs = work.join("linux-doc-demo-dpkg.deb");
-            sh(Command::new("dpkg-deb")
-                .args(["--root-owner-group", "-Zxz", "--build"])
-                .arg(&stage)
-                .arg(&theirs)
-                .env("SOURCE_DATE_EPOCH", sde.to_string())
-                .stdout(Stdio::null()))?;
-            shas.push(sha256(&theirs)?);
-        }
-    }
+    let out = PathBuf::from("target/kernel-debs");
+    let _ = std::fs::remove_dir_all(&out);
+    step("kernel-deb build (fetch + verify the pin, unpack, configure, kbuild, package)");
+    sh(Command::new("target/release/kernel-deb")
+        .arg("build")
+        .arg("--out")
+        .arg(&out)
+        .args(args))?;
     step("result");
-    eprintln!(
-        "ours (build 1): {}\ndpkg-deb:       {}\nours (build 2): {}",
-        shas[0], shas[1], shas[2]
-    );
-    if shas.iter().any(|s| s != &shas[0]) {
-        bail!("the three packages differ");
+    for e in std::fs::read_dir(&out)? {
+        let p = e?.path();
+        eprintln!("{}  {}", sha256(&p)?, p.display());
     }
-    eprintln!("identical: the package is a function of the pinned source only");
+    eprintln!(
+        "\nRebuild anywhere with `kernel-deb build`: the same pin gives these same sha256s.\n\
+         Sign them with `kernel-deb testify --record {}/BUILD-RECORD …`.",
+        out.display()
+    );
     Ok(())
 }
 
@@ -423,5 +380,201 @@ fn bench_pack(args: &[String]) -> Result<()> {
             bail!("-Z{z}: detdeb output differs from dpkg-deb");
         }
     }
+    Ok(())
+}
+
+fn runs_arg(args: &[String]) -> Result<usize> {
+    match args {
+        [] => Ok(5),
+        [f, n] if f == "--runs" => Ok(n.parse()?),
+        _ => bail!("expected --runs N"),
+    }
+}
+
+/// `kernel-deb verify` of Debian's linux-image .deb against 20 testimonies (20 fresh
+/// sq keys, threshold 20) vs `sha256sum` + 20 × `gpgv` on the same files.
+fn bench_verify(args: &[String]) -> Result<()> {
+    let runs = runs_arg(args)?;
+    step("building kernel-deb (release)");
+    sh(Command::new("cargo").args(["build", "--release", "-p", "kernel-deb"]))?;
+    let bin = std::fs::canonicalize("target/release/kernel-deb")?;
+    let deb = std::fs::canonicalize(debian_image_deb()?)?;
+    let work = PathBuf::from("target/bench-verify");
+    let _ = std::fs::remove_dir_all(&work);
+    for d in ["keys", "t"] {
+        std::fs::create_dir_all(work.join(d))?;
+    }
+    step("a build record for the .deb (per-file sha256s from dpkg-deb --fsys-tarfile)");
+    let field = |f: &str| -> Result<String> {
+        Ok(output(Command::new("dpkg-deb").arg("-f").arg(&deb).arg(f))?
+            .trim()
+            .to_owned())
+    };
+    let script = work.join("hash_files.py");
+    std::fs::write(
+        &script,
+        "import sys, tarfile, hashlib\n\
+         t = tarfile.open(fileobj=sys.stdin.buffer, mode='r|')\n\
+         out = [(m.name.removeprefix('./'), hashlib.sha256(t.extractfile(m).read()).hexdigest()) for m in t if m.isreg()]\n\
+         for p, d in sorted(out):\n    print(f'file={d} {p}')\n",
+    )?;
+    let files = output(Command::new("sh").arg("-c").arg(format!(
+        "dpkg-deb --fsys-tarfile '{}' | python3 '{}'",
+        deb.display(),
+        script.display()
+    )))?;
+    let h = |s: &str| format!("{:0>64}", s.len());
+    let record = format!(
+        "samekernel-build-record=1\nsource-manifest-sha256={}\nsource-tarball={} linux-source.tar.xz\nsource-date-epoch=1700000000\ntoolchain-sha256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nkernel-config-sha256={}\ndeb={}\ndeb-package={}\ndeb-version={}\ndeb-architecture={}\ndeb-size={}\ndeb-sha256={}\n{files}",
+        h("m"),
+        h("tt"),
+        h("ccc"),
+        deb.file_name().unwrap().to_string_lossy(),
+        field("Package")?,
+        field("Version")?,
+        field("Architecture")?,
+        std::fs::metadata(&deb)?.len(),
+        sha256(&deb)?
+    );
+    std::fs::write(work.join("record.txt"), record)?;
+    step("20 witnesses: sq keys, testimonies, policy, keyrings");
+    let mut policy = String::from("threshold = 20\n");
+    let mut keyring = Vec::new();
+    let mut gpg_keyring = Vec::new();
+    for i in 1..=20 {
+        let n = format!("w{i:02}");
+        let key = work.join(format!("keys/{n}.key"));
+        sh(Command::new("sq")
+            .args([
+                "key",
+                "generate",
+                "--userid",
+                &format!("<{n}@bench.invalid>"),
+                "--export",
+            ])
+            .arg(&key)
+            .stderr(Stdio::null()))?;
+        let cert = output(Command::new("sq").args(["key", "extract-cert"]).arg(&key))?;
+        let fp = output(Command::new("sq").arg("inspect").arg(&key))?
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Fingerprint: ").map(str::to_owned))
+            .context("sq inspect printed no fingerprint")?;
+        sh(Command::new(&bin)
+            .args(["testify", "--record"])
+            .arg(work.join("record.txt"))
+            .arg("--key")
+            .arg(&key)
+            .args(["--name", &n, "--review", "4", "--trust", "50", "-o"])
+            .arg(work.join(format!("t/{n}.asc")))
+            .stdout(Stdio::null()))?;
+        policy.push_str(&format!(
+            "[[witness]]\nname = \"{n}\"\nfingerprint = \"{fp}\"\n"
+        ));
+        keyring.extend_from_slice(cert.as_bytes());
+        let mut dearmor = Command::new("gpg")
+            .arg("--dearmor")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        use std::io::Write as _;
+        dearmor.stdin.take().unwrap().write_all(cert.as_bytes())?;
+        gpg_keyring.extend_from_slice(&dearmor.wait_with_output()?.stdout);
+    }
+    std::fs::write(work.join("policy.toml"), policy)?;
+    std::fs::write(work.join("keyring.asc"), keyring)?;
+    std::fs::write(work.join("keyring.gpg"), gpg_keyring)?;
+    let _ = output(Command::new("cat").arg(&deb)); // warm the page cache for both sides
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut rss_ours, mut rss_theirs) = (0, 0);
+    for _ in 0..runs {
+        let (t, r) = timed(
+            Command::new(&bin)
+                .arg("verify")
+                .arg(&deb)
+                .arg("--policy")
+                .arg(work.join("policy.toml"))
+                .arg("--testimonies")
+                .arg(work.join("t"))
+                .arg("--keyring")
+                .arg(work.join("keyring.asc")),
+        )?;
+        ours.push(t.as_secs_f64());
+        rss_ours = rss_ours.max(r);
+        let (t, r) = timed(Command::new("sh").arg("-c").arg(format!(
+            "sha256sum '{}' >/dev/null && for f in '{}'/t/*.asc; do gpgv --keyring '{}' \"$f\" 2>/dev/null || exit 1; done",
+            deb.display(), std::fs::canonicalize(&work)?.display(), std::fs::canonicalize(work.join("keyring.gpg"))?.display()
+        )))?;
+        theirs.push(t.as_secs_f64());
+        rss_theirs = rss_theirs.max(r);
+    }
+    let (mo, mt) = (median(&mut ours), median(&mut theirs));
+    println!(
+        "| task | kernel-deb verify median | sha256sum + 20 x gpgv median | ratio | kernel-deb peak RSS | reference peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {} ({:.0} MB) vs 20 testimonies | {mo:.3} s | {mt:.3} s | {:.2} | {:.1} MiB | {:.1} MiB |",
+        deb.file_name().unwrap().to_string_lossy(),
+        std::fs::metadata(&deb)?.len() as f64 / 1e6,
+        mo / mt,
+        rss_ours as f64 / 1024.0,
+        rss_theirs as f64 / 1024.0
+    );
+    Ok(())
+}
+
+/// `kernel-deb build` vs upstream `make bindeb-pkg` on the same source and config.
+fn bench_build(args: &[String]) -> Result<()> {
+    let runs = match args {
+        [] => 1,
+        _ => runs_arg(args)?,
+    };
+    step("building kernel-deb (release)");
+    sh(Command::new("cargo").args(["build", "--release", "-p", "kernel-deb"]))?;
+    let bin = std::fs::canonicalize("target/release/kernel-deb")?;
+    let config = std::fs::canonicalize("crates/kernel-deb/configs/samekernel-tiny.config")?;
+    let work = PathBuf::from("target/bench-build");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let work = std::fs::canonicalize(&work)?;
+    sh(Command::new(&bin).arg("fetch").stdout(Stdio::null()))?; // warm the cache for both
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        step(&format!("run {}/{runs}: kernel-deb build -j2", i + 1));
+        let (t, _) = timed(
+            Command::new(&bin)
+                .args(["build", "-j2", "--quiet", "--out"])
+                .arg(work.join(format!("ours-{i}"))),
+        )?;
+        ours.push(t.as_secs_f64());
+        step(&format!(
+            "run {}/{runs}: kernel-deb source + make allnoconfig + make -j2 bindeb-pkg",
+            i + 1
+        ));
+        let up = work.join(format!("upstream-{i}"));
+        let script = format!(
+            "set -e; '{bin}' source --out '{up}/src' >/dev/null 2>&1; \
+             make -s -C '{up}/src' O='{up}/obj' KCONFIG_ALLCONFIG='{config}' allnoconfig >/dev/null; \
+             make -s -C '{up}/src' O='{up}/obj' -j2 bindeb-pkg >'{up}.log' 2>&1",
+            bin = bin.display(),
+            up = up.display(),
+            config = config.display()
+        );
+        let (t, _) = timed(
+            Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .env("SOURCE_DATE_EPOCH", "1794660961"),
+        )?;
+        theirs.push(t.as_secs_f64());
+        let _ = std::fs::remove_dir_all(&up);
+    }
+    let (mo, mt) = (median(&mut ours), median(&mut theirs));
+    println!("| task | kernel-deb build median | make bindeb-pkg median | ratio (ours/upstream) |");
+    println!("|---|---|---|---|");
+    println!(
+        "| built-in pin + tiny config, -j2, {runs} run(s) | {mo:.0} s | {mt:.0} s | {:.2} |",
+        mo / mt
+    );
     Ok(())
 }

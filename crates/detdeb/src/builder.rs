@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use crate::compress::{CompressionParams, Encoder};
 use crate::control::{Control, Md5Sums};
 use crate::error::{Error, Result};
-use crate::tar_write::{GnuTarWriter, TarHeader, TarKind};
+use crate::tar_write::{GnuTarWriter, TarEntryKind, TarHeader};
 use crate::tree::{self, Entry, EntryKind, FileSource, WalkOptions};
 
 /// Maintainer scripts dpkg-deb checks the permissions of.
@@ -340,31 +340,41 @@ fn write_tar<W: Write>(
     for e in entries {
         let name = e.archive_name();
         let display = || PathBuf::from(String::from_utf8_lossy(&name).into_owned());
-        let kind = match &e.kind {
-            EntryKind::Dir => TarKind::Dir,
-            EntryKind::File { size, .. } => TarKind::File { size: *size },
-            EntryKind::Symlink { target } => TarKind::Symlink {
-                target: target.clone(),
-            },
+        let (kind, size) = match &e.kind {
+            EntryKind::Dir => (TarEntryKind::Dir, 0),
+            EntryKind::File { size, .. } => (TarEntryKind::File, *size),
+            EntryKind::Symlink { target } => (
+                TarEntryKind::Symlink {
+                    target: target.clone(),
+                },
+                0,
+            ),
             EntryKind::HardLink { target } => {
                 let mut t = b"./".to_vec();
                 t.extend_from_slice(target);
-                TarKind::HardLink { target: t }
+                (TarEntryKind::HardLink { target: t }, 0)
             }
-            EntryKind::CharDev { major, minor } => TarKind::CharDev {
-                major: *major,
-                minor: *minor,
-            },
-            EntryKind::BlockDev { major, minor } => TarKind::BlockDev {
-                major: *major,
-                minor: *minor,
-            },
-            EntryKind::Fifo => TarKind::Fifo,
+            EntryKind::CharDev { major, minor } => (
+                TarEntryKind::CharDev {
+                    major: *major,
+                    minor: *minor,
+                },
+                0,
+            ),
+            EntryKind::BlockDev { major, minor } => (
+                TarEntryKind::BlockDev {
+                    major: *major,
+                    minor: *minor,
+                },
+                0,
+            ),
+            EntryKind::Fifo => (TarEntryKind::Fifo, 0),
         };
         let header = TarHeader {
             name: name.clone(),
             mode: mode_of(e),
             mtime: e.mtime.min(sde),
+            size,
             kind,
         };
         let res = match &e.kind {

@@ -22,60 +22,22 @@
 
 use std::io::{self, Read, Write};
 
+pub use crate::tar_read::TarEntryKind;
+
 /// Bytes per tar block.
 pub const BLOCK: usize = 512;
 /// Bytes per tar record (GNU tar's default blocking factor 20).
 pub const RECORD: u64 = 10240;
 
-/// The kind of a tar entry, with what that kind needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TarKind {
-    /// A regular file (the data follows).
-    File {
-        /// Data size in bytes.
-        size: u64,
-    },
-    /// A directory (the name gets a trailing `/`).
-    Dir,
-    /// A symbolic link.
-    Symlink {
-        /// The link target.
-        target: Vec<u8>,
-    },
-    /// A hard link to an earlier entry.
-    HardLink {
-        /// The earlier entry's archived name.
-        target: Vec<u8>,
-    },
-    /// A character device.
-    CharDev {
-        /// Major number.
-        major: u32,
-        /// Minor number.
-        minor: u32,
-    },
-    /// A block device.
-    BlockDev {
-        /// Major number.
-        major: u32,
-        /// Minor number.
-        minor: u32,
-    },
-    /// A FIFO.
-    Fifo,
-}
-
-impl TarKind {
-    fn typeflag(&self) -> u8 {
-        match self {
-            TarKind::File { .. } => b'0',
-            TarKind::HardLink { .. } => b'1',
-            TarKind::Symlink { .. } => b'2',
-            TarKind::CharDev { .. } => b'3',
-            TarKind::BlockDev { .. } => b'4',
-            TarKind::Dir => b'5',
-            TarKind::Fifo => b'6',
-        }
+fn typeflag(kind: &TarEntryKind) -> u8 {
+    match kind {
+        TarEntryKind::File => b'0',
+        TarEntryKind::HardLink { .. } => b'1',
+        TarEntryKind::Symlink { .. } => b'2',
+        TarEntryKind::CharDev { .. } => b'3',
+        TarEntryKind::BlockDev { .. } => b'4',
+        TarEntryKind::Dir => b'5',
+        TarEntryKind::Fifo => b'6',
     }
 }
 
@@ -89,8 +51,11 @@ pub struct TarHeader {
     pub mode: u32,
     /// Modification time, already clamped by the caller.
     pub mtime: i64,
-    /// What the entry is.
-    pub kind: TarKind,
+    /// Data size: the number of bytes `append` copies for a [`TarEntryKind::File`];
+    /// must be 0 for every other kind.
+    pub size: u64,
+    /// What the entry is (the same type the reader returns).
+    pub kind: TarEntryKind,
 }
 
 /// Streams a GNU tar archive into `W`.
@@ -105,16 +70,23 @@ impl<W: Write> GnuTarWriter<W> {
         GnuTarWriter { out, written: 0 }
     }
 
-    /// Appends an entry; for [`TarKind::File`], `data` must yield exactly `size` bytes.
+    /// Appends an entry; for [`TarEntryKind::File`], `data` must yield exactly `size` bytes.
     pub fn append(&mut self, header: &TarHeader, data: Option<&mut dyn Read>) -> io::Result<()> {
         let mut name = header.name.clone();
-        if header.kind == TarKind::Dir && !name.ends_with(b"/") {
+        if header.kind == TarEntryKind::Dir && !name.ends_with(b"/") {
             name.push(b'/');
         }
-        let (linkname, size): (&[u8], u64) = match &header.kind {
-            TarKind::File { size } => (&[], *size),
-            TarKind::Symlink { target } | TarKind::HardLink { target } => (target, 0),
-            _ => (&[], 0),
+        let is_file = header.kind == TarEntryKind::File;
+        if !is_file && header.size != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "only regular files carry data",
+            ));
+        }
+        let size = header.size;
+        let linkname: &[u8] = match &header.kind {
+            TarEntryKind::Symlink { target } | TarEntryKind::HardLink { target } => target,
+            _ => &[],
         };
         if linkname.len() > 100 {
             self.write_long(b'K', linkname)?;
@@ -129,25 +101,25 @@ impl<W: Write> GnuTarWriter<W> {
         put_num(&mut block[116..124], 0);
         put_num(&mut block[124..136], size as i64);
         put_num(&mut block[136..148], header.mtime);
-        block[156] = header.kind.typeflag();
+        block[156] = typeflag(&header.kind);
         put_str(&mut block[157..257], linkname);
         match header.kind {
-            TarKind::CharDev { major, minor } | TarKind::BlockDev { major, minor } => {
+            TarEntryKind::CharDev { major, minor } | TarEntryKind::BlockDev { major, minor } => {
                 put_num(&mut block[329..337], i64::from(major));
                 put_num(&mut block[337..345], i64::from(minor));
             }
             _ => {}
         }
         self.finish_header(&mut block)?;
-        if let (TarKind::File { size }, Some(data)) = (&header.kind, data) {
-            self.copy_data(data, *size, &header.name)?;
-        } else if let TarKind::File { size } = header.kind
-            && size > 0
-        {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "file entry without data",
-            ));
+        match data {
+            Some(data) if is_file => self.copy_data(data, size, &header.name)?,
+            None if size > 0 => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "file entry without data",
+                ));
+            }
+            _ => {}
         }
         Ok(())
     }

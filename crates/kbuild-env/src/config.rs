@@ -159,7 +159,11 @@ impl KernelConfig {
         let mut lines = Vec::new();
         let mut index = BTreeMap::new();
         if text.is_empty() {
-            return Ok(KernelConfig { lines, final_newline, index });
+            return Ok(KernelConfig {
+                lines,
+                final_newline,
+                index,
+            });
         }
         for (i, raw) in body.split('\n').enumerate() {
             let number = i + 1;
@@ -180,9 +184,16 @@ impl KernelConfig {
                 }
                 index.insert(name.clone(), lines.len());
             }
-            lines.push(Line { raw: raw.to_owned(), meaning });
+            lines.push(Line {
+                raw: raw.to_owned(),
+                meaning,
+            });
         }
-        Ok(KernelConfig { lines, final_newline, index })
+        Ok(KernelConfig {
+            lines,
+            final_newline,
+            index,
+        })
     }
 
     /// Reads and parses a file; errors name the file.
@@ -244,22 +255,33 @@ fn parse_line(raw: &str) -> Result<Meaning, String> {
     if raw.is_empty() {
         return Ok(Meaning::Blank);
     }
+    if raw.starts_with(char::is_whitespace) {
+        return Err("line starts with a blank".into());
+    }
     if let Some(rest) = raw.strip_prefix("# ")
         && let Some(name) = rest.strip_suffix(" is not set")
         && name.starts_with("CONFIG_")
     {
         check_name(name)?;
-        return Ok(Meaning::Symbol { name: name.to_owned(), value: ConfigValue::NotSet });
+        return Ok(Meaning::Symbol {
+            name: name.to_owned(),
+            value: ConfigValue::NotSet,
+        });
     }
     if raw.starts_with('#') {
         return Ok(Meaning::Comment);
     }
     let Some((name, value)) = raw.split_once('=') else {
-        return Err(format!("`{raw}` is neither `CONFIG_X=value`, `# CONFIG_X is not set`, a comment nor blank"));
+        return Err(format!(
+            "`{raw}` is neither `CONFIG_X=value`, `# CONFIG_X is not set`, a comment nor blank"
+        ));
     };
     check_name(name)?;
     let value = parse_value(value).map_err(|p| format!("{name}: {p}"))?;
-    Ok(Meaning::Symbol { name: name.to_owned(), value })
+    Ok(Meaning::Symbol {
+        name: name.to_owned(),
+        value,
+    })
 }
 
 fn check_name(name: &str) -> Result<(), String> {
@@ -267,7 +289,9 @@ fn check_name(name: &str) -> Result<(), String> {
         return Err(format!("symbol `{name}` does not start with CONFIG_"));
     };
     if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(format!("`{name}` is not a Kconfig symbol name (CONFIG_ then A-Z, a-z, 0-9, _)"));
+        return Err(format!(
+            "`{name}` is not a Kconfig symbol name (CONFIG_ then A-Z, a-z, 0-9, _)"
+        ));
     }
     Ok(())
 }
@@ -294,7 +318,10 @@ fn parse_value(v: &str) -> Result<ConfigValue, String> {
             }
         }
         if !chars.as_str().is_empty() {
-            return Err(format!("text after the closing quote: `{}`", chars.as_str()));
+            return Err(format!(
+                "text after the closing quote: `{}`",
+                chars.as_str()
+            ));
         }
         return Ok(ConfigValue::Str(out));
     }
@@ -308,9 +335,14 @@ fn parse_value(v: &str) -> Result<ConfigValue, String> {
     }
     let digits = v.strip_prefix('-').unwrap_or(v);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        return v.parse::<i64>().map(ConfigValue::Int).map_err(|_| format!("number `{v}` does not fit in 64 bits"));
+        return v
+            .parse::<i64>()
+            .map(ConfigValue::Int)
+            .map_err(|_| format!("number `{v}` does not fit in 64 bits"));
     }
-    Err(format!("value `{v}` is not y, m, n, a quoted string, a decimal or a 0x hex number"))
+    Err(format!(
+        "value `{v}` is not y, m, n, a quoted string, a decimal or a 0x hex number"
+    ))
 }
 
 #[cfg(test)]
@@ -324,16 +356,24 @@ mod tests {
         let c = KernelConfig::parse(SAMPLE, ".config").unwrap();
         assert_eq!(
             c.get("CONFIG_CC_VERSION_TEXT"),
-            Some(&ConfigValue::Str("gcc (Debian 12.2.0-14+deb12u1) 12.2.0".into()))
+            Some(&ConfigValue::Str(
+                "gcc (Debian 12.2.0-14+deb12u1) 12.2.0".into()
+            ))
         );
         assert_eq!(c.get("CONFIG_GCC_VERSION"), Some(&ConfigValue::Int(120200)));
         assert_eq!(c.get("CONFIG_64BIT"), Some(&ConfigValue::Yes));
         assert_eq!(c.get("CONFIG_IKCONFIG"), Some(&ConfigValue::Module));
         assert_eq!(c.get("CONFIG_MODULE_SIG"), Some(&ConfigValue::NotSet));
-        assert_eq!(c.get("CONFIG_PHYSICAL_START"), Some(&ConfigValue::Hex(0x100_0000)));
+        assert_eq!(
+            c.get("CONFIG_PHYSICAL_START"),
+            Some(&ConfigValue::Hex(0x100_0000))
+        );
         assert_eq!(c.get("CONFIG_X"), Some(&ConfigValue::No));
         assert_eq!(c.get("CONFIG_NEG"), Some(&ConfigValue::Int(-3)));
-        assert_eq!(c.get("CONFIG_Q"), Some(&ConfigValue::Str("a \"b\" \\c".into())));
+        assert_eq!(
+            c.get("CONFIG_Q"),
+            Some(&ConfigValue::Str("a \"b\" \\c".into()))
+        );
         assert_eq!(c.get("CONFIG_ABSENT"), None);
         assert!(c.is_enabled("CONFIG_IKCONFIG") && c.is_enabled("CONFIG_64BIT"));
         assert!(!c.is_enabled("CONFIG_MODULE_SIG") && !c.is_enabled("CONFIG_X"));
@@ -342,13 +382,22 @@ mod tests {
         // sha256 of the exact bytes (value computed with sha256sum).
         let no_nl = KernelConfig::parse("CONFIG_A=y", "x").unwrap();
         assert_eq!(no_nl.to_text(), "CONFIG_A=y");
-        assert_eq!(no_nl.sha256(), "b0b316498c0bc21a632431972ed06b26e3c1e5f3b23c4adf3ba2a03a8672318d");
-        assert_ne!(no_nl.sha256(), KernelConfig::parse("CONFIG_A=y\n", "x").unwrap().sha256());
+        assert_eq!(
+            no_nl.sha256(),
+            "b0b316498c0bc21a632431972ed06b26e3c1e5f3b23c4adf3ba2a03a8672318d"
+        );
+        assert_ne!(
+            no_nl.sha256(),
+            KernelConfig::parse("CONFIG_A=y\n", "x").unwrap().sha256()
+        );
     }
 
     #[test]
     fn display_writes_kconfig_syntax() {
-        assert_eq!(ConfigValue::Str("a\"b\\".into()).to_string(), "\"a\\\"b\\\\\"");
+        assert_eq!(
+            ConfigValue::Str("a\"b\\".into()).to_string(),
+            "\"a\\\"b\\\\\""
+        );
         assert_eq!(ConfigValue::Hex(31).to_string(), "0x1f");
         assert_eq!(ConfigValue::Int(-4).to_string(), "-4");
     }
@@ -357,7 +406,8 @@ mod tests {
     fn rejects_what_kconfig_does_not_write() {
         let cases = [
             ("CONFIG_A=y\r\n", 1, "carriage return"),
-            ("\n CONFIG_A=y\n", 2, "neither"),
+            ("\n CONFIG_A=y\n", 2, "starts with a blank"),
+            ("CONFIG_A y\n", 1, "neither"),
             ("CONFIG_A=yes\n", 1, "is not y, m, n"),
             ("CONFIG_A=\"x\n", 1, "unterminated"),
             ("CONFIG_A=\"x\"y\n", 1, "after the closing quote"),
@@ -370,7 +420,11 @@ mod tests {
         ];
         for (text, line, needle) in cases {
             match KernelConfig::parse(text, "cfg") {
-                Err(ConfigError::Syntax { origin, line: l, problem }) => {
+                Err(ConfigError::Syntax {
+                    origin,
+                    line: l,
+                    problem,
+                }) => {
                     assert_eq!(origin, "cfg");
                     assert_eq!(l, line, "{text:?}");
                     assert!(problem.contains(needle), "{text:?}: {problem}");
@@ -378,13 +432,20 @@ mod tests {
                 other => panic!("{text:?}: {other:?}"),
             }
         }
-        let err = KernelConfig::parse("CONFIG_A=y\n# CONFIG_A is not set\n", "f.config").unwrap_err();
-        assert_eq!(err.to_string(), "f.config:2: CONFIG_A is given again (first on line 1)");
+        let err =
+            KernelConfig::parse("CONFIG_A=y\n# CONFIG_A is not set\n", "f.config").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f.config:2: CONFIG_A is given again (first on line 1)"
+        );
     }
 
     #[test]
     fn read_names_the_missing_file() {
         let err = KernelConfig::read(Path::new("/nonexistent/samekernel/.config")).unwrap_err();
-        assert!(err.to_string().starts_with("/nonexistent/samekernel/.config: cannot read the kernel config"));
+        assert!(
+            err.to_string()
+                .starts_with("/nonexistent/samekernel/.config: cannot read the kernel config")
+        );
     }
 }

@@ -35,7 +35,10 @@ impl Condition {
             Condition::Enabled => v.is_enabled(),
             Condition::Set => v.is_set(),
             Condition::NonEmpty => v.as_str().is_some_and(|s| !s.is_empty()),
-            Condition::NonZero => matches!(v, ConfigValue::Int(n) if *n != 0) || matches!(v, ConfigValue::Hex(n) if *n != 0),
+            Condition::NonZero => {
+                matches!(v, ConfigValue::Int(n) if *n != 0)
+                    || matches!(v, ConfigValue::Hex(n) if *n != 0)
+            }
             Condition::Equals(want) => v.as_str() == Some(want),
         }
     }
@@ -507,7 +510,11 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for r in HAZARD_RULES {
             assert!(r.symbol.starts_with("CONFIG_"), "{}", r.symbol);
-            assert!(seen.insert((r.symbol, r.also.len())), "duplicate rule {}", r.symbol);
+            assert!(
+                seen.insert((r.symbol, r.also.len())),
+                "duplicate rule {}",
+                r.symbol
+            );
             assert!(r.why.ends_with('.') && r.fix.ends_with('.'), "{}", r.symbol);
             for (s, _) in r.also {
                 assert!(s.starts_with("CONFIG_"));
@@ -534,7 +541,10 @@ mod tests {
             "CONFIG_IKCONFIG",
             "CONFIG_SYSTEM_TRUSTED_KEYS",
         ] {
-            assert!(HAZARD_RULES.iter().any(|r| r.symbol == required), "{required}");
+            assert!(
+                HAZARD_RULES.iter().any(|r| r.symbol == required),
+                "{required}"
+            );
         }
     }
 
@@ -574,7 +584,11 @@ mod tests {
             ]
         );
         assert_eq!(all[0].value, ConfigValue::Yes);
-        assert!(all[0].to_string().starts_with("CONFIG_RANDSTRUCT_FULL=y: [random-per-build] "));
+        assert!(
+            all[0]
+                .to_string()
+                .starts_with("CONFIG_RANDSTRUCT_FULL=y: [random-per-build] ")
+        );
 
         let ctx = LintContext {
             randstruct_seed_pinned: true,
@@ -591,23 +605,49 @@ mod tests {
     #[test]
     fn conditions_follow_values() {
         // MODULE_SIG_ALL with a non-default key: only the ECDSA rule can fire.
-        let c = cfg("CONFIG_MODULE_SIG_ALL=y\nCONFIG_MODULE_SIG_KEY=\"keys/mine.pem\"\nCONFIG_MODULE_SIG_KEY_TYPE_ECDSA=y\n");
-        assert_eq!(symbols(&lint(&c, &LintContext::default())), ["CONFIG_MODULE_SIG_KEY_TYPE_ECDSA"]);
-        // RUSTC_VERSION is a hazard once a rustc was found, unless pinned.
-        let c = cfg("CONFIG_RUSTC_VERSION=108500\nCONFIG_PAHOLE_VERSION=0x7d\nCONFIG_DEBUG_INFO_BTF=y\n");
+        let c = cfg(
+            "CONFIG_MODULE_SIG_ALL=y\nCONFIG_MODULE_SIG_KEY=\"keys/mine.pem\"\nCONFIG_MODULE_SIG_KEY_TYPE_ECDSA=y\n",
+        );
         assert_eq!(
             symbols(&lint(&c, &LintContext::default())),
-            ["CONFIG_DEBUG_INFO_BTF", "CONFIG_RUSTC_VERSION", "CONFIG_PAHOLE_VERSION"]
+            ["CONFIG_MODULE_SIG_KEY_TYPE_ECDSA"]
         );
-        let ctx = LintContext { rustc_pinned: true, pahole_pinned: true, ..LintContext::default() };
+        // RUSTC_VERSION is a hazard once a rustc was found, unless pinned.
+        let c = cfg(
+            "CONFIG_RUSTC_VERSION=108500\nCONFIG_PAHOLE_VERSION=0x7d\nCONFIG_DEBUG_INFO_BTF=y\n",
+        );
+        assert_eq!(
+            symbols(&lint(&c, &LintContext::default())),
+            [
+                "CONFIG_DEBUG_INFO_BTF",
+                "CONFIG_RUSTC_VERSION",
+                "CONFIG_PAHOLE_VERSION"
+            ]
+        );
+        let ctx = LintContext {
+            rustc_pinned: true,
+            pahole_pinned: true,
+            ..LintContext::default()
+        };
         assert!(lint(&c, &ctx).is_empty());
         // LOCALVERSION_AUTO only in a tree that may be dirty; IKHEADERS only outside KbuildEnv.
-        let c = cfg("CONFIG_LOCALVERSION_AUTO=y\nCONFIG_IKHEADERS=m\nCONFIG_BUILD_SALT=\"6.12\"\nCONFIG_SYSTEM_TRUSTED_KEYS=\"debian/certs/x.pem\"\n");
+        let c = cfg(
+            "CONFIG_LOCALVERSION_AUTO=y\nCONFIG_IKHEADERS=m\nCONFIG_BUILD_SALT=\"6.12\"\nCONFIG_SYSTEM_TRUSTED_KEYS=\"debian/certs/x.pem\"\n",
+        );
         assert_eq!(
             symbols(&lint(&c, &LintContext::default())),
-            ["CONFIG_SYSTEM_TRUSTED_KEYS", "CONFIG_IKHEADERS", "CONFIG_LOCALVERSION_AUTO"]
+            [
+                "CONFIG_SYSTEM_TRUSTED_KEYS",
+                "CONFIG_IKHEADERS",
+                "CONFIG_LOCALVERSION_AUTO"
+            ]
         );
-        let ctx = LintContext { source_tree_clean: true, sanitized_env: true, trusted_keys_pinned: true, ..LintContext::default() };
+        let ctx = LintContext {
+            source_tree_clean: true,
+            sanitized_env: true,
+            trusted_keys_pinned: true,
+            ..LintContext::default()
+        };
         assert!(lint(&c, &ctx).is_empty());
         // Disabled or absent symbols never fire.
         let c = cfg("# CONFIG_RANDSTRUCT_FULL is not set\nCONFIG_GCC_PLUGIN_LATENT_ENTROPY=n\n");

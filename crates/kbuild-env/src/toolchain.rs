@@ -105,7 +105,10 @@ pub static REQUIRED_TOOLS: &[(&str, &str)] = &[
 pub static REQUIRED_PACKAGES: &[(&str, &str)] = &[
     ("libc6-dev", "crt files and headers for every host program"),
     ("libelf-dev", "libelf.h for objtool and resolve_btfids"),
-    ("libssl-dev", "openssl headers for sign-file and extract-cert"),
+    (
+        "libssl-dev",
+        "openssl headers for sign-file and extract-cert",
+    ),
 ];
 
 /// What [`collect`] asks the machine.
@@ -126,8 +129,14 @@ impl Default for ToolchainQuery {
     fn default() -> Self {
         ToolchainQuery {
             packages: DEFAULT_PACKAGES.iter().map(|s| s.to_string()).collect(),
-            required_tools: REQUIRED_TOOLS.iter().map(|(t, p)| (t.to_string(), p.to_string())).collect(),
-            required_packages: REQUIRED_PACKAGES.iter().map(|(p, _)| p.to_string()).collect(),
+            required_tools: REQUIRED_TOOLS
+                .iter()
+                .map(|(t, p)| (t.to_string(), p.to_string()))
+                .collect(),
+            required_packages: REQUIRED_PACKAGES
+                .iter()
+                .map(|(p, _)| p.to_string())
+                .collect(),
             path: FIXED_PATH.to_owned(),
         }
     }
@@ -144,12 +153,19 @@ pub struct MissingTool {
 
 impl fmt::Display for MissingTool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (install the Debian package {})", self.what, self.package)
+        write!(
+            f,
+            "{} (install the Debian package {})",
+            self.what, self.package
+        )
     }
 }
 
 fn join_missing(m: &[MissingTool]) -> String {
-    m.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
+    m.iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Why a fingerprint could not be collected or parsed.
@@ -255,13 +271,16 @@ impl Host for SystemHost {
     }
 
     fn which(&self, program: &str) -> Option<PathBuf> {
-        self.path.split(':').filter(|d| d.starts_with('/')).find_map(|dir| {
-            let candidate = Path::new(dir).join(program);
-            let meta = std::fs::metadata(&candidate).ok()?;
-            (meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-                .then(|| std::fs::canonicalize(&candidate).ok())
-                .flatten()
-        })
+        self.path
+            .split(':')
+            .filter(|d| d.starts_with('/'))
+            .find_map(|dir| {
+                let candidate = Path::new(dir).join(program);
+                let meta = std::fs::metadata(&candidate).ok()?;
+                (meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+                    .then(|| std::fs::canonicalize(&candidate).ok())
+                    .flatten()
+            })
     }
 
     fn realpath(&self, path: &Path) -> io::Result<PathBuf> {
@@ -278,27 +297,61 @@ impl Host for SystemHost {
 
 /// Collects this machine's fingerprint with [`SystemHost`] on `query.path`.
 pub fn collect(query: &ToolchainQuery) -> Result<ToolchainFingerprint, ToolchainError> {
-    collect_with(query, &SystemHost { path: query.path.clone() })
+    collect_with(
+        query,
+        &SystemHost {
+            path: query.path.clone(),
+        },
+    )
 }
 
 const DPKG_FORMAT: &str = "${Package}\t${Architecture}\t${db:Status-Abbrev}\t${Version}\n";
 
 /// Collects a fingerprint through `host`. First checks that every required tool and package
-/// is present (one error listing all that are missing), then asks dpkg for the package
-/// versions (only `ii` packages of the native architecture or `all` count as installed),
+/// is present (one error listing all that are missing), then asks dpkg for the versions of
+/// `query.packages` plus `gcc-N`, `cpp-N`, `libgcc-N-dev` for the major version `gcc
+/// -dumpversion` reports (only `ii` packages of the native architecture or `all` count as installed),
 /// runs `--version` for the banners and hashes the resolved compiler binaries.
-pub fn collect_with(query: &ToolchainQuery, host: &dyn Host) -> Result<ToolchainFingerprint, ToolchainError> {
+pub fn collect_with(
+    query: &ToolchainQuery,
+    host: &dyn Host,
+) -> Result<ToolchainFingerprint, ToolchainError> {
     let mut missing: Vec<MissingTool> = query
         .required_tools
         .iter()
         .filter(|(tool, _)| host.which(tool).is_none())
-        .map(|(tool, package)| MissingTool { what: tool.clone(), package: package.clone() })
+        .map(|(tool, package)| MissingTool {
+            what: tool.clone(),
+            package: package.clone(),
+        })
         .collect();
     if missing.iter().any(|m| m.what == "dpkg-query") {
         return Err(ToolchainError::MissingTools { missing });
     }
 
-    let mut wanted: Vec<&str> = query.packages.iter().map(String::as_str).collect();
+    // The versioned compiler packages of whatever gcc this machine has (gcc-12 on Debian 12,
+    // gcc-14 on Debian 13), in addition to the fixed list.
+    let mut recorded: Vec<String> = query.packages.clone();
+    if !missing.iter().any(|m| m.what == "gcc") {
+        let version = run_ok(host, "gcc", &["-dumpversion"], &[0])?;
+        let major = version.trim().split('.').next().unwrap_or("");
+        if major.is_empty() || !major.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ToolchainError::UnexpectedOutput {
+                command: "gcc -dumpversion".into(),
+                problem: format!("`{}` is not a version", version.trim()),
+            });
+        }
+        for p in [
+            format!("gcc-{major}"),
+            format!("cpp-{major}"),
+            format!("libgcc-{major}-dev"),
+        ] {
+            if !recorded.contains(&p) {
+                recorded.push(p);
+            }
+        }
+    }
+    let mut wanted: Vec<&str> = recorded.iter().map(String::as_str).collect();
     wanted.extend(query.required_packages.iter().map(String::as_str));
     wanted.sort_unstable();
     wanted.dedup();
@@ -326,13 +379,15 @@ pub fn collect_with(query: &ToolchainQuery, host: &dyn Host) -> Result<Toolchain
             .required_packages
             .iter()
             .filter(|p| !installed.contains_key(*p))
-            .map(|p| MissingTool { what: p.clone(), package: p.clone() }),
+            .map(|p| MissingTool {
+                what: p.clone(),
+                package: p.clone(),
+            }),
     );
     if !missing.is_empty() {
         return Err(ToolchainError::MissingTools { missing });
     }
-    let packages = query
-        .packages
+    let packages = recorded
         .iter()
         .map(|p| (p.clone(), installed.get(p).cloned()))
         .collect();
@@ -355,40 +410,79 @@ pub fn collect_with(query: &ToolchainQuery, host: &dyn Host) -> Result<Toolchain
     let cc1 = cc1.trim();
     if !cc1.starts_with('/') {
         return Err(ToolchainError::MissingTools {
-            missing: vec![MissingTool { what: "cc1 (the C compiler proper)".into(), package: "cpp".into() }],
+            missing: vec![MissingTool {
+                what: "cc1 (the C compiler proper)".into(),
+                package: "cpp".into(),
+            }],
         });
     }
-    let cc1 = host.realpath(Path::new(cc1)).map_err(|source| ToolchainError::Hash { path: cc1.to_owned(), source })?;
+    let cc1 = host
+        .realpath(Path::new(cc1))
+        .map_err(|source| ToolchainError::Hash {
+            path: cc1.to_owned(),
+            source,
+        })?;
     let mut paths = vec![cc1];
     for tool in ["gcc", "ld.bfd", "as"] {
         let Some(p) = host.which(tool) else {
             let package = if tool == "gcc" { "gcc" } else { "binutils" };
             return Err(ToolchainError::MissingTools {
-                missing: vec![MissingTool { what: tool.into(), package: package.into() }],
+                missing: vec![MissingTool {
+                    what: tool.into(),
+                    package: package.into(),
+                }],
             });
         };
         paths.push(p);
     }
     for p in paths {
         let shown = p.display().to_string();
-        let digest = host.sha256_file(&p).map_err(|source| ToolchainError::Hash { path: shown.clone(), source })?;
+        let digest = host
+            .sha256_file(&p)
+            .map_err(|source| ToolchainError::Hash {
+                path: shown.clone(),
+                source,
+            })?;
         binaries.insert(shown, digest);
     }
 
-    let fp = ToolchainFingerprint { packages, banners, binaries };
+    let fp = ToolchainFingerprint {
+        packages,
+        banners,
+        binaries,
+    };
     // Whatever the machine printed must survive the strict text form.
     ToolchainFingerprint::parse(&fp.to_text())?;
     Ok(fp)
 }
 
-fn run_ok(host: &dyn Host, program: &str, args: &[&str], ok: &[i32]) -> Result<String, ToolchainError> {
-    let command = std::iter::once(program).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
+fn run_ok(
+    host: &dyn Host,
+    program: &str,
+    args: &[&str],
+    ok: &[i32],
+) -> Result<String, ToolchainError> {
+    let command = std::iter::once(program)
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
     let out = host.run(program, args).map_err(|source| {
         if source.kind() == io::ErrorKind::NotFound {
-            let package = REQUIRED_TOOLS.iter().find(|(t, _)| *t == program).map_or(program, |(_, p)| *p);
-            ToolchainError::MissingTools { missing: vec![MissingTool { what: program.into(), package: package.into() }] }
+            let package = REQUIRED_TOOLS
+                .iter()
+                .find(|(t, _)| *t == program)
+                .map_or(program, |(_, p)| *p);
+            ToolchainError::MissingTools {
+                missing: vec![MissingTool {
+                    what: program.into(),
+                    package: package.into(),
+                }],
+            }
         } else {
-            ToolchainError::Spawn { command: command.clone(), source }
+            ToolchainError::Spawn {
+                command: command.clone(),
+                source,
+            }
         }
     })?;
     match out.code {
@@ -420,7 +514,10 @@ impl ToolchainFingerprint {
     fn items(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (name, version) in &self.packages {
-            out.push((format!("package {name}"), version.clone().unwrap_or_else(|| NONE.into())));
+            out.push((
+                format!("package {name}"),
+                version.clone().unwrap_or_else(|| NONE.into()),
+            ));
         }
         for (tool, banner) in &self.banners {
             out.push((format!("banner {tool}"), banner.clone()));
@@ -433,7 +530,10 @@ impl ToolchainFingerprint {
 
     /// The stable text form (`<section> <name>=<value>` lines, LF-terminated).
     pub fn to_text(&self) -> String {
-        self.items().into_iter().map(|(item, value)| format!("{item}={value}\n")).collect()
+        self.items()
+            .into_iter()
+            .map(|(item, value)| format!("{item}={value}\n"))
+            .collect()
     }
 
     /// Lowercase hex SHA-256 of [`ToolchainFingerprint::to_text`].
@@ -449,17 +549,26 @@ impl ToolchainFingerprint {
             return Err(err(0, "empty".into()));
         }
         let Some(body) = text.strip_suffix('\n') else {
-            return Err(err(text.lines().count(), "the last line does not end in LF".into()));
+            return Err(err(
+                text.lines().count(),
+                "the last line does not end in LF".into(),
+            ));
         };
         let mut fp = ToolchainFingerprint::default();
         let mut last: Option<(usize, String)> = None;
         for (i, line) in body.split('\n').enumerate() {
             let n = i + 1;
             let Some((section, rest)) = line.split_once(' ') else {
-                return Err(err(n, format!("`{line}` is not `<section> <name>=<value>`")));
+                return Err(err(
+                    n,
+                    format!("`{line}` is not `<section> <name>=<value>`"),
+                ));
             };
             let Some(rank) = SECTIONS.iter().position(|s| *s == section) else {
-                return Err(err(n, format!("unknown section `{section}` (package, banner, sha256)")));
+                return Err(err(
+                    n,
+                    format!("unknown section `{section}` (package, banner, sha256)"),
+                ));
             };
             let Some((name, value)) = rest.split_once('=') else {
                 return Err(err(n, format!("`{line}` has no `=`")));
@@ -468,22 +577,34 @@ impl ToolchainFingerprint {
                 return Err(err(n, format!("bad name `{name}`")));
             }
             if value.is_empty() || value.trim() != value || value.chars().any(char::is_control) {
-                return Err(err(n, format!("{name}: empty value, surrounding blanks or control characters")));
+                return Err(err(
+                    n,
+                    format!("{name}: empty value, surrounding blanks or control characters"),
+                ));
             }
             if let Some((last_rank, last_name)) = &last
                 && (rank, name) <= (*last_rank, last_name.as_str())
             {
-                return Err(err(n, format!("`{section} {name}` is out of order or repeated")));
+                return Err(err(
+                    n,
+                    format!("`{section} {name}` is out of order or repeated"),
+                ));
             }
             last = Some((rank, name.to_owned()));
             match section {
                 "package" => {
                     let version = if value == NONE {
                         None
-                    } else if value.chars().all(|c| c.is_ascii_alphanumeric() || ".+~:-".contains(c)) {
+                    } else if value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".+~:-".contains(c))
+                    {
                         Some(value.to_owned())
                     } else {
-                        return Err(err(n, format!("{name}: `{value}` is not a Debian version or (none)")));
+                        return Err(err(
+                            n,
+                            format!("{name}: `{value}` is not a Debian version or (none)"),
+                        ));
                     };
                     fp.packages.insert(name.to_owned(), version);
                 }
@@ -494,8 +615,15 @@ impl ToolchainFingerprint {
                     if !name.starts_with('/') {
                         return Err(err(n, format!("`{name}` is not an absolute path")));
                     }
-                    if value.len() != 64 || !value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-                        return Err(err(n, format!("{name}: `{value}` is not 64 lowercase hex digits")));
+                    if value.len() != 64
+                        || !value
+                            .bytes()
+                            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                    {
+                        return Err(err(
+                            n,
+                            format!("{name}: `{value}` is not 64 lowercase hex digits"),
+                        ));
                     }
                     fp.binaries.insert(name.to_owned(), value.to_owned());
                 }
@@ -560,7 +688,14 @@ impl fmt::Display for FingerprintDiff {
             Effect::KnownToChangeOutput => "known to change output",
             Effect::NotKnownToChangeOutput => "not known to change output",
         };
-        write!(f, "{}: {} here, {} there ({effect}: {})", self.item, show(&self.ours), show(&self.theirs), self.reason)
+        write!(
+            f,
+            "{}: {} here, {} there ({effect}: {})",
+            self.item,
+            show(&self.ours),
+            show(&self.theirs),
+            self.reason
+        )
     }
 }
 
@@ -577,57 +712,167 @@ pub struct EffectRule {
 }
 
 const fn known(pattern: &'static str, reason: &'static str) -> EffectRule {
-    EffectRule { pattern, effect: Effect::KnownToChangeOutput, reason }
+    EffectRule {
+        pattern,
+        effect: Effect::KnownToChangeOutput,
+        reason,
+    }
 }
 
 const fn not_known(pattern: &'static str, reason: &'static str) -> EffectRule {
-    EffectRule { pattern, effect: Effect::NotKnownToChangeOutput, reason }
+    EffectRule {
+        pattern,
+        effect: Effect::NotKnownToChangeOutput,
+        reason,
+    }
 }
 
 /// The effect table, first match wins; the last row (`*`) catches anything unclassified as
 /// known to change output.
 pub static EFFECT_RULES: &[EffectRule] = &[
     known("package gcc", "selects the gcc-N that compiles everything"),
-    known("package gcc-*", "the compiler: code generation and the .comment string in every object"),
+    known(
+        "package gcc-*",
+        "the compiler: code generation and the .comment string in every object",
+    ),
     known("package cpp-*", "cc1, the compiler proper, is in cpp-N"),
-    known("package libgcc-*", "crtbegin.o and libgcc.a are linked into every host program"),
-    known("package binutils*", "as and ld: encodings, section layout, build-ids"),
-    known("package libc6-dev", "crt1.o/crti.o and headers go into every host program in linux-headers"),
-    known("package libc6", "Mempo bug2: a different libc6 build changed fixdep in linux-headers"),
-    not_known("package libc-bin", "ldconfig, locale tools and friends; nothing the build output contains"),
-    known("package linux-libc-dev", "kernel uapi headers compiled into host programs"),
-    known("package libelf*", "objtool and resolve_btfids compile against libelf"),
-    known("package libssl*", "sign-file and extract-cert compile against libssl"),
-    not_known("package openssl", "the CLI only generates signing keys, which are random anyway (see the hazard lint)"),
-    known("package dwarves", "pahole writes BTF into vmlinux and modules"),
+    known(
+        "package libgcc-*",
+        "crtbegin.o and libgcc.a are linked into every host program",
+    ),
+    known(
+        "package binutils*",
+        "as and ld: encodings, section layout, build-ids",
+    ),
+    known(
+        "package libc6-dev",
+        "crt1.o/crti.o and headers go into every host program in linux-headers",
+    ),
+    known(
+        "package libc6",
+        "Mempo bug2: a different libc6 build changed fixdep in linux-headers",
+    ),
+    not_known(
+        "package libc-bin",
+        "ldconfig, locale tools and friends; nothing the build output contains",
+    ),
+    known(
+        "package linux-libc-dev",
+        "kernel uapi headers compiled into host programs",
+    ),
+    known(
+        "package libelf*",
+        "objtool and resolve_btfids compile against libelf",
+    ),
+    known(
+        "package libssl*",
+        "sign-file and extract-cert compile against libssl",
+    ),
+    not_known(
+        "package openssl",
+        "the CLI only generates signing keys, which are random anyway (see the hazard lint)",
+    ),
+    known(
+        "package dwarves",
+        "pahole writes BTF into vmlinux and modules",
+    ),
     known("package kmod", "depmod writes the modules.*.bin indexes"),
-    known("package flex", "generates the lexers of genksyms and dtc, host programs shipped in linux-headers"),
-    known("package bison", "generates the parsers of genksyms and dtc, host programs shipped in linux-headers"),
-    known("package xz-utils", "compresses bzImage, modules and kheaders; xz >= 5.6 changed its default threading"),
+    known(
+        "package flex",
+        "generates the lexers of genksyms and dtc, host programs shipped in linux-headers",
+    ),
+    known(
+        "package bison",
+        "generates the parsers of genksyms and dtc, host programs shipped in linux-headers",
+    ),
+    known(
+        "package xz-utils",
+        "compresses bzImage, modules and kheaders; xz >= 5.6 changed its default threading",
+    ),
     known("package liblzma5", "the xz codec library"),
-    known("package zstd", "compresses modules (MODULE_COMPRESS_ZSTD) and kernels (KERNEL_ZSTD)"),
-    known("package libzstd1", "the zstd codec library, also used by binutils for compressed debug sections"),
-    known("package zlib1g", "compressed debug sections in gcc/binutils"),
-    known("package gzip", "compresses the kernel with KERNEL_GZIP and changelogs"),
+    known(
+        "package zstd",
+        "compresses modules (MODULE_COMPRESS_ZSTD) and kernels (KERNEL_ZSTD)",
+    ),
+    known(
+        "package libzstd1",
+        "the zstd codec library, also used by binutils for compressed debug sections",
+    ),
+    known(
+        "package zlib1g",
+        "compressed debug sections in gcc/binutils",
+    ),
+    known(
+        "package gzip",
+        "compresses the kernel with KERNEL_GZIP and changelogs",
+    ),
     known("package tar", "builds the kheaders archive (IKHEADERS)"),
     known("package cpio", "copies the kheaders tree (IKHEADERS)"),
-    not_known("package make", "schedules the build; no known effect on the bytes"),
-    not_known("package bc", "computes timeconst.h with exact integer arithmetic"),
-    not_known("package perl", "runs generator scripts whose output is text determined by their inputs"),
-    not_known("package python3", "runs generator scripts whose output is text determined by their inputs"),
-    not_known("package dpkg", "samekernel writes .debs with detdeb, not dpkg-deb"),
-    not_known("package dpkg-dev", "samekernel writes .debs with detdeb, not dpkg-buildpackage"),
-    not_known("package coreutils", "basic file utilities; no known effect on the bytes"),
-    not_known("package sed", "text filters in kbuild; no known effect on the bytes"),
-    not_known("package gawk", "text filters in kbuild; no known effect on the bytes"),
-    not_known("package mawk", "text filters in kbuild; no known effect on the bytes"),
-    not_known("package grep", "text filters in kbuild; no known effect on the bytes"),
-    not_known("package findutils", "file lists in kbuild are sorted; no known effect on the bytes"),
-    not_known("package bash", "shell for scripts; samekernel ships no .cmd files that would record it"),
-    not_known("package dash", "/bin/sh for scripts; samekernel ships no .cmd files that would record it"),
+    not_known(
+        "package make",
+        "schedules the build; no known effect on the bytes",
+    ),
+    not_known(
+        "package bc",
+        "computes timeconst.h with exact integer arithmetic",
+    ),
+    not_known(
+        "package perl",
+        "runs generator scripts whose output is text determined by their inputs",
+    ),
+    not_known(
+        "package python3",
+        "runs generator scripts whose output is text determined by their inputs",
+    ),
+    not_known(
+        "package dpkg",
+        "samekernel writes .debs with detdeb, not dpkg-deb",
+    ),
+    not_known(
+        "package dpkg-dev",
+        "samekernel writes .debs with detdeb, not dpkg-buildpackage",
+    ),
+    not_known(
+        "package coreutils",
+        "basic file utilities; no known effect on the bytes",
+    ),
+    not_known(
+        "package sed",
+        "text filters in kbuild; no known effect on the bytes",
+    ),
+    not_known(
+        "package gawk",
+        "text filters in kbuild; no known effect on the bytes",
+    ),
+    not_known(
+        "package mawk",
+        "text filters in kbuild; no known effect on the bytes",
+    ),
+    not_known(
+        "package grep",
+        "text filters in kbuild; no known effect on the bytes",
+    ),
+    not_known(
+        "package findutils",
+        "file lists in kbuild are sorted; no known effect on the bytes",
+    ),
+    not_known(
+        "package bash",
+        "shell for scripts; samekernel ships no .cmd files that would record it",
+    ),
+    not_known(
+        "package dash",
+        "/bin/sh for scripts; samekernel ships no .cmd files that would record it",
+    ),
     not_known("package rsync", "copies headers for headers_install"),
-    known("banner *", "a different version banner means a different tool built the code"),
-    known("sha256 *", "a different compiler binary, even with the same version string (Mempo bug2)"),
+    known(
+        "banner *",
+        "a different version banner means a different tool built the code",
+    ),
+    known(
+        "sha256 *",
+        "a different compiler binary, even with the same version string (Mempo bug2)",
+    ),
     known("*", "not in samekernel's effect table; assumed to matter"),
 ];
 
@@ -655,33 +900,50 @@ mod tests {
 
     impl Host for Canned {
         fn run(&self, program: &str, args: &[&str]) -> io::Result<CommandOutput> {
-            let ok = |s: &str| Ok(CommandOutput { code: Some(0), stdout: s.into(), stderr: String::new() });
+            let ok = |s: &str| {
+                Ok(CommandOutput {
+                    code: Some(0),
+                    stdout: s.into(),
+                    stderr: String::new(),
+                })
+            };
             match (program, args) {
                 ("dpkg", ["--print-architecture"]) => ok("amd64\n"),
                 ("dpkg-query", [..]) => {
                     assert_eq!(&args[..3], ["-W", "-f", DPKG_FORMAT]);
-                    Ok(CommandOutput { code: Some(1), stdout: self.dpkg.into(), stderr: "dpkg-query: no packages found matching rsync\n".into() })
+                    Ok(CommandOutput {
+                        code: Some(1),
+                        stdout: self.dpkg.into(),
+                        stderr: "dpkg-query: no packages found matching rsync\n".into(),
+                    })
                 }
-                ("gcc", ["--version"]) => ok("gcc (Debian 12.2.0-14+deb12u1) 12.2.0\nCopyright (C) 2022\n"),
+                ("gcc", ["--version"]) => {
+                    ok("gcc (Debian 12.2.0-14+deb12u1) 12.2.0\nCopyright (C) 2022\n")
+                }
                 ("ld", ["--version"]) => ok("GNU ld (GNU Binutils for Debian) 2.40\n"),
                 ("as", ["--version"]) => ok("GNU assembler (GNU Binutils for Debian) 2.40\n"),
                 ("make", ["--version"]) => ok("GNU Make 4.3\n"),
                 ("gcc", ["-print-prog-name=cc1"]) => ok("/usr/lib/gcc/x86_64-linux-gnu/12/cc1\n"),
+                ("gcc", ["-dumpversion"]) => ok("12\n"),
                 _ => Err(io::Error::new(io::ErrorKind::NotFound, "no such program")),
             }
         }
         fn which(&self, program: &str) -> Option<PathBuf> {
-            self.tools.contains(program).then(|| PathBuf::from(format!("/usr/bin/x86_64-linux-gnu-{program}")))
+            self.tools
+                .contains(program)
+                .then(|| PathBuf::from(format!("/usr/bin/x86_64-linux-gnu-{program}")))
         }
         fn realpath(&self, path: &Path) -> io::Result<PathBuf> {
             Ok(path.to_owned())
         }
         fn sha256_file(&self, path: &Path) -> io::Result<String> {
-            Ok(crate::hex(&Sha256::digest(path.as_os_str().as_encoded_bytes())))
+            Ok(crate::hex(&Sha256::digest(
+                path.as_os_str().as_encoded_bytes(),
+            )))
         }
     }
 
-    const DPKG: &str = "gcc-12\tamd64\tii \t12.2.0-14+deb12u1\nlibc6\tamd64\tii \t2.36-9+deb12u10\nlibc6\ti386\tii \t2.36-9+deb12u9\nmake\tamd64\trc \t4.3-4.1\ncoreutils\tamd64\tii \t9.1-1\nlibelf-dev\tamd64\tii \t0.188-2.1\nlibssl-dev\tamd64\tii \t3.0.17-1~deb12u2\nlibc6-dev\tamd64\tii \t2.36-9+deb12u10\n";
+    const DPKG: &str = "gcc-12\tamd64\tii \t12.2.0-14+deb12u1\ncpp-12\tamd64\tii \t12.2.0-14+deb12u1\nlibc6\tamd64\tii \t2.36-9+deb12u10\nlibc6\ti386\tii \t2.36-9+deb12u9\nmake\tamd64\trc \t4.3-4.1\ncoreutils\tamd64\tii \t9.1-1\nlibelf-dev\tamd64\tii \t0.188-2.1\nlibssl-dev\tamd64\tii \t3.0.17-1~deb12u2\nlibc6-dev\tamd64\tii \t2.36-9+deb12u10\n";
 
     fn all_tools() -> BTreeSet<&'static str> {
         REQUIRED_TOOLS.iter().map(|(t, _)| *t).collect()
@@ -689,20 +951,33 @@ mod tests {
 
     fn query() -> ToolchainQuery {
         ToolchainQuery {
-            packages: ["coreutils", "gcc-12", "libc6", "make", "rsync"].map(String::from).to_vec(),
+            packages: ["coreutils", "gcc-12", "libc6", "make", "rsync"]
+                .map(String::from)
+                .to_vec(),
             ..ToolchainQuery::default()
         }
     }
 
     #[test]
     fn collects_from_canned_outputs() {
-        let fp = collect_with(&query(), &Canned { tools: all_tools(), dpkg: DPKG }).unwrap();
+        let fp = collect_with(
+            &query(),
+            &Canned {
+                tools: all_tools(),
+                dpkg: DPKG,
+            },
+        )
+        .unwrap();
         let text = fp.to_text();
-        let expected_head = "package coreutils=9.1-1\npackage gcc-12=12.2.0-14+deb12u1\npackage libc6=2.36-9+deb12u10\npackage make=(none)\npackage rsync=(none)\nbanner as=GNU assembler (GNU Binutils for Debian) 2.40\nbanner gcc=gcc (Debian 12.2.0-14+deb12u1) 12.2.0\nbanner ld=GNU ld (GNU Binutils for Debian) 2.40\nbanner make=GNU Make 4.3\nsha256 /usr/bin/x86_64-linux-gnu-as=";
+        let expected_head = "package coreutils=9.1-1\npackage cpp-12=12.2.0-14+deb12u1\npackage gcc-12=12.2.0-14+deb12u1\npackage libc6=2.36-9+deb12u10\npackage libgcc-12-dev=(none)\npackage make=(none)\npackage rsync=(none)\nbanner as=GNU assembler (GNU Binutils for Debian) 2.40\nbanner gcc=gcc (Debian 12.2.0-14+deb12u1) 12.2.0\nbanner ld=GNU ld (GNU Binutils for Debian) 2.40\nbanner make=GNU Make 4.3\nsha256 /usr/bin/x86_64-linux-gnu-as=";
         assert!(text.starts_with(expected_head), "{text}");
         let sha_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("sha256 ")).collect();
         assert_eq!(sha_lines.len(), 4);
-        assert!(sha_lines.iter().any(|l| l.starts_with("sha256 /usr/lib/gcc/x86_64-linux-gnu/12/cc1=")));
+        assert!(
+            sha_lines
+                .iter()
+                .any(|l| l.starts_with("sha256 /usr/lib/gcc/x86_64-linux-gnu/12/cc1="))
+        );
         assert_eq!(ToolchainFingerprint::parse(&text).unwrap(), fp);
         assert_eq!(fp.sha256(), crate::hex(&Sha256::digest(text.as_bytes())));
     }
@@ -719,13 +994,25 @@ mod tests {
         );
         // A missing -dev package is reported the same way.
         let dpkg = "libc6-dev\tamd64\tii \t2.36\nlibssl-dev\tamd64\tii \t3.0\n";
-        let err = collect_with(&query(), &Canned { tools: all_tools(), dpkg }).unwrap_err();
-        assert_eq!(err.to_string(), "missing build tools: libelf-dev (install the Debian package libelf-dev)");
+        let err = collect_with(
+            &query(),
+            &Canned {
+                tools: all_tools(),
+                dpkg,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing build tools: libelf-dev (install the Debian package libelf-dev)"
+        );
     }
 
     #[test]
     fn parse_is_strict() {
-        let good = "package a=1.0\nbanner gcc=gcc 12\nsha256 /usr/bin/as=".to_owned() + &"ab".repeat(32) + "\n";
+        let good = "package a=1.0\nbanner gcc=gcc 12\nsha256 /usr/bin/as=".to_owned()
+            + &"ab".repeat(32)
+            + "\n";
         assert!(ToolchainFingerprint::parse(&good).is_ok());
         let bad = [
             ("", "empty"),
@@ -760,17 +1047,43 @@ mod tests {
         )
         .unwrap();
         let d = ours.diff(&theirs);
-        let summary: Vec<(&str, Option<&str>, Option<&str>, Effect)> =
-            d.iter().map(|d| (d.item.as_str(), d.ours.as_deref(), d.theirs.as_deref(), d.effect)).collect();
+        let summary: Vec<(&str, Option<&str>, Option<&str>, Effect)> = d
+            .iter()
+            .map(|d| {
+                (
+                    d.item.as_str(),
+                    d.ours.as_deref(),
+                    d.theirs.as_deref(),
+                    d.effect,
+                )
+            })
+            .collect();
         assert_eq!(
             summary,
             [
-                ("package coreutils", Some("9.1-1"), Some("9.2-1"), Effect::NotKnownToChangeOutput),
-                ("package libc6", Some("2.36-9"), Some("2.36-8"), Effect::KnownToChangeOutput),
-                ("package zstd", None, Some("(none)"), Effect::KnownToChangeOutput),
+                (
+                    "package coreutils",
+                    Some("9.1-1"),
+                    Some("9.2-1"),
+                    Effect::NotKnownToChangeOutput
+                ),
+                (
+                    "package libc6",
+                    Some("2.36-9"),
+                    Some("2.36-8"),
+                    Effect::KnownToChangeOutput
+                ),
+                (
+                    "package zstd",
+                    None,
+                    Some("(none)"),
+                    Effect::KnownToChangeOutput
+                ),
             ]
         );
-        assert!(d[1].to_string().starts_with("package libc6: 2.36-9 here, 2.36-8 there (known to change output: Mempo bug2"));
+        assert!(d[1].to_string().starts_with(
+            "package libc6: 2.36-9 here, 2.36-8 there (known to change output: Mempo bug2"
+        ));
         assert!(ours.diff(&ours).is_empty());
     }
 
@@ -782,7 +1095,10 @@ mod tests {
         }
         assert_eq!(classify("package gcc-13").pattern, "package gcc-*");
         assert_eq!(classify("package libc6").pattern, "package libc6");
-        assert_eq!(classify("sha256 /usr/bin/x").effect, Effect::KnownToChangeOutput);
+        assert_eq!(
+            classify("sha256 /usr/bin/x").effect,
+            Effect::KnownToChangeOutput
+        );
         assert_eq!(classify("package something-new").pattern, "*");
     }
 }

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod build;
 mod cmd;
 
 /// Build, inspect and verify deterministic Linux kernel Debian packages.
@@ -29,6 +30,8 @@ enum Command {
     /// Write and inspect .deb files deterministically (instead of dpkg-deb).
     #[command(subcommand)]
     Deb(cmd::deb::DebCommand),
+    /// Build the pinned kernel into linux-image/linux-headers .debs and a build record.
+    Build(cmd::build::BuildArgs),
     /// Fetch and verify every source and patch of a pin into the cache.
     Fetch(cmd::fetch::FetchArgs),
     /// Safe-unpack the pinned source into a directory and apply its patches.
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Deb(c) => cmd::deb::run(c),
+        Command::Build(a) => cmd::build::run(a),
         Command::Fetch(a) => cmd::fetch::run(a),
         Command::Source(a) => cmd::source::run(a),
         Command::Pin(a) => cmd::pin::run(a),

@@ -63,7 +63,10 @@ pub fn stage_image(
     }
     let boot = stage.join("boot");
     fs::create_dir_all(&boot)?;
-    copy(&obj.join("System.map"), &boot.join(format!("System.map-{r}")))?;
+    copy(
+        &obj.join("System.map"),
+        &boot.join(format!("System.map-{r}")),
+    )?;
     copy(&obj.join(".config"), &boot.join(format!("config-{r}")))?;
     let image_path = format!("boot/vmlinuz-{r}");
     copy(&obj.join(image_name), &stage.join(&image_path))?;
@@ -96,6 +99,13 @@ pub fn stage_headers(
     let r = &meta.kernel_release;
     let dest = stage.join(format!("usr/src/linux-headers-{r}"));
     run_script(&src.join("scripts/package/install-extmod-build"), &dest)?;
+    // install-extmod-build already drops the objects and `.cmd` files it copies from
+    // the object tree; it keeps `scripts/mod/devicetable-offsets.s`, an intermediate
+    // whose -fverbose-asm comments and line markers carry the absolute source path
+    // (prefix maps do not reach them). External module builds never read it (they
+    // use the generated devicetable-offsets.h), so it goes the same way. The source
+    // tree has no lowercase `.s` files, so only generated ones are removed.
+    remove_generated_asm(&dest)?;
     let moddir = stage.join(format!("lib/modules/{r}"));
     fs::create_dir_all(&moddir)?;
     std::os::unix::fs::symlink(format!("/usr/src/linux-headers-{r}"), moddir.join("build"))?;
@@ -109,8 +119,23 @@ pub fn stage_headers(
     write_control(stage, &pkg, meta, &description)
 }
 
+fn remove_generated_asm(dir: &Path) -> Result<()> {
+    for e in fs::read_dir(dir).with_context(|| dir.display().to_string())? {
+        let e = e?;
+        let path = e.path();
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            remove_generated_asm(&path)?;
+        } else if ft.is_file() && path.extension().is_some_and(|x| x == "s") {
+            fs::remove_file(&path).with_context(|| path.display().to_string())?;
+        }
+    }
+    Ok(())
+}
+
 fn copy(from: &Path, to: &Path) -> Result<()> {
-    fs::copy(from, to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    fs::copy(from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
     Ok(())
 }
 
@@ -161,7 +186,10 @@ fn write_control(stage: &Path, pkg: &str, meta: &PackageMeta, description: &str)
     c.set("Version", &meta.version);
     c.set("Architecture", &meta.arch);
     c.set("Maintainer", MAINTAINER);
-    c.set("Installed-Size", detdeb::installed_size_kib(&data).to_string());
+    c.set(
+        "Installed-Size",
+        detdeb::installed_size_kib(&data).to_string(),
+    );
     c.set("Section", "kernel");
     c.set("Priority", "optional");
     c.set("Homepage", "https://www.kernel.org/");
@@ -180,9 +208,7 @@ pub fn fix_permissions(root: &Path) -> Result<()> {
         return Ok(());
     }
     let mode = meta.permissions().mode();
-    let new = if meta.is_dir() {
-        0o755
-    } else if mode & 0o111 != 0 {
+    let new = if meta.is_dir() || mode & 0o111 != 0 {
         0o755
     } else {
         0o644
@@ -200,19 +226,75 @@ pub fn fix_permissions(root: &Path) -> Result<()> {
 
 /// Packs a staged tree into `out_dir/<pkg>_<version>_<arch>.deb` (xz, as Debian's own
 /// kernel packages; md5sums added). Returns the path.
-pub fn pack(stage: &Path, out_dir: &Path, meta: &PackageMeta, compressor: Compressor) -> Result<PathBuf> {
+pub fn pack(
+    stage: &Path,
+    out_dir: &Path,
+    meta: &PackageMeta,
+    compressor: Compressor,
+) -> Result<PathBuf> {
     fix_permissions(stage)?;
     let b = DebBuilder::from_staging_dir(stage, meta.source_date_epoch, false)?
         .compression(CompressionParams::new(compressor))
         .with_md5sums()?;
     let c = b.control()?;
-    let pkg = c.get("Package").context("control has no Package")?.to_owned();
+    let pkg = c
+        .get("Package")
+        .context("control has no Package")?
+        .to_owned();
     // Debian file names drop the epoch.
-    let version = meta.version.split_once(':').map_or(meta.version.as_str(), |v| v.1);
+    let version = meta
+        .version
+        .split_once(':')
+        .map_or(meta.version.as_str(), |v| v.1);
     let out = out_dir.join(format!("{pkg}_{version}_{}.deb", meta.arch));
     if out.exists() {
         bail!("{}: already exists", out.display());
     }
     b.write_to_path(&out)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> PackageMeta {
+        PackageMeta {
+            kernel_release: "6.12.117-samekernel".into(),
+            version: "6.12.117-1~deb12u1+sk.0123456789ab".into(),
+            arch: "amd64".into(),
+            source_date_epoch: 1_794_660_961,
+            rfc2822_date: "Sat, 14 Nov 2026 12:56:01 +0000".into(),
+            initrd: true,
+            source_description: "test".into(),
+        }
+    }
+
+    #[test]
+    fn maintainer_scripts_are_upstream_builddebs() {
+        // What scripts/package/builddeb of 6.12 writes for postinst (heredoc with
+        // leading tabs stripped), for KERNELRELEASE=6.12.117-samekernel, INITRD=Yes.
+        let expected = "#!/bin/sh\n\nset -e\n\n# Pass maintainer script parameters to hook scripts\nexport DEB_MAINT_PARAMS=\"$*\"\n\n# Tell initramfs builder whether it's wanted\nexport INITRD=Yes\n\ntest -d /etc/kernel/postinst.d && run-parts --arg=\"6.12.117-samekernel\" --arg=\"/boot/vmlinuz-6.12.117-samekernel\" /etc/kernel/postinst.d\nexit 0\n";
+        assert_eq!(
+            maintainer_script("postinst", &meta(), "boot/vmlinuz-6.12.117-samekernel"),
+            expected
+        );
+    }
+
+    #[test]
+    fn permissions_are_normalized_like_dh_fixperms() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("d");
+        fs::create_dir(&d).unwrap();
+        let f = d.join("f");
+        let x = d.join("x");
+        fs::write(&f, b"").unwrap();
+        fs::write(&x, b"").unwrap();
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o700)).unwrap();
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o4600)).unwrap();
+        fs::set_permissions(&x, fs::Permissions::from_mode(0o700)).unwrap();
+        fix_permissions(t.path()).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!((mode(&d), mode(&f), mode(&x)), (0o755, 0o644, 0o755));
+    }
 }

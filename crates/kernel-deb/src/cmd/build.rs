@@ -6,8 +6,9 @@
 //! environment (kbuild-env), stage `linux-image` and `linux-headers` and pack them with
 //! detdeb, and write the build record (testimony's format) beside them.
 //!
-//! Nothing half-written reaches `--out`: everything is produced in a work directory
-//! beside it and the finished set is renamed into place. On a kbuild failure the last
+//! Nothing half-written reaches `--out`: kbuild runs in a work directory in TMPDIR,
+//! the packages are assembled in a directory beside `--out`, and the finished set is
+//! renamed into place. On a kbuild failure the last
 //! lines of the log and its path are printed, and the work directory is kept.
 
 use std::fs;
@@ -65,7 +66,8 @@ pub struct BuildArgs {
     /// Keep the work directory (source, objects, staging) after a successful build.
     #[arg(long)]
     pub keep_work: bool,
-    /// Where to build [default: a fresh directory beside --out].
+    /// Where to build (kept afterwards) [default: a fresh directory in TMPDIR, removed
+    /// after a successful build]. kbuild needs a path without spaces.
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
     /// Only errors.
@@ -87,7 +89,10 @@ impl Stages {
     fn new(quiet: bool) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let b = ProgressBar::new_spinner();
-            b.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}").expect("static template"));
+            b.set_style(
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+                    .expect("static template"),
+            );
             b.enable_steady_tick(std::time::Duration::from_millis(120));
             b
         });
@@ -153,7 +158,9 @@ fn preflight() -> Result<()> {
             .iter()
             .any(|d| Path::new(d).join(tool).exists());
         if !found {
-            bail!("missing tool `{tool}`: install the Debian package {pkg} (apt-get install {pkg})");
+            bail!(
+                "missing tool `{tool}`: install the Debian package {pkg} (apt-get install {pkg})"
+            );
         }
     }
     for (file, pkg) in REQUIRED_HEADERS {
@@ -177,17 +184,28 @@ impl Kbuild<'_> {
     fn make(&self, args: &[&str]) -> Result<()> {
         let mut cmd = Command::new("make");
         self.env.apply(&mut cmd);
-        cmd.arg("-C").arg(&self.src).args(self.env.make_args()).args(args);
+        cmd.arg("-C")
+            .arg(&self.src)
+            .args(self.env.make_args())
+            .args(args);
         self.run(cmd, &args.join(" "))
     }
 
     fn make_output(&self, args: &[&str]) -> Result<String> {
         let mut cmd = Command::new("make");
         self.env.apply(&mut cmd);
-        cmd.arg("-C").arg(&self.src).args(self.env.make_args()).arg("-s").args(args);
+        cmd.arg("-C")
+            .arg(&self.src)
+            .args(self.env.make_args())
+            .arg("-s")
+            .args(args);
         let out = cmd.output().context("running make")?;
         if !out.status.success() {
-            bail!("make {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "make {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
@@ -218,8 +236,9 @@ impl Kbuild<'_> {
             writeln!(log, "{line}")?;
             if line.starts_with("  ") {
                 steps += 1;
-                if steps % 25 == 0 {
-                    self.stages.progress(&format!("compile: {steps} steps ({what})"));
+                if steps.is_multiple_of(25) {
+                    self.stages
+                        .progress(&format!("compile: {steps} steps ({what})"));
                 }
             }
         }
@@ -265,7 +284,9 @@ pub fn rfc2822(epoch: i64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    let mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][(m - 1) as usize];
+    let mon = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(m - 1) as usize];
     format!(
         "{wd}, {d:02} {mon} {y} {:02}:{:02}:{:02} +0000",
         secs / 3600,
@@ -275,7 +296,7 @@ pub fn rfc2822(epoch: i64) -> String {
 }
 
 /// Every regular file of a .deb with its sha256, for the build record.
-fn deb_record(path: &Path) -> Result<testimony::DebRecord> {
+fn deb_record(path: &Path) -> Result<testimony::build_record::DebRecord> {
     let r = DebReader::open(path)?;
     let c = r.control()?;
     let mut files = Vec::new();
@@ -287,14 +308,18 @@ fn deb_record(path: &Path) -> Result<testimony::DebRecord> {
         let mut h = Sha256::new();
         std::io::copy(&mut tar.data_reader(), &mut h)?;
         let name = e.name_lossy();
-        files.push(testimony::FileHash {
+        files.push(testimony::build_record::FileHash {
             path: name.strip_prefix("./").unwrap_or(&name).to_owned(),
             sha256: hex(&h.finalize()),
         });
     }
     files.sort();
-    let field = |f: &str| c.get(f).map(str::to_owned).with_context(|| format!("{}: no {f}", path.display()));
-    Ok(testimony::DebRecord {
+    let field = |f: &str| {
+        c.get(f)
+            .map(str::to_owned)
+            .with_context(|| format!("{}: no {f}", path.display()))
+    };
+    Ok(testimony::build_record::DebRecord {
         file_name: path.file_name().unwrap().to_string_lossy().into_owned(),
         package: field("Package")?,
         version: field("Version")?,
@@ -305,31 +330,37 @@ fn deb_record(path: &Path) -> Result<testimony::DebRecord> {
     })
 }
 
-/// The toolchain fingerprint as a build record's `Toolchain`.
-fn record_toolchain(fp: &ToolchainFingerprint) -> testimony::Toolchain {
-    let mut t = testimony::Toolchain::default();
-    for line in fp.to_text().lines() {
-        if let Some(rest) = line.strip_prefix("package ") {
-            if let Some((name, version)) = rest.split_once('=') {
-                t.components.push(testimony::ToolchainComponent {
-                    name: name.to_owned(),
-                    version: version.replace(' ', "_"),
-                });
-            }
-        } else if let Some(rest) = line.strip_prefix("sha256 ") {
-            if let Some((path, digest)) = rest.split_once('=') {
-                let name: String = path
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() || ".+_-".contains(c) { c } else { '_' })
-                    .collect();
-                t.components.push(testimony::ToolchainComponent {
-                    name: format!("sha256{name}"),
-                    version: digest.to_owned(),
-                });
-            }
-        } else if let Some(rest) = line.strip_prefix("banner ") {
-            t.banners.push(rest.to_owned());
-        }
+/// The toolchain fingerprint as a build record's `Toolchain`: packages and binary
+/// digests as `name=version` components, banners as banners.
+fn record_toolchain(fp: &ToolchainFingerprint) -> testimony::build_record::Toolchain {
+    let name_safe = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || ".+_-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let mut t = testimony::build_record::Toolchain::default();
+    for (name, version) in &fp.packages {
+        t.components
+            .push(testimony::build_record::ToolchainComponent {
+                name: name_safe(name),
+                version: version.as_deref().unwrap_or("none").replace(' ', "_"),
+            });
+    }
+    for (path, digest) in &fp.binaries {
+        t.components
+            .push(testimony::build_record::ToolchainComponent {
+                name: format!("sha256{}", name_safe(path)),
+                version: digest.clone(),
+            });
+    }
+    for (tool, banner) in &fp.banners {
+        t.banners.push(format!("{tool}: {banner}"));
     }
     t
 }
@@ -340,40 +371,77 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     crate::build::set_umask(kbuild_env::UMASK);
     preflight()?;
     if fs::read_dir(&args.out).is_ok_and(|mut d| d.next().is_some()) {
-        bail!("{}: refusing to overwrite an existing non-empty directory", args.out.display());
+        bail!(
+            "{}: refusing to overwrite an existing non-empty directory",
+            args.out.display()
+        );
     }
     let stages = Stages::new(args.quiet || args.json);
 
-    // Work directory beside --out (same filesystem for the final rename).
+    // The kbuild tree lives in a temporary directory (TMPDIR), not beside --out:
+    // kbuild cannot build in a path with spaces, and --out may have some. Where it
+    // lives never reaches the output (prefix maps).
     let out_parent = match args.out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&out_parent)?;
-    let work_holder;
+    let mut work_holder = None;
     let work: PathBuf = match &args.work_dir {
         Some(w) => {
             fs::create_dir_all(w)?;
             fs::canonicalize(w)?
         }
         None => {
-            work_holder = tempfile::Builder::new()
-                .prefix(".kernel-deb-build-")
-                .tempdir_in(&out_parent)
-                .with_context(|| out_parent.display().to_string())?;
-            fs::canonicalize(work_holder.path())?
+            let t = tempfile::Builder::new()
+                .prefix("kernel-deb-build-")
+                .tempdir()
+                .context("creating a work directory in TMPDIR")?;
+            let p = fs::canonicalize(t.path())?;
+            work_holder = Some(t);
+            p
         }
     };
-    let log = work.join("build.log");
+    match build_in(&args, &work, &stages, t0) {
+        Ok(()) => {
+            // A temporary work directory goes away with `work_holder` unless kept; one
+            // the user named with --work-dir is theirs and stays.
+            if args.keep_work
+                && let Some(t) = work_holder
+            {
+                eprintln!("work directory kept: {}", t.keep().display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            stages.finish();
+            // Keep what failed for inspection; --out was never touched.
+            if let Some(t) = work_holder {
+                let kept = t.keep();
+                eprintln!(
+                    "kernel-deb: work directory kept for inspection: {}",
+                    kept.display()
+                );
+            }
+            Err(e)
+        }
+    }
+}
 
+fn build_in(args: &BuildArgs, work: &Path, stages: &Stages, t0: Instant) -> Result<()> {
+    let log = work.join("build.log");
     // 1. fetch + verify, 2. unpack.
     stages.stage("fetch and verify the pinned source");
     let manifest = load_manifest(args.manifest.as_deref())?;
-    let manifest_sha256 = hex(&Sha256::digest(manifest.to_toml_string()?.as_bytes()));
+    let manifest_sha256 = hex(&Sha256::digest(manifest.to_toml_string().as_bytes()));
     let fetcher = make_fetcher(args.cache.clone())?;
     let mut loud = ProgressUi::new();
     let mut silent = srcpin::NoProgress;
-    let ui: &mut dyn srcpin::FetchProgress = if args.quiet || args.json { &mut silent } else { &mut loud };
+    let ui: &mut dyn srcpin::FetchProgress = if args.quiet || args.json {
+        &mut silent
+    } else {
+        &mut loud
+    };
     let fetched = srcpin::fetch_sources(&manifest, &fetcher, ui)?;
     stages.stage("unpack the source");
     let src = srcpin::prepare_source(&fetched, &work.join("src"), &UnpackLimits::default(), ui)?;
@@ -387,7 +455,9 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let home = work.join("home");
     fs::create_dir_all(&home)?;
     let jobs = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1)
     });
     let mut spec = EnvSpec::new(sde, src.clone(), obj.clone(), home.clone(), jobs);
     spec.build_user = "samekernel".into();
@@ -397,7 +467,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         env: &env,
         src: src.clone(),
         log: log.clone(),
-        stages: &stages,
+        stages,
     };
     stages.stage("configure");
     let mut fragment = String::new();
@@ -409,7 +479,10 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         None => {
             let all = work.join("allconfig");
             fs::write(&all, format!("{DEFAULT_CONFIG}\n{fragment}"))?;
-            kb.make(&[&format!("KCONFIG_ALLCONFIG={}", all.display()), "allnoconfig"])?;
+            kb.make(&[
+                &format!("KCONFIG_ALLCONFIG={}", all.display()),
+                "allnoconfig",
+            ])?;
         }
         Some(c) => {
             let text = fs::read_to_string(c).with_context(|| c.display().to_string())?;
@@ -419,42 +492,47 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     }
     let config_text = fs::read_to_string(obj.join(".config"))?;
     let config = KernelConfig::parse(&config_text, &obj.join(".config").display().to_string())?;
-    let lint_ctx = kbuild_env::LintContext::default();
-    let hazards = kbuild_env::lint(&config, &lint_ctx);
+    let hazards = kbuild_env::lint(&config, &env.lint_context());
     let mut fatal = 0;
     for h in &hazards {
-        let per_build = h.rule.kind == kbuild_env::HazardKind::RandomPerBuild;
-        fatal += usize::from(per_build);
-        stages.note(&format!(
-            "kernel-deb: {}: {} {}: {}\n  fix: {}",
-            if per_build { "error" } else { "warning" },
-            h.rule.symbol,
-            h.value,
-            h.rule.why,
-            h.rule.fix
-        ));
+        match h.rule.kind {
+            // Only meaningful against another builder's fingerprint (see below).
+            kbuild_env::HazardKind::ToolchainProbed | kbuild_env::HazardKind::Note => {}
+            kbuild_env::HazardKind::RandomPerBuild => {
+                fatal += 1;
+                stages.note(&format!("kernel-deb: error: {h}"));
+            }
+            _ => stages.note(&format!("kernel-deb: warning: {h}")),
+        }
     }
     if fatal > 0 && !args.allow_hazards {
-        bail!("the config makes every build different ({fatal} hazard(s) above); fix them or pass --allow-hazards");
+        bail!(
+            "the config makes every build different ({fatal} hazard(s) above); fix them or pass --allow-hazards"
+        );
     }
 
     // 4. toolchain fingerprint.
     stages.stage("fingerprint the toolchain");
-    let fingerprint = ToolchainFingerprint::collect(&kbuild_env::ToolchainQuery::default())?;
+    let fingerprint = kbuild_env::collect(&kbuild_env::ToolchainQuery::default())?;
     if let Some(expected) = &args.expect_toolchain {
         let text = fs::read_to_string(expected).with_context(|| expected.display().to_string())?;
-        let theirs = ToolchainFingerprint::parse(&text).with_context(|| expected.display().to_string())?;
+        let theirs =
+            ToolchainFingerprint::parse(&text).with_context(|| expected.display().to_string())?;
         let diffs = fingerprint.diff(&theirs);
         if diffs.is_empty() {
             stages.note("kernel-deb: toolchain identical to the expected fingerprint");
         }
         for d in &diffs {
             stages.note(&format!(
-                "kernel-deb: toolchain differs: {}: here {} / expected {} ({:?})",
+                "kernel-deb: toolchain differs: {}: here {} / expected {}: {} ({})",
                 d.item,
                 d.ours.as_deref().unwrap_or("(none)"),
                 d.theirs.as_deref().unwrap_or("(none)"),
-                d.effect
+                match d.effect {
+                    kbuild_env::Effect::KnownToChangeOutput => "known to change the output",
+                    kbuild_env::Effect::NotKnownToChangeOutput => "not known to change the output",
+                },
+                d.reason
             ));
         }
     }
@@ -468,7 +546,11 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     // 6. stage and pack.
     stages.stage("package with detdeb");
     let meta = PackageMeta {
-        version: format!("{}+sk.{}", manifest_version(&manifest, &release), &config.sha256()[..12]),
+        version: format!(
+            "{}+sk.{}",
+            manifest_version(&manifest, &release),
+            &config.sha256()[..12]
+        ),
         kernel_release: release.clone(),
         arch: "amd64".into(),
         source_date_epoch: sde,
@@ -477,8 +559,17 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         source_description: manifest_description(&manifest),
     };
     let staging = work.join("staging");
-    let results = work.join("result");
-    fs::create_dir_all(&results)?;
+    // The results are assembled beside --out (same filesystem, so the final rename
+    // is atomic); on any error this directory disappears with its guard.
+    let out_parent = match args.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let results_guard = tempfile::Builder::new()
+        .prefix(".kernel-deb-out-")
+        .tempdir_in(&out_parent)
+        .with_context(|| out_parent.display().to_string())?;
+    let results = results_guard.path().to_path_buf();
     let image_stage = staging.join("image");
     let mut make_in_obj = |a: &[&str]| kb.make(a);
     package::stage_image(&mut make_in_obj, &obj, &image_name, &image_stage, &meta)?;
@@ -506,9 +597,9 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     stages.stage("write the build record");
     let tarball = &fetched.tarball;
     let mut record = testimony::BuildRecord {
-        source: testimony::SourcePin {
+        source: testimony::build_record::SourcePin {
             manifest_sha256,
-            tarball_name: tarball.file_name().unwrap().to_string_lossy().into_owned(),
+            tarball_name: source_tarball_name(&manifest),
             tarball_sha256: sha256_file(tarball)?,
             source_date_epoch: fetched.source_date_epoch,
         },
@@ -526,19 +617,12 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     if args.out.exists() {
         fs::remove_dir(&args.out).with_context(|| args.out.display().to_string())?;
     }
-    fs::rename(&results, &args.out).with_context(|| args.out.display().to_string())?;
+    fs::set_permissions(
+        &results,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )?;
+    fs::rename(results_guard.keep(), &args.out).with_context(|| args.out.display().to_string())?;
     stages.finish();
-    if args.keep_work {
-        // Keep the (temporary) work directory.
-        if args.work_dir.is_none() {
-            let kept = out_parent.join(format!(".kernel-deb-work-{release}"));
-            let _ = fs::remove_dir_all(&kept);
-            fs::rename(&work, &kept)?;
-            eprintln!("work directory kept: {}", kept.display());
-        }
-    } else if let Some(w) = &args.work_dir {
-        let _ = fs::remove_dir_all(w);
-    }
     let elapsed = t0.elapsed().as_secs_f64();
     if args.json {
         let summary = serde_json::json!({
@@ -556,12 +640,16 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         for d in &record.debs {
             println!("{}  {}", d.sha256, args.out.join(&d.file_name).display());
         }
-        println!("{}  {}", record.sha256(), args.out.join("BUILD-RECORD").display());
+        println!(
+            "{}  {}",
+            record.sha256(),
+            args.out.join("BUILD-RECORD").display()
+        );
         if !args.quiet {
             eprintln!("built {release} in {elapsed:.0} s");
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The source's version for the package version: the Debian source package version
@@ -570,6 +658,20 @@ fn manifest_version(m: &srcpin::Manifest, release: &str) -> String {
     match &m.source {
         srcpin::Source::DebianPackage(d) => d.version.clone(),
         srcpin::Source::Tarball(_) => release.split('-').next().unwrap_or(release).to_owned(),
+    }
+}
+
+/// The source tarball's own name (the cache stores it under its digest).
+fn source_tarball_name(m: &srcpin::Manifest) -> String {
+    match &m.source {
+        srcpin::Source::DebianPackage(d) => d
+            .member
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or(&d.member.path)
+            .to_owned(),
+        srcpin::Source::Tarball(t) => t.file_name.clone(),
     }
 }
 

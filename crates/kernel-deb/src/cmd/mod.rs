@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod build;
 pub mod deb;
 pub mod fetch;
 pub mod install;

@@ -1,0 +1,318 @@
+//! The mission's proof, with real kbuild on the built-in default pin and config:
+//!
+//! 1. build twice — the second time in another (deeper) directory, as another user,
+//!    under another hostname (`unshare -u`), TZ, locale, umask 077, -j1 instead of
+//!    -j2, with fake `rustc`/`pahole`/`clang`/`gcc` wrappers prepended to PATH, and the
+//!    clock moved two years ahead (faketime) — and every .deb must be byte-identical
+//!    (on failure: which files inside differ);
+//! 2. the linux-image installs with `dpkg --root`;
+//! 3. its vmlinuz boots under qemu (TCG) to a banner showing the pinned timestamp
+//!    and `samekernel@samekernel`, and loads the packaged test_module.ko.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kernel-deb");
+const OTHER_USER: &str = "skbuild2";
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn is_root() -> bool {
+    run(Command::new("id").arg("-u")).trim() == "0"
+}
+
+/// path -> sha256 for every `file=` line of a build record, per .deb.
+fn record_files(record: &str) -> BTreeMap<String, String> {
+    let mut deb = String::new();
+    let mut out = BTreeMap::new();
+    for line in record.lines() {
+        if let Some(d) = line.strip_prefix("deb=") {
+            deb = d.to_owned();
+        } else if let Some(rest) = line.strip_prefix("file=") {
+            let (sha, path) = rest.split_once(' ').unwrap();
+            out.insert(format!("{deb}: {path}"), sha.to_owned());
+        }
+    }
+    out
+}
+
+fn debs_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn default_build_is_identical_across_environments_installs_and_boots() {
+    let base = tempfile::Builder::new()
+        .prefix("sk-repro-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    fs::set_permissions(base.path(), fs::Permissions::from_mode(0o755)).unwrap();
+
+    // Build A: the plain environment.
+    let a_dir = base.path().join("a");
+    fs::create_dir_all(&a_dir).unwrap();
+    let a_out = a_dir.join("out");
+    run(Command::new(BIN)
+        .args(["build", "-j2", "--out"])
+        .arg(&a_out)
+        .current_dir(&a_dir)
+        .env("SAMEKERNEL_CACHE", a_dir.join("cache"))
+        .env("TZ", "UTC")
+        .env("LC_ALL", "C.UTF-8"));
+
+    // Build B: everything else different.
+    let b_dir = base.path().join("b/some/much/deeper/build directory");
+    fs::create_dir_all(&b_dir).unwrap();
+    let fake_bin = base.path().join("b/fake-bin");
+    fs::create_dir_all(&fake_bin).unwrap();
+    for tool in [
+        "rustc", "pahole", "clang", "gcc", "cc", "ld", "bindgen", "hostname", "date", "whoami",
+    ] {
+        let p = fake_bin.join(tool);
+        fs::write(&p, format!("#!/bin/sh\necho fake-{tool} 99.9\nexit 0\n")).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let b_out = b_dir.join("out");
+    let path = format!(
+        "{}:{}",
+        fake_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = format!(
+        "umask 077 && /bin/hostname other-host-$$ && exec faketime -f +730d {BIN} build -j1 --out '{}'",
+        b_out.display()
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.arg("-u");
+    let as_other = is_root();
+    if as_other {
+        let _ = Command::new("useradd")
+            .args(["--create-home", OTHER_USER])
+            .status();
+        run(Command::new("chown")
+            .arg("-R")
+            .arg(OTHER_USER)
+            .arg(base.path().join("b")));
+        // unshare -u needs root; then drop to the other user for the build itself.
+        cmd.args(["sh", "-c"]).arg(format!(
+            "/bin/hostname other-host-$$ && exec setpriv --reuid={OTHER_USER} --regid={OTHER_USER} --init-groups sh -c \"umask 077 && exec faketime -f +730d {BIN} build -j1 --out '{}'\"",
+            b_out.display()
+        ));
+    } else {
+        cmd.args(["-r", "sh", "-c"]).arg(&script);
+    }
+    run(cmd
+        .current_dir(&b_dir)
+        .env("SAMEKERNEL_CACHE", b_dir.join("cache"))
+        .env("HOME", &b_dir)
+        .env("PATH", &path)
+        .env("TZ", "Asia/Tokyo")
+        .env("LC_ALL", "C")
+        .env("LANG", "fr_FR.UTF-8")
+        .env("USER", OTHER_USER)
+        .env("MAKEFLAGS", "-k")
+        .env("KBUILD_BUILD_USER", "someone-else")
+        .env("KBUILD_BUILD_HOST", "elsewhere")
+        .env("SOURCE_DATE_EPOCH", "1")
+        .env("CFLAGS", "-O0 -g"));
+
+    let a = debs_in(&a_out);
+    let b = debs_in(&b_out);
+    assert_eq!(
+        a.len(),
+        2,
+        "expected linux-image and linux-headers in {}",
+        a_out.display()
+    );
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "different package names"
+    );
+    let ra = fs::read_to_string(a_out.join("BUILD-RECORD")).unwrap();
+    let rb = fs::read_to_string(b_out.join("BUILD-RECORD")).unwrap();
+    let (fa, fb) = (record_files(&ra), record_files(&rb));
+    let differing: Vec<&String> = fa
+        .keys()
+        .chain(fb.keys())
+        .filter(|k| fa.get(*k) != fb.get(*k))
+        .collect();
+    for (name, bytes) in &a {
+        assert!(
+            bytes == &b[name],
+            "{name} differs between the two builds (other user: {as_other}); files inside that differ: {differing:#?}"
+        );
+    }
+    assert_eq!(ra, rb, "build records differ");
+
+    // Install into an empty dpkg root.
+    let image = a.keys().find(|k| k.starts_with("linux-image-")).unwrap();
+    let root = base.path().join("root");
+    let admin = root.join("var/lib/dpkg");
+    for d in ["info", "updates", "triggers"] {
+        fs::create_dir_all(admin.join(d)).unwrap();
+    }
+    fs::write(admin.join("status"), b"").unwrap();
+    run(Command::new("dpkg")
+        .arg(format!("--root={}", root.display()))
+        .arg(format!("--admindir={}", admin.display()))
+        .args([
+            "--force-script-chrootless",
+            "--force-not-root",
+            "--log=/dev/null",
+            "-i",
+        ])
+        .arg(a_out.join(image)));
+    let boot: Vec<PathBuf> = fs::read_dir(root.join("boot"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let vmlinuz = boot
+        .iter()
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("vmlinuz-")
+        })
+        .expect("vmlinuz installed")
+        .clone();
+    let release = vmlinuz.file_name().unwrap().to_string_lossy()["vmlinuz-".len()..].to_owned();
+    let module = root.join(format!("lib/modules/{release}/kernel/lib/test_module.ko"));
+    assert!(module.exists(), "{} not installed", module.display());
+    assert!(
+        root.join(format!("lib/modules/{release}/modules.dep"))
+            .exists()
+    );
+
+    // Boot it.
+    let initramfs = base.path().join("initramfs.cpio");
+    let init = base.path().join("init");
+    run(Command::new("gcc")
+        .args(["-static", "-Os", "-o"])
+        .arg(&init)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/boot/init.c")));
+    write_newc(
+        &initramfs,
+        &[
+            ("dev", Node::Dir),
+            ("dev/console", Node::CharDev(5, 1)),
+            ("init", Node::File(fs::read(&init).unwrap(), 0o755)),
+            (
+                "test_module.ko",
+                Node::File(fs::read(&module).unwrap(), 0o644),
+            ),
+        ],
+    );
+    let out = Command::new("timeout")
+        .args([
+            "120",
+            "qemu-system-x86_64",
+            "-accel",
+            "tcg",
+            "-m",
+            "256",
+            "-nographic",
+            "-no-reboot",
+            "-kernel",
+        ])
+        .arg(&vmlinuz)
+        .arg("-initrd")
+        .arg(&initramfs)
+        .args(["-append", "console=ttyS0 panic=-1"])
+        .output()
+        .unwrap();
+    let console = String::from_utf8_lossy(&out.stdout);
+    let banner = console
+        .lines()
+        .find(|l| l.contains("Linux version"))
+        .unwrap_or_else(|| panic!("no banner on the console:\n{console}"));
+    assert!(
+        banner.contains(&format!("Linux version {release} (samekernel@samekernel)")),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("#1 Sat Nov 14 12:56:01 UTC 2026"),
+        "{banner}"
+    );
+    assert!(
+        console.contains("finit_module(test_module.ko) = 0"),
+        "module not loaded:\n{console}"
+    );
+    assert!(
+        console.contains("Hello, world"),
+        "test_module did not run:\n{console}"
+    );
+}
+
+enum Node {
+    Dir,
+    CharDev(u32, u32),
+    File(Vec<u8>, u32),
+}
+
+/// A `newc` cpio archive (what the kernel unpacks as an initramfs).
+fn write_newc(path: &Path, entries: &[(&str, Node)]) {
+    let mut out = Vec::new();
+    let mut push = |name: &str, mode: u32, rdev: (u32, u32), data: &[u8], ino: u32| {
+        let hdr = format!(
+            "070701{ino:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
+            0,
+            0,
+            1,
+            0,
+            data.len(),
+            0,
+            0,
+            rdev.0,
+            rdev.1,
+            name.len() + 1,
+            0
+        );
+        out.extend_from_slice(hdr.as_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out.extend_from_slice(data);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    };
+    for (i, (name, node)) in entries.iter().enumerate() {
+        let ino = i as u32 + 1;
+        match node {
+            Node::Dir => push(name, 0o040755, (0, 0), &[], ino),
+            Node::CharDev(ma, mi) => push(name, 0o020600, (*ma, *mi), &[], ino),
+            Node::File(data, mode) => push(name, 0o100000 | mode, (0, 0), data, ino),
+        }
+    }
+    push("TRAILER!!!", 0, (0, 0), &[], 0);
+    fs::write(path, out).unwrap();
+}
