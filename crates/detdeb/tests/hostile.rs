@@ -39,7 +39,7 @@ fn control_tar() -> Vec<u8> {
     let c = b"Package: evil\nVersion: 1\nArchitecture: all\n";
     tar_of(&[
         (entry("./", TarKind::Dir), b""),
-        (file("./control", (c.len() as u64) as usize), c),
+        (file("./control", c.len()), c),
     ])
 }
 
@@ -96,13 +96,13 @@ fn assert_extract_refused(deb: &[u8], expect: &str) {
 
 #[test]
 fn traversal_is_refused() {
-    let d = deb_with_data(&tar_of(&[(file("./../escaped", (1) as usize), b"x")]));
+    let d = deb_with_data(&tar_of(&[(file("./../escaped", 1), b"x")]));
     assert_extract_refused(&d, "`..`");
 }
 
 #[test]
 fn absolute_path_is_refused() {
-    let d = deb_with_data(&tar_of(&[(file("/tmp/detdeb-abs", (1) as usize), b"x")]));
+    let d = deb_with_data(&tar_of(&[(file("/tmp/detdeb-abs", 1), b"x")]));
     assert_extract_refused(&d, "absolute path");
     assert!(!Path::new("/tmp/detdeb-abs").exists());
 }
@@ -129,7 +129,7 @@ fn writing_through_a_symlink_is_refused() {
     let target = victim.to_str().unwrap().as_bytes().to_vec();
     let d = deb_with_data(&tar_of(&[
         (entry("./lnk", TarKind::Symlink { target }), b""),
-        (file("./lnk/owned", (3) as usize), b"pwn"),
+        (file("./lnk/owned", 3), b"pwn"),
     ]));
     assert_extract_refused(&d, "not a directory");
     assert!(
@@ -175,17 +175,14 @@ fn device_nodes_and_fifos_are_refused() {
 
 #[test]
 fn duplicate_entries_are_refused() {
-    let d = deb_with_data(&tar_of(&[
-        (file("./a", (1) as usize), b"1"),
-        (file("a", (1) as usize), b"2"),
-    ]));
+    let d = deb_with_data(&tar_of(&[(file("./a", 1), b"1"), (file("a", 1), b"2")]));
     assert_extract_refused(&d, "duplicate entry");
 }
 
 #[test]
 fn huge_long_name_record_is_refused_without_allocating_it() {
     // A GNU long-name header claiming 1 GiB, followed by nothing.
-    let mut tar = tar_of(&[(file("./x", (0) as usize), b"")]);
+    let mut tar = tar_of(&[(file("./x", 0), b"")]);
     let mut h = [0u8; 512];
     h[..13].copy_from_slice(b"././@LongLink");
     h[100..108].copy_from_slice(b"0000644\0");
@@ -203,7 +200,7 @@ fn huge_long_name_record_is_refused_without_allocating_it() {
 
 #[test]
 fn absurd_entry_size_is_refused() {
-    let mut tar = tar_of(&[(file("./x", (0) as usize), b"")]);
+    let mut tar = tar_of(&[(file("./x", 0), b"")]);
     // Patch the size field to 2^60 (base-256) and fix the checksum.
     tar[124..136].copy_from_slice(&[0x80, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0]);
     tar[148..156].fill(b' ');
@@ -224,7 +221,7 @@ fn decompression_bomb_hits_the_limit() {
     let names: Vec<String> = (0..16).map(|i| format!("./bomb{i}")).collect();
     let entries: Vec<(TarHeader, &[u8])> = names
         .iter()
-        .map(|n| (file(n, (zeros.len() as u64) as usize), &zeros[..]))
+        .map(|n| (file(n, zeros.len()), &zeros[..]))
         .collect();
     let tar = tar_of(&entries);
     let zst = zstd::encode_all(&tar[..], 19).unwrap();
@@ -259,10 +256,7 @@ fn decompression_bomb_hits_the_limit() {
 
 #[test]
 fn bad_checksum_names_member_and_offset() {
-    let mut tar = tar_of(&[
-        (file("./a", (1) as usize), b"1"),
-        (file("./b", (1) as usize), b"2"),
-    ]);
+    let mut tar = tar_of(&[(file("./a", 1), b"1"), (file("./b", 1), b"2")]);
     tar[1024 + 10] ^= 1; // second header
     let d = deb_with_data(&tar);
     let err = DebReader::from_source(&d[..], "x.deb")
@@ -337,7 +331,7 @@ fn container_errors_name_the_offset() {
 #[test]
 fn control_area_traversal_is_refused() {
     let c = b"Package: evil\nVersion: 1\nArchitecture: all\n";
-    let ctl = tar_of(&[(file("../control", (c.len() as u64) as usize), c)]);
+    let ctl = tar_of(&[(file("../control", c.len()), c)]);
     let d = deb_of(&[
         ("debian-binary", b"2.0\n"),
         ("control.tar", &ctl),
