@@ -269,30 +269,13 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// `Sat, 14 Nov 2026 12:56:01 +0000` for an epoch (UTC), for changelogs.
+/// `Sat, 14 Nov 2026 12:56:01 +0000` for an epoch (UTC), for changelogs: the same
+/// calendar arithmetic as the pinned KBUILD_BUILD_TIMESTAMP, in RFC 5322 order.
 pub fn rfc2822(epoch: i64) -> String {
-    let days = epoch.div_euclid(86_400);
-    let secs = epoch.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    let mon = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(m - 1) as usize];
-    format!(
-        "{wd}, {d:02} {mon} {y} {:02}:{:02}:{:02} +0000",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    // "Sat Nov 14 12:56:01 UTC 2026"
+    let c = kbuild_env::env::date_c_locale(epoch);
+    let f: Vec<&str> = c.split_whitespace().collect();
+    format!("{}, {:0>2} {} {} {} +0000", f[0], f[2], f[1], f[5], f[3])
 }
 
 /// Every regular file of a .deb with its sha256, for the build record.
