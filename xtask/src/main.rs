@@ -540,34 +540,48 @@ fn bench_build(args: &[String]) -> Result<()> {
     sh(Command::new(&bin).arg("fetch").stdout(Stdio::null()))?; // warm the cache for both
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for i in 0..runs {
-        step(&format!("run {}/{runs}: kernel-deb build -j2", i + 1));
-        let (t, _) = timed(
-            Command::new(&bin)
-                .args(["build", "-j2", "--quiet", "--out"])
-                .arg(work.join(format!("ours-{i}"))),
-        )?;
-        ours.push(t.as_secs_f64());
-        step(&format!(
-            "run {}/{runs}: kernel-deb source + make allnoconfig + make -j2 bindeb-pkg",
-            i + 1
-        ));
-        let up = work.join(format!("upstream-{i}"));
-        let script = format!(
-            "set -e; '{bin}' source --out '{up}/src' >/dev/null 2>&1; \
-             make -s -C '{up}/src' O='{up}/obj' KCONFIG_ALLCONFIG='{config}' allnoconfig >/dev/null; \
-             make -s -C '{up}/src' O='{up}/obj' -j2 bindeb-pkg >'{up}.log' 2>&1",
-            bin = bin.display(),
-            up = up.display(),
-            config = config.display()
-        );
-        let (t, _) = timed(
-            Command::new("sh")
-                .arg("-c")
-                .arg(script)
-                .env("SOURCE_DATE_EPOCH", "1794660961"),
-        )?;
-        theirs.push(t.as_secs_f64());
-        let _ = std::fs::remove_dir_all(&up);
+        // Alternate which side goes first, so caches and clock ramps favour neither.
+        let ours_run = |ours: &mut Vec<f64>| -> Result<()> {
+            step(&format!("run {}/{runs}: kernel-deb build -j2", i + 1));
+            let (t, _) = timed(
+                Command::new(&bin)
+                    .args(["build", "-j2", "--quiet", "--out"])
+                    .arg(work.join(format!("ours-{i}"))),
+            )?;
+            ours.push(t.as_secs_f64());
+            Ok(())
+        };
+        let upstream_run = |theirs: &mut Vec<f64>| -> Result<()> {
+            step(&format!(
+                "run {}/{runs}: kernel-deb source + make allnoconfig + make -j2 bindeb-pkg",
+                i + 1
+            ));
+            let up = work.join(format!("upstream-{i}"));
+            let script = format!(
+                "set -e; '{bin}' source --out '{up}/src' >/dev/null 2>&1; \
+                 make -s -C '{up}/src' O='{up}/obj' KCONFIG_ALLCONFIG='{config}' allnoconfig >/dev/null; \
+                 make -s -C '{up}/src' O='{up}/obj' -j2 bindeb-pkg >'{up}.log' 2>&1",
+                bin = bin.display(),
+                up = up.display(),
+                config = config.display()
+            );
+            let (t, _) = timed(
+                Command::new("sh")
+                    .arg("-c")
+                    .arg(script)
+                    .env("SOURCE_DATE_EPOCH", "1794660961"),
+            )?;
+            theirs.push(t.as_secs_f64());
+            let _ = std::fs::remove_dir_all(&up);
+            Ok(())
+        };
+        if i % 2 == 0 {
+            ours_run(&mut ours)?;
+            upstream_run(&mut theirs)?;
+        } else {
+            upstream_run(&mut theirs)?;
+            ours_run(&mut ours)?;
+        }
     }
     let (mo, mt) = (median(&mut ours), median(&mut theirs));
     println!("| task | kernel-deb build median | make bindeb-pkg median | ratio (ours/upstream) |");
