@@ -166,24 +166,15 @@ impl KbuildEnv {
         let src = checked_path(&spec.src_dir).map_err(|p| invalid("src_dir", p))?;
         let obj = checked_path(&spec.obj_dir).map_err(|p| invalid("obj_dir", p))?;
         let home = checked_path(&spec.scratch_home).map_err(|p| invalid("scratch_home", p))?;
-        let rustc = spec
-            .rustc
-            .as_deref()
-            .map(checked_path)
-            .transpose()
-            .map_err(|p| invalid("rustc", p))?;
-        let bindgen = spec
-            .bindgen
-            .as_deref()
-            .map(checked_path)
-            .transpose()
-            .map_err(|p| invalid("bindgen", p))?;
-        let pahole = spec
-            .pahole
-            .as_deref()
-            .map(checked_path)
-            .transpose()
-            .map_err(|p| invalid("pahole", p))?;
+        let pinned = |path: &Option<PathBuf>, field: &'static str| {
+            path.as_deref()
+                .map(checked_path)
+                .transpose()
+                .map_err(|p| invalid(field, p))
+        };
+        let rustc = pinned(&spec.rustc, "rustc")?;
+        let bindgen = pinned(&spec.bindgen, "bindgen")?;
+        let pahole = pinned(&spec.pahole, "pahole")?;
         if rustc.is_some() != bindgen.is_some() {
             return Err(invalid(
                 "rustc",

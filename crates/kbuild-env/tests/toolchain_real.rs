@@ -12,26 +12,14 @@ fn collects_this_machine() {
             .unwrap_or_else(|| panic!("{p} not queried"));
         assert!(v.is_some(), "{p} is not installed");
     }
-    assert!(
-        fp.banners["gcc"].starts_with("gcc "),
-        "{}",
-        fp.banners["gcc"]
-    );
-    assert!(
-        fp.banners["ld"].starts_with("GNU ld"),
-        "{}",
-        fp.banners["ld"]
-    );
-    assert!(
-        fp.banners["as"].starts_with("GNU assembler"),
-        "{}",
-        fp.banners["as"]
-    );
-    assert!(
-        fp.banners["make"].starts_with("GNU Make"),
-        "{}",
-        fp.banners["make"]
-    );
+    for (tool, prefix) in [
+        ("gcc", "gcc "),
+        ("ld", "GNU ld"),
+        ("as", "GNU assembler"),
+        ("make", "GNU Make"),
+    ] {
+        assert!(fp.banners[tool].starts_with(prefix), "{}", fp.banners[tool]);
+    }
     assert_eq!(fp.binaries.len(), 4, "{:?}", fp.binaries);
     assert!(fp.binaries.keys().any(|p| p.ends_with("/cc1")));
     // The realpath of `gcc`, not the /usr/bin/gcc symlink.

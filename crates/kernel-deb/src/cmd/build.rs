@@ -132,73 +132,22 @@ impl Stages {
     }
 }
 
-/// Tools kbuild and packaging need, with the Debian package that provides each.
-const REQUIRED_TOOLS: &[(&str, &str)] = &[
-    ("make", "make"),
-    ("gcc", "gcc"),
-    ("ld", "binutils"),
-    ("flex", "flex"),
-    ("bison", "bison"),
-    ("bc", "bc"),
-    ("perl", "perl"),
-    ("depmod", "kmod"),
-    ("cpio", "cpio"),
-    ("xz", "xz-utils"),
-    ("openssl", "openssl"),
-    ("rsync", "rsync"),
-];
-const REQUIRED_HEADERS: &[(&str, &str)] = &[
-    ("/usr/include/libelf.h", "libelf-dev"),
-    ("/usr/include/openssl/opensslv.h", "libssl-dev"),
-];
-
-fn preflight() -> Result<()> {
-    for (tool, pkg) in REQUIRED_TOOLS {
-        let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-            .iter()
-            .any(|d| Path::new(d).join(tool).exists());
-        if !found {
-            bail!(
-                "missing tool `{tool}`: install the Debian package {pkg} (apt-get install {pkg})"
-            );
-        }
-    }
-    for (file, pkg) in REQUIRED_HEADERS {
-        if !Path::new(file).exists() {
-            bail!("missing {file}: install the Debian package {pkg} (apt-get install {pkg})");
-        }
-    }
-    Ok(())
-}
-
 /// Runs make (or a script) under the sanitized environment, logging everything to
 /// `log`, counting compile steps for the progress line.
 struct Kbuild<'a> {
     env: &'a KbuildEnv,
-    src: PathBuf,
     log: PathBuf,
     stages: &'a Stages,
 }
 
 impl Kbuild<'_> {
     fn make(&self, args: &[&str]) -> Result<()> {
-        let mut cmd = Command::new("make");
-        self.env.apply(&mut cmd);
-        cmd.arg("-C")
-            .arg(&self.src)
-            .args(self.env.make_args())
-            .args(args);
-        self.run(cmd, &args.join(" "))
+        self.run(self.env.make_command(args), &args.join(" "))
     }
 
     fn make_output(&self, args: &[&str]) -> Result<String> {
-        let mut cmd = Command::new("make");
-        self.env.apply(&mut cmd);
-        cmd.arg("-C")
-            .arg(&self.src)
-            .args(self.env.make_args())
-            .arg("-s")
-            .args(args);
+        let mut cmd = self.env.make_command(&[]);
+        cmd.arg("-s").args(args);
         let out = cmd.output().context("running make")?;
         if !out.status.success() {
             bail!(
@@ -352,7 +301,9 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let t0 = Instant::now();
     // The one process-wide setting kbuild-env cannot carry in the environment.
     crate::build::set_umask(kbuild_env::UMASK);
-    preflight()?;
+    // Fingerprinting checks every tool and -dev package kbuild needs (a missing one is
+    // named with its Debian package), so do it before downloading anything.
+    let fingerprint = kbuild_env::collect(&kbuild_env::ToolchainQuery::default())?;
     if fs::read_dir(&args.out).is_ok_and(|mut d| d.next().is_some()) {
         bail!(
             "{}: refusing to overwrite an existing non-empty directory",
@@ -385,7 +336,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
             p
         }
     };
-    match build_in(&args, &work, &stages, t0) {
+    match build_in(&args, &work, &fingerprint, &stages, t0) {
         Ok(()) => {
             // A temporary work directory goes away with `work_holder` unless kept; one
             // the user named with --work-dir is theirs and stays.
@@ -411,7 +362,13 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     }
 }
 
-fn build_in(args: &BuildArgs, work: &Path, stages: &Stages, t0: Instant) -> Result<()> {
+fn build_in(
+    args: &BuildArgs,
+    work: &Path,
+    fingerprint: &ToolchainFingerprint,
+    stages: &Stages,
+    t0: Instant,
+) -> Result<()> {
     let log = work.join("build.log");
     // 1. fetch + verify, 2. unpack.
     stages.stage("fetch and verify the pinned source");
@@ -448,7 +405,6 @@ fn build_in(args: &BuildArgs, work: &Path, stages: &Stages, t0: Instant) -> Resu
     let env = KbuildEnv::new(&spec)?;
     let kb = Kbuild {
         env: &env,
-        src: src.clone(),
         log: log.clone(),
         stages,
     };
@@ -494,9 +450,7 @@ fn build_in(args: &BuildArgs, work: &Path, stages: &Stages, t0: Instant) -> Resu
         );
     }
 
-    // 4. toolchain fingerprint.
-    stages.stage("fingerprint the toolchain");
-    let fingerprint = kbuild_env::collect(&kbuild_env::ToolchainQuery::default())?;
+    // 4. compare the toolchain fingerprint (collected before fetching).
     if let Some(expected) = &args.expect_toolchain {
         let text = fs::read_to_string(expected).with_context(|| expected.display().to_string())?;
         let theirs =
@@ -586,7 +540,7 @@ fn build_in(args: &BuildArgs, work: &Path, stages: &Stages, t0: Instant) -> Resu
             tarball_sha256: sha256_file(tarball)?,
             source_date_epoch: fetched.source_date_epoch,
         },
-        toolchain: record_toolchain(&fingerprint),
+        toolchain: record_toolchain(fingerprint),
         kernel_config_sha256: config.sha256(),
         debs: debs.iter().map(|d| deb_record(d)).collect::<Result<_>>()?,
     };
