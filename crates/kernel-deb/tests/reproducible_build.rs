@@ -5,7 +5,9 @@
 //!    -j2, with fake `rustc`/`pahole`/`clang`/`gcc` wrappers prepended to PATH, and the
 //!    clock moved two years ahead (faketime) — and every .deb must be byte-identical
 //!    (on failure: which files inside differ);
-//! 2. the linux-image installs with `dpkg --root`;
+//!    Both builds also make `linux-libc-dev` (`--with-libc-dev`);
+//! 2. the linux-image installs with `dpkg --root`, and so does linux-libc-dev, in the
+//!    multiarch layout, preprocessing a userspace probe to this kernel's version;
 //! 3. its vmlinuz boots under qemu (TCG) to a banner showing the pinned timestamp
 //!    and `samekernel@samekernel`, and loads the packaged test_module.ko.
 
@@ -15,22 +17,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::run;
+
 const BIN: &str = env!("CARGO_BIN_EXE_kernel-deb");
 const OTHER_USER: &str = "skbuild2";
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn is_root() -> bool {
     run(Command::new("id").arg("-u")).trim() == "0"
@@ -78,7 +69,7 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     fs::create_dir_all(&a_dir).unwrap();
     let a_out = a_dir.join("out");
     run(Command::new(BIN)
-        .args(["build", "-j2", "--out"])
+        .args(["build", "-j2", "--with-libc-dev", "--out"])
         .arg(&a_out)
         .current_dir(&a_dir)
         .env("SAMEKERNEL_CACHE", a_dir.join("cache"))
@@ -104,7 +95,7 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
         std::env::var("PATH").unwrap_or_default()
     );
     let script = format!(
-        "umask 077 && /bin/hostname other-host-$$ && exec faketime -f +730d {BIN} build -j1 --out '{}'",
+        "umask 077 && /bin/hostname other-host-$$ && exec faketime -f +730d {BIN} build -j1 --with-libc-dev --out '{}'",
         b_out.display()
     );
     let mut cmd = Command::new("unshare");
@@ -120,7 +111,7 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
             .arg(base.path().join("b")));
         // unshare -u needs root; then drop to the other user for the build itself.
         cmd.args(["sh", "-c"]).arg(format!(
-            "/bin/hostname other-host-$$ && exec setpriv --reuid={OTHER_USER} --regid={OTHER_USER} --init-groups sh -c \"umask 077 && exec faketime -f +730d {BIN} build -j1 --out '{}'\"",
+            "/bin/hostname other-host-$$ && exec setpriv --reuid={OTHER_USER} --regid={OTHER_USER} --init-groups sh -c \"umask 077 && exec faketime -f +730d {BIN} build -j1 --with-libc-dev --out '{}'\"",
             b_out.display()
         ));
     } else {
@@ -145,8 +136,8 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     let b = debs_in(&b_out);
     assert_eq!(
         a.len(),
-        2,
-        "expected linux-image and linux-headers in {}",
+        3,
+        "expected linux-image, linux-headers and linux-libc-dev in {}",
         a_out.display()
     );
     assert_eq!(
@@ -178,16 +169,19 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
         fs::create_dir_all(admin.join(d)).unwrap();
     }
     fs::write(admin.join("status"), b"").unwrap();
-    run(Command::new("dpkg")
-        .arg(format!("--root={}", root.display()))
-        .arg(format!("--admindir={}", admin.display()))
-        .args([
-            "--force-script-chrootless",
-            "--force-not-root",
-            "--log=/dev/null",
-            "-i",
-        ])
-        .arg(a_out.join(image)));
+    let dpkg_install = |deb: &Path| {
+        run(Command::new("dpkg")
+            .arg(format!("--root={}", root.display()))
+            .arg(format!("--admindir={}", admin.display()))
+            .args([
+                "--force-script-chrootless",
+                "--force-not-root",
+                "--log=/dev/null",
+                "-i",
+            ])
+            .arg(deb))
+    };
+    dpkg_install(&a_out.join(image));
     let boot: Vec<PathBuf> = fs::read_dir(root.join("boot"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -208,6 +202,34 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     assert!(
         root.join(format!("lib/modules/{release}/modules.dep"))
             .exists()
+    );
+
+    // linux-libc-dev installs, in Debian's multiarch layout, and userspace compiles
+    // against it: the preprocessor sees this kernel's version (6.12.117).
+    let libc_dev = a.keys().find(|k| k.starts_with("linux-libc-dev_")).unwrap();
+    dpkg_install(&a_out.join(libc_dev));
+    let include = root.join("usr/include");
+    assert!(
+        include.join("x86_64-linux-gnu/asm/unistd_64.h").exists(),
+        "asm/ is not under the multiarch include directory"
+    );
+    assert!(!include.join("asm").exists());
+    let probe = base.path().join("probe.c");
+    fs::write(
+        &probe,
+        "#include <linux/version.h>\n#include <asm/unistd.h>\nversion=LINUX_VERSION_CODE openat=__NR_openat\n",
+    )
+    .unwrap();
+    let pre = run(Command::new("gcc")
+        .args(["-E", "-P", "-nostdinc", "-I"])
+        .arg(&include)
+        .arg("-I")
+        .arg(include.join("x86_64-linux-gnu"))
+        .arg(&probe));
+    let want = format!("version={} openat=257", (6 << 16) + (12 << 8) + 117);
+    assert!(
+        pre.lines().any(|l| l.trim() == want),
+        "preprocessed probe: {pre}"
     );
 
     // Boot it.

@@ -162,6 +162,7 @@ pub mod manifest;
 pub mod openpgp;
 pub mod patch;
 pub mod pin;
+mod readahead;
 mod source;
 pub mod unpack;
 

@@ -335,8 +335,11 @@ pub fn prepare_source(
         what: &format!("unpacking {}", fetched.top_dir),
     });
     let limit = limits.max_total_bytes.saturating_add(64 << 20);
-    let mut r =
-        HashingReader::new(decompressed(&fetched.tarball, fetched.compression)?.take(limit));
+    // Decoding runs on its own thread, overlapping the file creation below.
+    let decoder = decompressed(&fetched.tarball, fetched.compression)?.take(limit);
+    let mut r = HashingReader::new(
+        crate::readahead::ReadAhead::new(decoder).map_err(|e| Error::io(&fetched.tarball, e))?,
+    );
     let top = unpack_tar(&mut r, tmp.path(), &fetched.top_dir, limits, &archive)?;
     if let Some(u) = &fetched.uncompressed {
         io::copy(&mut r, &mut io::sink()).map_err(|e| Error::io(&fetched.tarball, e))?;

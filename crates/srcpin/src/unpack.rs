@@ -23,7 +23,7 @@
 use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::cache::set_mode;
@@ -190,8 +190,10 @@ pub fn unpack_tar<R: Read>(
                     return Err(unsafe_entry(format!("truncated: {n} of {size} bytes")));
                 }
                 total += n;
+                // On the open file: the umask may have narrowed `mode` at creation.
+                f.set_permissions(fs::Permissions::from_mode(mode))
+                    .map_err(|e| Error::io(&path, e))?;
                 drop(f);
-                set_mode(&path, mode)?;
                 nodes.insert(rel, Node::File);
             }
             tar::EntryType::Symlink => {
@@ -342,18 +344,24 @@ fn join(dest: &Path, rel: &[String]) -> PathBuf {
 /// following symlinks.
 pub fn normalize_mtimes(root: &Path, epoch: u64) -> Result<()> {
     let t = filetime::FileTime::from_unix_time(i64::try_from(epoch).unwrap_or(i64::MAX), 0);
-    fn walk(p: &Path, t: filetime::FileTime) -> Result<()> {
-        let md = fs::symlink_metadata(p).map_err(|e| Error::io(p, e))?;
-        if md.file_type().is_symlink() {
+    // The directory listing says what each entry is (no stat per file): a kernel tree
+    // has ~92,000 entries.
+    fn set(p: &Path, kind: fs::FileType, t: filetime::FileTime) -> Result<()> {
+        if kind.is_symlink() {
             return filetime::set_symlink_file_times(p, t, t).map_err(|e| Error::io(p, e));
         }
-        if md.is_dir() {
+        if kind.is_dir() {
             for e in fs::read_dir(p).map_err(|e| Error::io(p, e))? {
                 let e = e.map_err(|e| Error::io(p, e))?;
-                walk(&e.path(), t)?;
+                let path = e.path();
+                let kind = e.file_type().map_err(|e| Error::io(&path, e))?;
+                set(&path, kind, t)?;
             }
         }
         filetime::set_file_times(p, t, t).map_err(|e| Error::io(p, e))
     }
-    walk(root, t)
+    let kind = fs::symlink_metadata(root)
+        .map_err(|e| Error::io(root, e))?
+        .file_type();
+    set(root, kind, t)
 }

@@ -12,6 +12,7 @@ use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use detdeb::{CompressionParams, Compressor, Control, DebBuilder};
@@ -119,6 +120,124 @@ pub fn stage_headers(
     write_control(stage, &pkg, meta, &description)
 }
 
+/// Stages `linux-libc-dev` into `stage`, as upstream builddeb's
+/// `install_libc_headers`: `make headers_install` into `/usr`, then `asm/` moved
+/// under the multiarch directory (`/usr/include/x86_64-linux-gnu/asm`), where
+/// Debian's multi-arch layout has it.
+pub fn stage_libc_dev(
+    make: &mut dyn FnMut(&[&str]) -> Result<()>,
+    stage: &Path,
+    multiarch: &str,
+    meta: &PackageMeta,
+) -> Result<()> {
+    let usr = stage.join("usr");
+    make(&[
+        &format!("INSTALL_HDR_PATH={}", usr.display()),
+        "headers_install",
+    ])?;
+    let include = usr.join("include");
+    let arch_dir = include.join(multiarch);
+    fs::create_dir_all(&arch_dir)?;
+    fs::rename(include.join("asm"), arch_dir.join("asm"))
+        .with_context(|| format!("moving {}/asm", include.display()))?;
+    let pkg = "linux-libc-dev";
+    write_docs(stage, pkg, meta)?;
+    fs::create_dir_all(stage.join("DEBIAN"))?;
+    write_control_with(
+        stage,
+        pkg,
+        meta,
+        "Linux support headers for userspace development\n This package provides userspaces headers from the Linux kernel.  These headers\n are used by the installed headers for GNU glibc and other system libraries.",
+        &[
+            ("Section", "devel"),
+            ("Provides", "linux-kernel-headers"),
+            ("Multi-Arch", "same"),
+        ],
+    )
+}
+
+/// Stages `linux-image-R-dbg`, as upstream builddeb's `install_linux_image_dbg`:
+/// each module's debug info (`objcopy --only-keep-debug`, modules read from
+/// `modules.order`) with its `/usr/lib/debug/.build-id` link, and `vmlinux` where
+/// perf, systemtap and kdump-tools look for it. `tool` gives a command for a
+/// binutils program under the sanitized environment.
+pub fn stage_dbg(
+    tool: &dyn Fn(&str) -> Command,
+    obj: &Path,
+    stage: &Path,
+    meta: &PackageMeta,
+) -> Result<()> {
+    let r = &meta.kernel_release;
+    let debug = stage.join("usr/lib/debug");
+    let moddir = debug.join(format!("lib/modules/{r}"));
+    let order = obj.join("modules.order");
+    let order = fs::read_to_string(&order).with_context(|| order.display().to_string())?;
+    for object in order.lines().filter(|l| !l.is_empty()) {
+        let module = format!("{}.ko", object.strip_suffix(".o").unwrap_or(object));
+        let out = tool("readelf")
+            .arg("-n")
+            .arg(&module)
+            .current_dir(obj)
+            .output()
+            .context("running readelf")?;
+        if !out.status.success() {
+            bail!(
+                "readelf -n {module}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        let notes = String::from_utf8_lossy(&out.stdout);
+        let build_id = notes
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Build ID: "))
+            .map(str::trim)
+            .filter(|id| id.len() > 2 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+            .with_context(|| format!("{module} has no GNU build ID note"))?;
+        let dbg = moddir.join("kernel").join(&module);
+        fs::create_dir_all(dbg.parent().expect("has a parent"))?;
+        let status = tool("objcopy")
+            .arg("--only-keep-debug")
+            .arg(&module)
+            .arg(&dbg)
+            .current_dir(obj)
+            .status()
+            .context("running objcopy")?;
+        if !status.success() {
+            bail!("objcopy --only-keep-debug {module}: {status}");
+        }
+        let link_dir = debug.join(".build-id").join(&build_id[..2]);
+        fs::create_dir_all(&link_dir)?;
+        // What `ln -sf --relative` makes: from .build-id/xx/ up to /usr/lib/debug.
+        std::os::unix::fs::symlink(
+            format!("../../lib/modules/{r}/kernel/{module}"),
+            link_dir.join(format!("{}.debug", &build_id[2..])),
+        )?;
+    }
+    fs::create_dir_all(&moddir)?;
+    copy(&obj.join("vmlinux"), &moddir.join("vmlinux"))?;
+    fs::create_dir_all(debug.join("boot"))?;
+    std::os::unix::fs::symlink(
+        format!("../lib/modules/{r}/vmlinux"),
+        debug.join(format!("boot/vmlinux-{r}")),
+    )?;
+    std::os::unix::fs::symlink(
+        format!("lib/modules/{r}/vmlinux"),
+        debug.join(format!("vmlinux-{r}")),
+    )?;
+    let pkg = format!("linux-image-{r}-dbg");
+    write_docs(stage, &pkg, meta)?;
+    fs::create_dir_all(stage.join("DEBIAN"))?;
+    write_control_with(
+        stage,
+        &pkg,
+        meta,
+        &format!(
+            "Linux kernel debugging symbols for {r}\n This package will come in handy if you need to debug the kernel. It provides\n all the necessary debug symbols for the kernel and its modules."
+        ),
+        &[("Section", "debug")],
+    )
+}
+
 fn remove_generated_asm(dir: &Path) -> Result<()> {
     for e in fs::read_dir(dir).with_context(|| dir.display().to_string())? {
         let e = e?;
@@ -172,6 +291,18 @@ fn write_docs(stage: &Path, pkg: &str, meta: &PackageMeta) -> Result<()> {
 
 /// `DEBIAN/control` with fixed fields: no Depends computed from the machine.
 fn write_control(stage: &Path, pkg: &str, meta: &PackageMeta, description: &str) -> Result<()> {
+    write_control_with(stage, pkg, meta, description, &[("Section", "kernel")])
+}
+
+/// [`write_control`] with other fields (`Section` among them) for packages that are
+/// not kernels.
+fn write_control_with(
+    stage: &Path,
+    pkg: &str,
+    meta: &PackageMeta,
+    description: &str,
+    fields: &[(&str, &str)],
+) -> Result<()> {
     let data = detdeb::tree::walk_dir(
         stage,
         detdeb::tree::WalkOptions {
@@ -190,7 +321,9 @@ fn write_control(stage: &Path, pkg: &str, meta: &PackageMeta, description: &str)
         "Installed-Size",
         detdeb::installed_size_kib(&data).to_string(),
     );
-    c.set("Section", "kernel");
+    for (name, value) in fields {
+        c.set(name, *value);
+    }
     c.set("Priority", "optional");
     c.set("Homepage", "https://www.kernel.org/");
     c.set("Description", description);

@@ -60,6 +60,13 @@ pub struct BuildArgs {
     /// this machine's before building.
     #[arg(long, value_name = "FILE")]
     pub expect_toolchain: Option<PathBuf>,
+    /// Also build `linux-libc-dev` (the userspace API headers, `make headers_install`).
+    #[arg(long)]
+    pub with_libc_dev: bool,
+    /// Also build `linux-image-R-dbg` (vmlinux and module debug info); the config must
+    /// enable CONFIG_DEBUG_INFO, not split into .dwo files.
+    #[arg(long)]
+    pub with_dbg: bool,
     /// Build even when the config has hazards that make the output differ per build.
     #[arg(long)]
     pub allow_hazards: bool,
@@ -450,6 +457,15 @@ fn build_in(
         );
     }
 
+    if args.with_dbg
+        && (!config.is_enabled("CONFIG_DEBUG_INFO") || config.is_enabled("CONFIG_DEBUG_INFO_SPLIT"))
+    {
+        bail!(
+            "--with-dbg: {} has no debug info to package (set CONFIG_DEBUG_INFO_DWARF5=y, without CONFIG_DEBUG_INFO_SPLIT)",
+            obj.join(".config").display()
+        );
+    }
+
     // 4. compare the toolchain fingerprint (collected before fetching).
     if let Some(expected) = &args.expect_toolchain {
         let text = fs::read_to_string(expected).with_context(|| expected.display().to_string())?;
@@ -507,9 +523,8 @@ fn build_in(
         .tempdir_in(&out_parent)
         .with_context(|| out_parent.display().to_string())?;
     let results = results_guard.path().to_path_buf();
-    let image_stage = staging.join("image");
-    let mut make_in_obj = |a: &[&str]| kb.make(a);
-    package::stage_image(&mut make_in_obj, &obj, &image_name, &image_stage, &meta)?;
+    // The headers are staged first and packed on a second thread (xz of ~64 MB is most
+    // of this stage), while this thread installs the modules and packs the image.
     let headers_stage = staging.join("headers");
     let mut run_script = |script: &Path, dest: &Path| {
         let mut cmd = Command::new("sh");
@@ -525,10 +540,47 @@ fn build_in(
         kb.run(cmd, "install-extmod-build")
     };
     package::stage_headers(&mut run_script, &src, &headers_stage, &meta)?;
-    let mut debs = Vec::new();
-    for stage in [&image_stage, &headers_stage] {
-        debs.push(package::pack(stage, &results, &meta, args.compression)?);
-    }
+    let image_stage = staging.join("image");
+    let (image, headers) = std::thread::scope(|scope| {
+        let headers = scope.spawn(|| -> Result<_> {
+            let deb = package::pack(&headers_stage, &results, &meta, args.compression)?;
+            Ok((deb_record(&deb)?, deb))
+        });
+        let image = (|| -> Result<_> {
+            let mut make_in_obj = |a: &[&str]| kb.make(a);
+            package::stage_image(&mut make_in_obj, &obj, &image_name, &image_stage, &meta)?;
+            let mut debs = vec![package::pack(
+                &image_stage,
+                &results,
+                &meta,
+                args.compression,
+            )?];
+            if args.with_libc_dev {
+                let stage = staging.join("libc-dev");
+                package::stage_libc_dev(&mut make_in_obj, &stage, "x86_64-linux-gnu", &meta)?;
+                debs.push(package::pack(&stage, &results, &meta, args.compression)?);
+            }
+            if args.with_dbg {
+                let stage = staging.join("dbg");
+                let tool = |name: &str| {
+                    let mut cmd = Command::new(name);
+                    env.apply(&mut cmd);
+                    cmd
+                };
+                package::stage_dbg(&tool, &obj, &stage, &meta)?;
+                debs.push(package::pack(&stage, &results, &meta, args.compression)?);
+            }
+            debs.iter()
+                .map(|deb| Ok((deb_record(deb)?, deb.clone())))
+                .collect::<Result<Vec<_>>>()
+        })();
+        let headers = headers
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (image, headers)
+    });
+    let mut debs = image?;
+    debs.push(headers?);
 
     // 7. build record.
     stages.stage("write the build record");
@@ -542,7 +594,7 @@ fn build_in(
         },
         toolchain: record_toolchain(fingerprint),
         kernel_config_sha256: config.sha256(),
-        debs: debs.iter().map(|d| deb_record(d)).collect::<Result<_>>()?,
+        debs: debs.into_iter().map(|(record, _)| record).collect(),
     };
     record.normalize();
     let record_text = record.to_text();
