@@ -555,15 +555,24 @@ fn bench_build(args: &[String]) -> Result<()> {
             step(&format!("run {}/{runs}: kernel-deb build -j2", i + 1));
             // --work-dir keeps the build tree, as make bindeb-pkg does: deleting
             // 2 GB is nobody's build time, so both sides are cleaned up untimed.
+            // Stage lines (plain, as stderr is a file) go to a log and are shown after
+            // the run, so a slow run says which stage was slow.
             let ours_work = work.join(format!("ours-{i}-work"));
-            let (t, _) = timed(
-                Command::new(&bin)
-                    .args(["build", "-j2", "--quiet", "--out"])
-                    .arg(work.join(format!("ours-{i}")))
-                    .arg("--work-dir")
-                    .arg(&ours_work),
-            )?;
+            let ours_log = work.join(format!("ours-{i}.log"));
+            let script = format!(
+                "exec '{bin}' build -j2 --out '{out}' --work-dir '{work}' 2>'{log}'",
+                bin = bin.display(),
+                out = work.join(format!("ours-{i}")).display(),
+                work = ours_work.display(),
+                log = ours_log.display()
+            );
+            let (t, _) = timed(Command::new("sh").arg("-c").arg(script))?;
             ours.push(t.as_secs_f64());
+            for line in std::fs::read_to_string(&ours_log)?.lines() {
+                if line.starts_with('[') || line.starts_with("built ") {
+                    eprintln!("    {line}");
+                }
+            }
             let _ = std::fs::remove_dir_all(&ours_work);
             settle_disk()?;
             Ok(())
