@@ -343,7 +343,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
             p
         }
     };
-    match build_in(&args, &work, &fingerprint, &stages, t0) {
+    match build_in(&args, &out_parent, &work, &fingerprint, &stages, t0) {
         Ok(()) => {
             // A temporary work directory goes away with `work_holder` unless kept; one
             // the user named with --work-dir is theirs and stays.
@@ -371,6 +371,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
 
 fn build_in(
     args: &BuildArgs,
+    out_parent: &Path,
     work: &Path,
     fingerprint: &ToolchainFingerprint,
     stages: &Stages,
@@ -514,13 +515,9 @@ fn build_in(
     let staging = work.join("staging");
     // The results are assembled beside --out (same filesystem, so the final rename
     // is atomic); on any error this directory disappears with its guard.
-    let out_parent = match args.out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     let results_guard = tempfile::Builder::new()
         .prefix(".kernel-deb-out-")
-        .tempdir_in(&out_parent)
+        .tempdir_in(out_parent)
         .with_context(|| out_parent.display().to_string())?;
     let results = results_guard.path().to_path_buf();
     // The headers are staged first and packed on a second thread (xz of ~64 MB is most
@@ -543,8 +540,12 @@ fn build_in(
     let image_stage = staging.join("image");
     let (image, headers) = std::thread::scope(|scope| {
         let headers = scope.spawn(|| -> Result<_> {
-            let deb = package::pack(&headers_stage, &results, &meta, args.compression)?;
-            Ok((deb_record(&deb)?, deb))
+            deb_record(&package::pack(
+                &headers_stage,
+                &results,
+                &meta,
+                args.compression,
+            )?)
         });
         let image = (|| -> Result<_> {
             let mut make_in_obj = |a: &[&str]| kb.make(a);
@@ -571,7 +572,7 @@ fn build_in(
                 debs.push(package::pack(&stage, &results, &meta, args.compression)?);
             }
             debs.iter()
-                .map(|deb| Ok((deb_record(deb)?, deb.clone())))
+                .map(|deb| deb_record(deb))
                 .collect::<Result<Vec<_>>>()
         })();
         let headers = headers
@@ -594,7 +595,7 @@ fn build_in(
         },
         toolchain: record_toolchain(fingerprint),
         kernel_config_sha256: config.sha256(),
-        debs: debs.into_iter().map(|(record, _)| record).collect(),
+        debs,
     };
     record.normalize();
     let record_text = record.to_text();
