@@ -309,10 +309,19 @@ fn debian_image_deb() -> Result<PathBuf> {
     let pkg = pkgs
         .last()
         .context("apt knows no linux-image-6.12.*-amd64-unsigned (run cargo xtask deps)")?;
+    // Download into a private directory and rename into place, so a killed
+    // or concurrent run never leaves a half-written .deb for `find` to take.
+    let partial = dir.join(format!(".download-{}", std::process::id()));
+    std::fs::create_dir_all(&partial)?;
     sh(Command::new("apt-get")
         .arg("download")
         .arg(pkg)
-        .current_dir(&dir))?;
+        .current_dir(&partial))?;
+    for e in std::fs::read_dir(&partial)? {
+        let e = e?;
+        std::fs::rename(e.path(), dir.join(e.file_name()))?;
+    }
+    std::fs::remove_dir(&partial)?;
     find().context("apt-get download produced no file")
 }
 

@@ -9,12 +9,24 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use common::*;
 use detdeb::{Compressor, DebReader, ExtractOptions, TarEntryKind};
 
 /// Newest `linux-image-6.12.*-amd64-unsigned` and `linux-headers-6.12.*-common`.
+///
+/// The tests in this file run on parallel threads and each wants the
+/// packages, so they are looked up (and downloaded) once per process. The
+/// download itself goes to a private directory and is renamed into place, so
+/// another process (or a killed run) never leaves a half-written `.deb` that a
+/// later lookup would take for a whole one.
 fn debian_kernel_debs() -> Vec<PathBuf> {
+    static DEBS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    DEBS.get_or_init(find_or_download).clone()
+}
+
+fn find_or_download() -> Vec<PathBuf> {
     let dir = std::env::var_os("SAMEKERNEL_DEBIAN_DEBS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debian-debs"));
@@ -56,11 +68,19 @@ fn debian_kernel_debs() -> Vec<PathBuf> {
                         .unwrap_or(0)
                 });
                 let pkg = pkgs.pop().unwrap();
+                let partial = tempfile::Builder::new()
+                    .prefix(".download-")
+                    .tempdir_in(&dir)
+                    .unwrap();
                 run(Command::new("apt-get")
                     .arg("download")
                     .arg(&pkg)
-                    .current_dir(&dir));
-                return debian_kernel_debs();
+                    .current_dir(partial.path()));
+                for e in std::fs::read_dir(partial.path()).unwrap() {
+                    let e = e.unwrap();
+                    std::fs::rename(e.path(), dir.join(e.file_name())).unwrap();
+                }
+                return find_or_download();
             }
         };
         found.push(path);
