@@ -38,7 +38,7 @@ fn main() -> Result<()> {
         Some("fuzz") => fuzz(seconds_arg(&args[1..], 20)?),
         _ => {
             eprintln!(
-                "usage: cargo xtask (deps | test | run | bench pack [--runs N] | fuzz [--seconds N])"
+                "usage: cargo xtask (deps | test | run | bench pack|verify [--runs N] | bench build [-Z C] [--runs N] | fuzz [--seconds N])"
             );
             std::process::exit(2);
         }
@@ -532,17 +532,21 @@ fn bench_verify(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// `kernel-deb build` vs upstream `make bindeb-pkg` on the same source and config.
-/// Lets the deletions of one run finish before the next is timed. On a filesystem
-/// mounted with `discard` (this machine's root), removing a 2 GB tree issues discards
-/// at the next journal commits, and they slowed a following unpack from 11 s to 40 s.
+/// Lets one run's writes reach the disk before the next is timed, so neither side pays
+/// for the other's writeback.
 fn settle_disk() -> Result<()> {
     sh(&mut Command::new("sync"))?;
     std::thread::sleep(std::time::Duration::from_secs(15));
     Ok(())
 }
 
+/// `kernel-deb build` vs upstream `make bindeb-pkg` on the same source and config.
 fn bench_build(args: &[String]) -> Result<()> {
+    // `-Z C` passes a compressor to kernel-deb build (upstream stays dpkg-deb's xz).
+    let (compression, args) = match args {
+        [f, z, rest @ ..] if f == "-Z" => (z.clone(), rest),
+        _ => ("zstd".to_owned(), args),
+    };
     let runs = match args {
         [] => 1,
         _ => runs_arg(args)?,
@@ -561,7 +565,10 @@ fn bench_build(args: &[String]) -> Result<()> {
     for i in 0..runs {
         // Alternate which side goes first, so caches and clock ramps favour neither.
         let ours_run = |ours: &mut Vec<f64>| -> Result<()> {
-            step(&format!("run {}/{runs}: kernel-deb build -j2", i + 1));
+            step(&format!(
+                "run {}/{runs}: kernel-deb build -j2 -Z {compression}",
+                i + 1
+            ));
             // --work-dir keeps the build tree, as make bindeb-pkg does: deleting
             // 2 GB is nobody's build time, so both sides are cleaned up untimed.
             // Stage lines (plain, as stderr is a file) go to a log and are shown after
@@ -569,7 +576,7 @@ fn bench_build(args: &[String]) -> Result<()> {
             let ours_work = work.join(format!("ours-{i}-work"));
             let ours_log = work.join(format!("ours-{i}.log"));
             let script = format!(
-                "exec '{bin}' build -j2 --out '{out}' --work-dir '{work}' 2>'{log}'",
+                "exec '{bin}' build -j2 -Z {compression} --out '{out}' --work-dir '{work}' 2>'{log}'",
                 bin = bin.display(),
                 out = work.join(format!("ours-{i}")).display(),
                 work = ours_work.display(),
@@ -582,7 +589,6 @@ fn bench_build(args: &[String]) -> Result<()> {
                     eprintln!("    {line}");
                 }
             }
-            let _ = std::fs::remove_dir_all(&ours_work);
             settle_disk()?;
             Ok(())
         };
@@ -592,10 +598,13 @@ fn bench_build(args: &[String]) -> Result<()> {
                 i + 1
             ));
             let up = work.join(format!("upstream-{i}"));
+            // Stage times (epoch nanoseconds) go to a file, shown after the run like ours.
             let script = format!(
-                "set -e; '{bin}' source --out '{up}/src' >/dev/null 2>&1; \
+                "set -e; date +%s%N >'{up}.times'; \
+                 '{bin}' source --out '{up}/src' >/dev/null 2>&1; date +%s%N >>'{up}.times'; \
                  make -s -C '{up}/src' O='{up}/obj' KCONFIG_ALLCONFIG='{config}' allnoconfig >/dev/null; \
-                 make -s -C '{up}/src' O='{up}/obj' -j2 bindeb-pkg >'{up}.log' 2>&1",
+                 date +%s%N >>'{up}.times'; \
+                 make -s -C '{up}/src' O='{up}/obj' -j2 bindeb-pkg >'{up}.log' 2>&1; date +%s%N >>'{up}.times'",
                 bin = bin.display(),
                 up = up.display(),
                 config = config.display()
@@ -607,7 +616,18 @@ fn bench_build(args: &[String]) -> Result<()> {
                     .env("SOURCE_DATE_EPOCH", "1794660961"),
             )?;
             theirs.push(t.as_secs_f64());
-            let _ = std::fs::remove_dir_all(&up);
+            let stamps: Vec<f64> = std::fs::read_to_string(up.with_extension("times"))?
+                .lines()
+                .filter_map(|l| l.trim().parse::<f64>().ok())
+                .collect();
+            if let [t0, t1, t2, t3] = stamps[..] {
+                eprintln!(
+                    "    unpack {:.0} s, allnoconfig {:.0} s, bindeb-pkg (compile + package) {:.0} s",
+                    (t1 - t0) / 1e9,
+                    (t2 - t1) / 1e9,
+                    (t3 - t2) / 1e9
+                );
+            }
             settle_disk()?;
             Ok(())
         };
@@ -618,6 +638,13 @@ fn bench_build(args: &[String]) -> Result<()> {
             upstream_run(&mut theirs)?;
             ours_run(&mut ours)?;
         }
+    }
+    // Every tree is kept until the last run: deleting 2-3 GB on a filesystem mounted
+    // with `discard` slowed the next run's unpack from 8 s to over 20 s here.
+    step("removing the build trees");
+    for i in 0..runs {
+        let _ = std::fs::remove_dir_all(work.join(format!("ours-{i}-work")));
+        let _ = std::fs::remove_dir_all(work.join(format!("upstream-{i}")));
     }
     let fmt = |v: &[f64]| {
         v.iter()
@@ -634,7 +661,7 @@ fn bench_build(args: &[String]) -> Result<()> {
     println!("| task | kernel-deb build median | make bindeb-pkg median | ratio (ours/upstream) |");
     println!("|---|---|---|---|");
     println!(
-        "| built-in pin + tiny config, -j2, {runs} run(s) | {mo:.0} s | {mt:.0} s | {:.2} |",
+        "| built-in pin + tiny config, -j2, {runs} run(s), ours -Z {compression} | {mo:.0} s | {mt:.0} s | {:.2} |",
         mo / mt
     );
     Ok(())

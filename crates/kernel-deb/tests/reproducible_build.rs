@@ -161,6 +161,32 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     }
     assert_eq!(ra, rb, "build records differ");
 
+    // Anyone can check the packages with dpkg alone: dpkg-deb, given the tree it
+    // extracts from each .deb and the pin's SOURCE_DATE_EPOCH, packs the same bytes.
+    let sde = ra
+        .lines()
+        .find_map(|l| l.strip_prefix("source-date-epoch="))
+        .expect("source-date-epoch in the build record")
+        .to_owned();
+    for (name, bytes) in &a {
+        let tree = base.path().join("repack").join(name);
+        fs::create_dir_all(tree.parent().unwrap()).unwrap();
+        run(Command::new("dpkg-deb")
+            .arg("-R")
+            .arg(a_out.join(name))
+            .arg(&tree));
+        let repacked = tree.with_extension("repacked");
+        run(Command::new("dpkg-deb")
+            .args(["--root-owner-group", "-Zzstd", "--build"])
+            .arg(&tree)
+            .arg(&repacked)
+            .env("SOURCE_DATE_EPOCH", &sde));
+        assert!(
+            &fs::read(&repacked).unwrap() == bytes,
+            "{name}: dpkg-deb --build of its own extracted tree gives other bytes"
+        );
+    }
+
     // Install into an empty dpkg root.
     let image = a.keys().find(|k| k.starts_with("linux-image-")).unwrap();
     let root = base.path().join("root");
