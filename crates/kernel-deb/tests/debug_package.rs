@@ -170,7 +170,8 @@ fn debug_info_build_packages_dbg_and_leaks_no_build_path() {
     let sections = run(Command::new("readelf").arg("-S").arg(&debug_file));
     assert!(sections.contains(".debug_info"), "{sections}");
 
-    // gdb-style use of the line tables: the source file names are relative.
+    // The debug info names the module's source (that no name in it is absolute is
+    // the grep for the build directory below).
     let lines = run(Command::new("readelf")
         .arg("--debug-dump=info")
         .arg(&debug_file));

@@ -162,7 +162,8 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     assert_eq!(ra, rb, "build records differ");
 
     // Anyone can check the packages with dpkg alone: dpkg-deb, given the tree it
-    // extracts from each .deb and the pin's SOURCE_DATE_EPOCH, packs the same bytes.
+    // extracts from each .deb, the .deb's own compressor (named by its data member,
+    // as `ar` lists it) and the pin's SOURCE_DATE_EPOCH, packs the same bytes.
     let sde = ra
         .lines()
         .find_map(|l| l.strip_prefix("source-date-epoch="))
@@ -175,9 +176,19 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
             .arg("-R")
             .arg(a_out.join(name))
             .arg(&tree));
+        let members = run(Command::new("ar").arg("t").arg(a_out.join(name)));
+        let compressor = match members.lines().find(|m| m.starts_with("data.tar")) {
+            Some("data.tar.zst") => "zstd",
+            Some("data.tar.xz") => "xz",
+            Some("data.tar.gz") => "gzip",
+            Some("data.tar") => "none",
+            other => panic!("{name}: unexpected data member {other:?} in {members}"),
+        };
         let repacked = tree.with_extension("repacked");
         run(Command::new("dpkg-deb")
-            .args(["--root-owner-group", "-Zzstd", "--build"])
+            .arg("--root-owner-group")
+            .arg(format!("-Z{compressor}"))
+            .arg("--build")
             .arg(&tree)
             .arg(&repacked)
             .env("SOURCE_DATE_EPOCH", &sde));
