@@ -1,0 +1,1 @@
+//! Find that and why two kernel .debs differ: a streaming, bounded, kernel-aware package diff (being filled in: see docs/ARCHITECTURE.md).

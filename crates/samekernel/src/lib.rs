@@ -1,0 +1,1 @@
+//! The samekernel pipeline as a library (being filled in: see docs/ARCHITECTURE.md).
