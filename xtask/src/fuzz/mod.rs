@@ -1,0 +1,194 @@
+//! `cargo xtask fuzz`: every fuzz target in `fuzz/` (its own workspace), on the pinned
+//! stable toolchain with `RUSTC_BOOTSTRAP=1` (cargo-fuzz passes `-Z` flags), and a
+//! table of executions per target read from libFuzzer's final stats.
+//!
+//! * `--seconds N` (default 20) or `--runs N`: the budget per target;
+//! * `--target T` (repeatable): only these targets;
+//! * `--sanitizer address|none` (default address).
+//!
+//! Each target's corpus is `fuzz/corpus/<target>/` (grown, not committed) read together
+//! with the committed seeds `fuzz/seeds/<target>/`; its log is
+//! `target/fuzz-logs/<target>.log`; a crash input lands in `fuzz/artifacts/<target>/`.
+
+mod stats;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cmd::{run, step};
+use crate::deps::cargo_tool;
+use crate::flags::Flags;
+
+/// How long each target runs.
+#[derive(Debug, Clone, Copy)]
+enum Budget {
+    Seconds(u64),
+    Runs(u64),
+}
+
+pub fn dispatch(mut flags: Flags) -> Result<()> {
+    let budget = match (flags.value("--seconds")?, flags.value("--runs")?) {
+        (Some(_), Some(_)) => bail!("give --seconds or --runs, not both"),
+        (_, Some(r)) => Budget::Runs(r),
+        (s, None) => Budget::Seconds(s.unwrap_or(20)),
+    };
+    let wanted: Vec<String> = flags.values("--target")?;
+    let sanitizer = flags.value_or("--sanitizer", "address".to_owned())?;
+    flags.finish()?;
+    let all = targets()?;
+    if let Some(unknown) = wanted.iter().find(|t| !all.contains(t)) {
+        bail!(
+            "no fuzz target {unknown:?}; fuzz/Cargo.toml has {}",
+            all.join(", ")
+        );
+    }
+    let chosen = if wanted.is_empty() { all } else { wanted };
+    fuzz(&chosen, budget, &sanitizer)
+}
+
+/// CI's short run: every target for `seconds`, with AddressSanitizer.
+pub fn smoke(seconds: u64) -> Result<()> {
+    fuzz(&targets()?, Budget::Seconds(seconds), "address")
+}
+
+/// The `[[bin]]` names in fuzz/Cargo.toml.
+fn targets() -> Result<Vec<String>> {
+    let text = std::fs::read_to_string("fuzz/Cargo.toml").context("fuzz/Cargo.toml")?;
+    Ok(bin_names(&text))
+}
+
+fn bin_names(cargo_toml: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_bin = false;
+    for line in cargo_toml.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if in_bin && let Some(v) = line.strip_prefix("name") {
+            let v = v
+                .trim_start()
+                .trim_start_matches('=')
+                .trim()
+                .trim_matches('"');
+            names.push(v.to_owned());
+        }
+    }
+    names
+}
+
+fn fuzz(targets: &[String], budget: Budget, sanitizer: &str) -> Result<()> {
+    cargo_tool("fuzz", "cargo-fuzz")?;
+    step(&format!(
+        "building the fuzz targets (sanitizer: {sanitizer})"
+    ));
+    run(&mut fuzz_cmd("build", sanitizer))?;
+    let root = std::env::current_dir()?;
+    let logs = root.join("target/fuzz-logs");
+    std::fs::create_dir_all(&logs)?;
+    let mut rows = Vec::new();
+    let mut failed = Vec::new();
+    for t in targets {
+        step(&format!("fuzz {t} ({budget:?})"));
+        let log = logs.join(format!("{t}.log"));
+        let ok = run_target(&root, t, budget, sanitizer, &log)?;
+        let text = std::fs::read_to_string(&log)?;
+        let s = stats::parse(&text);
+        if !ok || s.is_none() {
+            let tail: Vec<&str> = text.lines().rev().take(30).collect();
+            for l in tail.iter().rev() {
+                eprintln!("    {l}");
+            }
+            failed.push(format!("{t} (log: {})", log.display()));
+        }
+        rows.push(row(t, s.as_ref(), &root));
+    }
+    println!("| target | executions | seconds | exec/s | peak RSS | corpus files | finding |");
+    println!("|---|---|---|---|---|---|---|");
+    for r in &rows {
+        println!("{r}");
+    }
+    if !failed.is_empty() {
+        bail!("fuzzing failed or found something: {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+fn fuzz_cmd(sub: &str, sanitizer: &str) -> Command {
+    let mut c = Command::new("cargo");
+    c.args(["fuzz", sub, "--sanitizer", sanitizer])
+        .env("RUSTC_BOOTSTRAP", "1");
+    c
+}
+
+/// One libFuzzer run of target `t`; true if it finished without a finding.
+fn run_target(root: &Path, t: &str, budget: Budget, sanitizer: &str, log: &Path) -> Result<bool> {
+    let corpus = root.join("fuzz/corpus").join(t);
+    std::fs::create_dir_all(&corpus)?;
+    let seeds = root.join("fuzz/seeds").join(t);
+    let mut c = fuzz_cmd("run", sanitizer);
+    c.arg(t).arg(&corpus);
+    if seeds.is_dir() {
+        c.arg(&seeds);
+    }
+    c.arg("--");
+    match budget {
+        Budget::Seconds(s) => c.arg(format!("-max_total_time={s}")),
+        Budget::Runs(r) => c.arg(format!("-runs={r}")),
+    };
+    c.args(["-rss_limit_mb=2048", "-print_final_stats=1"]);
+    let out = File::create(log)?;
+    c.stdout(out.try_clone()?).stderr(out);
+    eprintln!("$ {c:?} >{}", log.display());
+    Ok(c.status()
+        .with_context(|| format!("cannot run {c:?}"))?
+        .success())
+}
+
+fn row(t: &str, s: Option<&stats::RunStats>, root: &Path) -> String {
+    let corpus = std::fs::read_dir(root.join("fuzz/corpus").join(t)).map_or(0, |d| d.count());
+    let opt = |v: Option<u64>, unit: &str| v.map_or("?".to_owned(), |v| format!("{v}{unit}"));
+    match s {
+        None => format!("| {t} | ? | ? | ? | ? | {corpus} | did not run (see its log) |"),
+        Some(s) => format!(
+            "| {t} | {} | {} | {} | {} | {corpus} | {} |",
+            s.executions,
+            opt(s.seconds, ""),
+            opt(s.exec_per_sec, ""),
+            opt(s.peak_rss_mb, " MB"),
+            s.artifact
+                .as_deref()
+                .map_or("none".to_owned(), relative(root))
+        ),
+    }
+}
+
+fn relative(root: &Path) -> impl Fn(&str) -> String + '_ {
+    move |p| {
+        let p = PathBuf::from(p);
+        p.strip_prefix(root).unwrap_or(&p).display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_bin_sections_name_targets() {
+        let toml = "[package]\nname = \"samekernel-fuzz\"\n\n[[bin]]\nname = \"deb_ar\"\npath = \"x\"\n\
+                    [dependencies]\nname = \"no\"\n[[bin]]\nname=\"kbuild_config\"\n";
+        assert_eq!(bin_names(toml), ["deb_ar", "kbuild_config"]);
+    }
+
+    #[test]
+    fn every_committed_target_has_a_source_file() {
+        let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+        let names = bin_names(&std::fs::read_to_string(fuzz.join("Cargo.toml")).unwrap());
+        assert!(names.len() >= 10, "{names:?}");
+        for n in names {
+            assert!(fuzz.join(format!("fuzz_targets/{n}.rs")).is_file(), "{n}");
+        }
+    }
+}
