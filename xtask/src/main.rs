@@ -18,6 +18,7 @@ mod deps;
 mod flags;
 mod fuzz;
 mod gating;
+mod record;
 mod run;
 mod test;
 

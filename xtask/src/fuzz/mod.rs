@@ -10,6 +10,7 @@
 //! with the committed seeds `fuzz/seeds/<target>/`; its log is
 //! `target/fuzz-logs/<target>.log`; a crash input lands in `fuzz/artifacts/<target>/`.
 
+mod seeds;
 mod stats;
 
 use std::fs::File;
@@ -30,6 +31,11 @@ enum Budget {
 }
 
 pub fn dispatch(mut flags: Flags) -> Result<()> {
+    match flags.word().as_deref() {
+        Some("seeds") => return seeds::build(flags),
+        Some(w) => bail!("unknown `fuzz {w}`; name targets with --target {w}"),
+        None => {}
+    }
     let budget = match (flags.value("--seconds")?, flags.value("--runs")?) {
         (Some(_), Some(_)) => bail!("give --seconds or --runs, not both"),
         (_, Some(r)) => Budget::Runs(r),
