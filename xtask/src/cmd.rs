@@ -101,6 +101,30 @@ pub fn measure(cmd: &Command, stdout: Stdio, stderr: Option<Stdio>) -> Result<Me
     Ok(Measured { wall, peak_rss_kib })
 }
 
+/// Repeated measurements of one side of a benchmark.
+#[derive(Debug, Default)]
+pub struct Samples {
+    seconds: Vec<f64>,
+    peak_rss_kib: u64,
+}
+
+impl Samples {
+    pub fn push(&mut self, m: Measured) {
+        self.seconds.push(m.wall.as_secs_f64());
+        self.peak_rss_kib = self.peak_rss_kib.max(m.peak_rss_kib);
+    }
+
+    /// Median wall time in seconds (the samples must not be empty).
+    pub fn median(&mut self) -> f64 {
+        median(&mut self.seconds)
+    }
+
+    /// The largest peak RSS of any run, in MiB.
+    pub fn peak_rss_mib(&self) -> f64 {
+        self.peak_rss_kib as f64 / 1024.0
+    }
+}
+
 /// Median of a non-empty sample.
 pub fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Result, bail};
 
-use crate::cmd::{measure, median, release_kernel_deb, run, sha256_file};
+use crate::cmd::{Samples, measure, release_kernel_deb, run, sha256_file};
 use crate::flags::Flags;
 
 const SOURCE_DATE_EPOCH: &str = "1700000000";
@@ -41,23 +41,18 @@ pub fn bench_pack(mut flags: Flags) -> Result<()> {
             .arg("-o")
             .arg(&our_out)
             .args(["-Z", z, "--source-date-epoch", SOURCE_DATE_EPOCH]);
-        let (mut t_ref, mut t_ours) = (Vec::new(), Vec::new());
-        let (mut rss_ref, mut rss_ours) = (0, 0);
+        let (mut s_ref, mut s_ours) = (Samples::default(), Samples::default());
         for _ in 0..runs {
-            let m = measure(&reference, Stdio::null(), None)?;
-            t_ref.push(m.wall.as_secs_f64());
-            rss_ref = rss_ref.max(m.peak_rss_kib);
-            let m = measure(&ours, Stdio::null(), None)?;
-            t_ours.push(m.wall.as_secs_f64());
-            rss_ours = rss_ours.max(m.peak_rss_kib);
+            s_ref.push(measure(&reference, Stdio::null(), None)?);
+            s_ours.push(measure(&ours, Stdio::null(), None)?);
         }
         let same = sha256_file(&ref_out)? == sha256_file(&our_out)?;
-        let (mt, mo) = (median(&mut t_ref), median(&mut t_ours));
+        let (mt, mo) = (s_ref.median(), s_ours.median());
         println!(
             "| {z} | {mt:.2} s | {mo:.2} s | {:.2} | {:.1} MiB | {:.1} MiB | {} |",
             mo / mt,
-            rss_ref as f64 / 1024.0,
-            rss_ours as f64 / 1024.0,
+            s_ref.peak_rss_mib(),
+            s_ours.peak_rss_mib(),
             if same { "yes" } else { "NO" }
         );
         if !same {

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
 
-use crate::cmd::{Measured, measure, median, output, release_kernel_deb, run, step};
+use crate::cmd::{Measured, Samples, measure, output, release_kernel_deb, run, step};
 use crate::flags::Flags;
 
 const WITNESSES: usize = 20;
@@ -40,17 +40,12 @@ pub fn bench_verify(mut flags: Flags) -> Result<()> {
         .arg(work.join("t"))
         .arg("--keyring")
         .arg(work.join("keyring.asc"));
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    let (mut rss_ours, mut rss_theirs) = (0, 0);
+    let (mut ours, mut theirs) = (Samples::default(), Samples::default());
     for _ in 0..runs {
-        let m = measure(&ours_cmd, Stdio::null(), None)?;
-        ours.push(m.wall.as_secs_f64());
-        rss_ours = rss_ours.max(m.peak_rss_kib);
-        let m = reference_verify(&deb, &work)?;
-        theirs.push(m.wall.as_secs_f64());
-        rss_theirs = rss_theirs.max(m.peak_rss_kib);
+        ours.push(measure(&ours_cmd, Stdio::null(), None)?);
+        theirs.push(reference_verify(&deb, &work)?);
     }
-    let (mo, mt) = (median(&mut ours), median(&mut theirs));
+    let (mo, mt) = (ours.median(), theirs.median());
     println!(
         "| task | kernel-deb verify median | sha256sum + 20 x gpgv median | ratio | kernel-deb peak RSS | reference peak RSS |"
     );
@@ -60,8 +55,8 @@ pub fn bench_verify(mut flags: Flags) -> Result<()> {
         deb.file_name().unwrap_or_default().to_string_lossy(),
         std::fs::metadata(&deb)?.len() as f64 / 1e6,
         mo / mt,
-        rss_ours as f64 / 1024.0,
-        rss_theirs as f64 / 1024.0
+        ours.peak_rss_mib(),
+        theirs.peak_rss_mib()
     );
     Ok(())
 }
