@@ -6,7 +6,7 @@
 //! * `cargo xtask run [kernel-deb build flags]` — the main job ([`run`]).
 //! * `cargo xtask bench pack|verify|build …` — speed against the reference tools
 //!   ([`bench`]).
-//! * `cargo xtask fuzz [--seconds N | --runs N] [--target T]… [--sanitizer S]` and
+//! * `cargo xtask fuzz [--seconds N] [--runs N] [--target T]… [--sanitizer S]` and
 //!   `cargo xtask fuzz seeds` — the fuzz targets and their seed corpus ([`fuzz`]).
 //!
 //! Every task parses its flags with [`flags::Flags`] and runs programs with argv
@@ -37,7 +37,7 @@ usage: cargo xtask <task>
   bench pack [--runs N]                  detdeb vs dpkg-deb on Debian's linux-image tree
   bench verify [--runs N]                kernel-deb verify vs sha256sum + 20 x gpgv
   bench build [-Z C] [--runs N]          kernel-deb build vs make bindeb-pkg
-  fuzz [--seconds N | --runs N] [--target T]... [--sanitizer address|none]
+  fuzz [--seconds N] [--runs N] [--target T]... [--sanitizer address|none]
                                          every (or the named) fuzz target; prints executions
   fuzz seeds                             rebuild fuzz/seeds/ from real files";
 

@@ -2,7 +2,8 @@
 //! stable toolchain with `RUSTC_BOOTSTRAP=1` (cargo-fuzz passes `-Z` flags), and a
 //! table of executions per target read from libFuzzer's final stats.
 //!
-//! * `--seconds N` (default 20) or `--runs N`: the budget per target;
+//! * `--seconds N` (default 20) and/or `--runs N`: the budget per target (the first
+//!   limit reached ends it);
 //! * `--target T` (repeatable): only these targets;
 //! * `--sanitizer address|none` (default address).
 //!
@@ -23,11 +24,11 @@ use crate::cmd::{run, step};
 use crate::deps::cargo_tool;
 use crate::flags::Flags;
 
-/// How long each target runs.
+/// How long each target runs: whichever limit comes first.
 #[derive(Debug, Clone, Copy)]
-enum Budget {
-    Seconds(u64),
-    Runs(u64),
+struct Budget {
+    seconds: Option<u64>,
+    runs: Option<u64>,
 }
 
 pub fn dispatch(mut flags: Flags) -> Result<()> {
@@ -37,9 +38,11 @@ pub fn dispatch(mut flags: Flags) -> Result<()> {
         None => {}
     }
     let budget = match (flags.value("--seconds")?, flags.value("--runs")?) {
-        (Some(_), Some(_)) => bail!("give --seconds or --runs, not both"),
-        (_, Some(r)) => Budget::Runs(r),
-        (s, None) => Budget::Seconds(s.unwrap_or(20)),
+        (None, None) => Budget {
+            seconds: Some(20),
+            runs: None,
+        },
+        (seconds, runs) => Budget { seconds, runs },
     };
     let wanted: Vec<String> = flags.values("--target")?;
     let sanitizer = flags.value_or("--sanitizer", "address".to_owned())?;
@@ -57,7 +60,11 @@ pub fn dispatch(mut flags: Flags) -> Result<()> {
 
 /// CI's short run: every target for `seconds`, with AddressSanitizer.
 pub fn smoke(seconds: u64) -> Result<()> {
-    fuzz(&targets()?, Budget::Seconds(seconds), "address")
+    let budget = Budget {
+        seconds: Some(seconds),
+        runs: None,
+    };
+    fuzz(&targets()?, budget, "address")
 }
 
 /// The `[[bin]]` names in fuzz/Cargo.toml.
@@ -139,10 +146,12 @@ fn run_target(root: &Path, t: &str, budget: Budget, sanitizer: &str, log: &Path)
         c.arg(&seeds);
     }
     c.arg("--");
-    match budget {
-        Budget::Seconds(s) => c.arg(format!("-max_total_time={s}")),
-        Budget::Runs(r) => c.arg(format!("-runs={r}")),
-    };
+    if let Some(s) = budget.seconds {
+        c.arg(format!("-max_total_time={s}"));
+    }
+    if let Some(r) = budget.runs {
+        c.arg(format!("-runs={r}"));
+    }
     c.args(["-rss_limit_mb=2048", "-print_final_stats=1"]);
     let out = File::create(log)?;
     c.stdout(out.try_clone()?).stderr(out);
