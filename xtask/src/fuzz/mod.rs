@@ -31,6 +31,19 @@ struct Budget {
     runs: Option<u64>,
 }
 
+impl Budget {
+    fn describe(&self) -> String {
+        let limits: Vec<String> = [
+            self.seconds.map(|s| format!("{s} s")),
+            self.runs.map(|r| format!("{r} runs")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        format!("at most {}", limits.join(" or "))
+    }
+}
+
 pub fn dispatch(mut flags: Flags) -> Result<()> {
     match flags.word().as_deref() {
         Some("seeds") => return seeds::build(flags),
@@ -103,7 +116,7 @@ fn fuzz(targets: &[String], budget: Budget, sanitizer: &str) -> Result<()> {
     let mut rows = Vec::new();
     let mut failed = Vec::new();
     for t in targets {
-        step(&format!("fuzz {t} ({budget:?})"));
+        step(&format!("fuzz {t} ({})", budget.describe()));
         let log = logs.join(format!("{t}.log"));
         let ok = run_target(&root, t, budget, sanitizer, &log)?;
         let text = std::fs::read_to_string(&log)?;
