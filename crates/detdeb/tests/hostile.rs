@@ -8,9 +8,9 @@ mod common;
 
 use std::path::Path;
 
-use detdeb::tar_write::{GnuTarWriter, TarEntryKind as TarKind, TarHeader};
 use detdeb::safe_extract::hostile::{Layout, cases, raw_tar};
 use detdeb::safe_extract::{LimitKind, Refusal};
+use detdeb::tar_write::{GnuTarWriter, TarEntryKind as TarKind, TarHeader};
 use detdeb::{DebReader, Error, ExtractOptions, ReadLimits};
 
 fn refusal(err: &Error) -> Option<&Refusal> {
@@ -126,7 +126,10 @@ fn every_shared_hostile_case_holds_for_a_deb() {
         if let Err(e) = &result {
             let msg = e.to_string();
             if !msg.contains("hostile.deb: data.tar") || msg.contains(".safe-extract-") {
-                failures.push(format!("{}: message does not name the member: {msg}", case.name));
+                failures.push(format!(
+                    "{}: message does not name the member: {msg}",
+                    case.name
+                ));
             }
         }
         let wrote: Vec<_> = std::fs::read_dir(&outside).unwrap().collect();
@@ -358,7 +361,10 @@ fn missing_control_file_names_the_member_not_line_zero() {
     assert!(matches!(err, Error::ControlFile { .. }), "{err}");
     let msg = err.to_string();
     assert!(!msg.contains("line 0"), "{msg}");
-    assert!(msg.starts_with("n.deb: control.tar: no `control` file"), "{msg}");
+    assert!(
+        msg.starts_with("n.deb: control.tar: no `control` file"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -366,7 +372,10 @@ fn io_errors_print_their_cause_once() {
     let t = common::tempdir();
     let missing = t.path().join("missing.deb");
     let err = DebReader::open(&missing).unwrap_err();
-    assert!(std::error::Error::source(&err).is_none(), "cause would print twice");
+    assert!(
+        std::error::Error::source(&err).is_none(),
+        "cause would print twice"
+    );
     let msg = err.to_string();
     assert_eq!(msg.matches("No such file or directory").count(), 1, "{msg}");
     assert_eq!(msg.matches("missing.deb").count(), 1, "{msg}");

@@ -46,6 +46,8 @@ pub enum LimitKind {
     ExtensionRecord,
     /// Uncompressed bytes in total (the cap).
     TotalSize,
+    /// Sum of the declared file sizes.
+    DataSize,
     /// Uncompressed bytes relative to the compressed input (ratio × input + allowance).
     Ratio,
     /// Size of one file.
@@ -61,6 +63,7 @@ impl std::fmt::Display for LimitKind {
             LimitKind::PathLength => "path length",
             LimitKind::ExtensionRecord => "extension record size",
             LimitKind::TotalSize => "uncompressed size",
+            LimitKind::DataSize => "total size of the files",
             LimitKind::Ratio => "uncompressed size for the compressed input (decompression bomb?)",
             LimitKind::FileSize => "file size",
             LimitKind::InMemoryFile => "in-memory file size",

@@ -37,6 +37,9 @@ pub struct Limits {
     pub max_in_memory_file: u64,
     /// Largest single extracted file.
     pub max_file_size: u64,
+    /// Largest sum of the declared sizes of all files (data only; [`max_total`](Self::max_total)
+    /// also counts headers and padding).
+    pub max_data_total: u64,
     /// Largest uncompressed/compressed size ratio (applied when the input size is known).
     pub max_ratio: u64,
     /// Uncompressed bytes allowed on top of the ratio (small inputs, tar padding).
@@ -56,6 +59,7 @@ impl Default for Limits {
             max_total: 64 << 30,
             max_in_memory_file: 16 << 20,
             max_file_size: 16 << 30,
+            max_data_total: 64 << 30,
             max_ratio: 256,
             ratio_allowance: 64 << 20,
         }
@@ -142,6 +146,8 @@ pub struct TarReader<R> {
     entries: u64,
     /// Data bytes of the current entry not yet read.
     remaining: u64,
+    /// Sum of the declared sizes of the files so far.
+    data_total: u64,
     /// Padding after the current entry's data.
     padding: u64,
     finished: bool,
@@ -168,6 +174,7 @@ impl<R: Read> TarReader<R> {
             offset: 0,
             entries: 0,
             remaining: 0,
+            data_total: 0,
             padding: 0,
             finished: false,
         }
@@ -418,6 +425,10 @@ impl<R: Read> TarReader<R> {
             }
             if size > self.remaining_budget() {
                 return Err(self.budget_error());
+            }
+            self.data_total = self.data_total.saturating_add(size);
+            if self.data_total > self.limits.max_data_total {
+                return Err(self.limit_error(LimitKind::DataSize, self.limits.max_data_total));
             }
             self.remaining = size;
             self.padding = pad512(size);
