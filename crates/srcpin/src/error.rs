@@ -37,8 +37,8 @@ pub enum Error {
     /// One mirror failed to deliver an artifact.
     #[error("{url}: {problem}")]
     Download {
-        /// The URL that was tried.
-        url: String,
+        /// The URL that was tried (displays without credentials).
+        url: crate::url::MirrorUrl,
         /// What went wrong.
         problem: String,
     },

@@ -165,6 +165,7 @@ pub mod pin;
 mod readahead;
 mod source;
 pub mod unpack;
+pub mod url;
 
 pub use cache::{CACHE_ENV, Cache, Lookup, write_atomically};
 pub use digest::{ParseDigestError, Sha256Digest};
@@ -179,3 +180,4 @@ pub use manifest::{
 };
 pub use source::{FetchedPatch, FetchedSources, decompressed, fetch_sources, prepare_source};
 pub use unpack::UnpackLimits;
+pub use url::MirrorUrl;

@@ -105,7 +105,7 @@ pub fn pin_debian_package(
             let url = format!("apt-get download {package}={}", cand.version);
             progress.event(&FetchEvent::Start {
                 what: &deb_what,
-                url: &url,
+                url: &crate::url::MirrorUrl::new(&url),
                 total: cand.deb.size,
             });
             let tmp_root = fetcher.cache().tmp_dir()?;

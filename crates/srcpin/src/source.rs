@@ -266,7 +266,7 @@ fn fetch_debian(
         let url = format!("apt-get download {}={}", d.package, d.version);
         progress.event(&FetchEvent::Start {
             what: &deb_what,
-            url: &url,
+            url: &crate::url::MirrorUrl::new(&url),
             total: d.deb.size,
         });
         let tmp_root = fetcher.cache().tmp_dir()?;
