@@ -8,7 +8,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use detdeb::{CompressionParams, Compressor, DebBuilder, DebReader, ExtractOptions, TarEntryKind};
+use detdeb::safe_extract::escape;
+use detdeb::{
+    CompressionParams, Compressor, DebBuilder, DebReader, ExtractOptions, TarEntry, TarEntryKind,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum DebCommand {
@@ -96,11 +99,13 @@ pub fn run(cmd: DebCommand) -> Result<ExitCode> {
                 r.len(),
                 r.control_member().size
             )?;
+            // Names, script lines and control fields come from the package: escaped, so
+            // CR and ESC bytes cannot rewrite the terminal (as `dpkg-deb -c` escapes names).
             for f in r.control_files()? {
                 let lines = f.contents.iter().filter(|&&b| b == b'\n').count();
                 let kind = if f.contents.starts_with(b"#!") {
                     let first = f.contents.split(|&b| b == b'\n').next().unwrap_or_default();
-                    format!("{:>7}", String::from_utf8_lossy(first))
+                    format!("{:>7}", escape(first))
                 } else {
                     String::new()
                 };
@@ -110,39 +115,18 @@ pub fn run(cmd: DebCommand) -> Result<ExitCode> {
                     f.contents.len(),
                     lines,
                     mode_string(f.entry.mode, '-'),
-                    f.name,
+                    escape(f.name.as_bytes()),
                     kind
                 )?;
             }
             write!(out, "{}", indent(&r.control()?.to_text()))?;
         }
         DebCommand::List { deb } => {
+            // Streamed: each line is printed as its header is read, so memory does not
+            // grow with the number of entries.
             let r = DebReader::open(&deb)?;
-            for e in r.list_data()? {
-                let (t, suffix) = match &e.kind {
-                    TarEntryKind::Dir => ('d', String::new()),
-                    TarEntryKind::File => ('-', String::new()),
-                    TarEntryKind::Symlink { target } => {
-                        ('l', format!(" -> {}", String::from_utf8_lossy(target)))
-                    }
-                    TarEntryKind::HardLink { target } => {
-                        ('h', format!(" link to {}", String::from_utf8_lossy(target)))
-                    }
-                    TarEntryKind::CharDev { .. } => ('c', String::new()),
-                    TarEntryKind::BlockDev { .. } => ('b', String::new()),
-                    TarEntryKind::Fifo => ('p', String::new()),
-                };
-                writeln!(
-                    out,
-                    "{} {}/{} {:>9} {} {}{}",
-                    mode_string(e.mode, t),
-                    e.uname,
-                    e.gname,
-                    e.size,
-                    e.mtime,
-                    e.name_lossy(),
-                    suffix
-                )?;
+            for e in r.data_entries()? {
+                writeln!(out, "{}", list_line(&e?))?;
             }
         }
         DebCommand::Extract {
@@ -170,7 +154,32 @@ pub fn run(cmd: DebCommand) -> Result<ExitCode> {
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!(" {l}\n")).collect()
+    text.lines()
+        .map(|l| format!(" {}\n", escape(l.as_bytes())))
+        .collect()
+}
+
+/// One `dpkg-deb -c` style line, every untrusted byte escaped.
+fn list_line(e: &TarEntry) -> String {
+    let (t, suffix) = match &e.kind {
+        TarEntryKind::Dir => ('d', String::new()),
+        TarEntryKind::File => ('-', String::new()),
+        TarEntryKind::Symlink { target } => ('l', format!(" -> {}", escape(target))),
+        TarEntryKind::HardLink { target } => ('h', format!(" link to {}", escape(target))),
+        TarEntryKind::CharDev { .. } => ('c', String::new()),
+        TarEntryKind::BlockDev { .. } => ('b', String::new()),
+        TarEntryKind::Fifo => ('p', String::new()),
+    };
+    format!(
+        "{} {}/{} {:>9} {} {}{}",
+        mode_string(e.mode, t),
+        escape(e.uname.as_bytes()),
+        escape(e.gname.as_bytes()),
+        e.size,
+        e.mtime,
+        escape(&e.name),
+        suffix
+    )
 }
 
 /// `ls -l` style mode string.
@@ -194,4 +203,37 @@ fn mode_string(mode: u32, kind: char) -> String {
         });
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_lines_escape_terminal_controls_like_dpkg_deb() {
+        let e = TarEntry {
+            name: b"./ok\r\x1b[2Kevil".to_vec(),
+            kind: TarEntryKind::Symlink {
+                target: b"t\x1b]0;x\x07".to_vec(),
+            },
+            mode: 0o777,
+            uid: 0,
+            gid: 0,
+            uname: "root".into(),
+            gname: "root\r".into(),
+            mtime: 0,
+            size: 0,
+            offset: 0,
+        };
+        let line = list_line(&e);
+        assert!(!line.chars().any(char::is_control), "{line:?}");
+        assert!(
+            line.ends_with("./ok\\r\\033[2Kevil -> t\\033]0;x\\a"),
+            "{line}"
+        );
+        assert_eq!(
+            indent("Description: a\x1b[31m\r"),
+            " Description: a\\033[31m\\r\n"
+        );
+    }
 }
