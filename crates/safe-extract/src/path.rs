@@ -81,10 +81,10 @@ mod tests {
 
         #[test]
         fn normalizing_is_idempotent(raw: Vec<u8>) {
-            if let Ok(n) = normalize(&raw) {
-                if !n.is_empty() {
-                    proptest::prop_assert_eq!(normalize(&n).unwrap(), n);
-                }
+            if let Ok(n) = normalize(&raw)
+                && !n.is_empty()
+            {
+                proptest::prop_assert_eq!(normalize(&n).unwrap(), n);
             }
         }
     }

@@ -394,8 +394,15 @@ impl Fetcher {
         };
         if url.as_secret_str().starts_with("file:") {
             let path = file_url_path(url.as_secret_str(), base_dir);
-            let src =
-                open_regular_file(&path).map_err(|e| err(format!("{}: {e}", path.display())))?;
+            // Name the resolved path only when it says more than the URL (relative URLs).
+            let shown = path.display().to_string();
+            let src = open_regular_file(&path).map_err(|e| {
+                if url.as_secret_str().ends_with(shown.as_str()) {
+                    err(e.to_string())
+                } else {
+                    err(format!("{shown}: {e}"))
+                }
+            })?;
             let n = copy_limited(src, file, 0, limit, progress).map_err(|e| err(e.to_string()))?;
             return match n {
                 Copied::All => Ok(()),

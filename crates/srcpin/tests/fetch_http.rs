@@ -458,3 +458,22 @@ fn a_redirect_to_a_file_url_says_so() {
     assert!(msg.contains("file://"), "{msg}");
     assert_cache_clean(dir.path(), &want);
 }
+
+#[test]
+fn a_missing_file_url_names_the_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.tar.xz");
+    let want = pin(b"never");
+    let err = fetcher(dir.path())
+        .fetch_artifact(
+            "src",
+            &[format!("file:{}", missing.display())],
+            &want,
+            None,
+            &mut NoProgress,
+        )
+        .unwrap_err();
+    let msg = err.to_string();
+    assert_eq!(msg.matches("nope.tar.xz").count(), 1, "{msg}");
+    assert_eq!(msg.matches("No such file or directory").count(), 1, "{msg}");
+}
