@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use detdeb::safe_extract::escape;
 use detdeb::{
@@ -135,9 +135,8 @@ pub fn run(cmd: DebCommand) -> Result<ExitCode> {
             keep_special_bits,
         } => {
             let r = DebReader::open(&deb)?;
-            let s = r
-                .extract_data(&dest, &ExtractOptions { keep_special_bits })
-                .with_context(|| format!("extracting {} into {}", deb.display(), dest.display()))?;
+            // The error already names the package, member and entry (or the destination).
+            let s = r.extract_data(&dest, &ExtractOptions { keep_special_bits })?;
             writeln!(
                 out,
                 "{}: {} files, {} directories, {} symlinks, {} hard links, {} bytes",
