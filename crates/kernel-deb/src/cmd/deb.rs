@@ -236,3 +236,99 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod dpkg_parity {
+    use super::*;
+    use detdeb::tar_write::{GnuTarWriter, TarHeader};
+
+    fn tar(entries: &[(&[u8], TarEntryKind)]) -> Vec<u8> {
+        let mut w = GnuTarWriter::new(Vec::new());
+        for (name, kind) in entries {
+            let h = TarHeader {
+                name: name.to_vec(),
+                mode: 0o644,
+                mtime: 0,
+                size: 0,
+                kind: kind.clone(),
+            };
+            w.append(&h, Some(&mut &b""[..])).unwrap();
+        }
+        w.finish().unwrap().0
+    }
+
+    fn ar(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = b"!<arch>\n".to_vec();
+        for (name, data) in members {
+            let h = format!(
+                "{name:<16}{:<12}{:<6}{:<6}{:<8o}{:<10}`\n",
+                0,
+                0,
+                0,
+                0o100644,
+                data.len()
+            );
+            out.extend(h.as_bytes());
+            out.extend(*data);
+            if data.len() % 2 == 1 {
+                out.push(b'\n');
+            }
+        }
+        out
+    }
+
+    /// The name (and link) part of a listing line: everything from ` ./` on.
+    fn tail(line: &str) -> &str {
+        &line[line.find(" ./").expect("a ./ name")..]
+    }
+
+    #[test]
+    fn names_and_targets_are_escaped_exactly_as_dpkg_deb_c_does() {
+        let data = tar(&[
+            (b"./", TarEntryKind::Dir),
+            (b"./ok\r\x1b[2Kevil\\x\ttab", TarEntryKind::File),
+            (
+                b"./l",
+                TarEntryKind::Symlink {
+                    target: b"tgt\x1b]0;t\x07\n".to_vec(),
+                },
+            ),
+        ]);
+        let control = tar(&[(b"./control", TarEntryKind::File)]);
+        let dir = tempfile::tempdir().unwrap();
+        let deb = dir.path().join("esc.deb");
+        std::fs::write(
+            &deb,
+            ar(&[
+                ("debian-binary", b"2.0\n"),
+                ("control.tar", &control),
+                ("data.tar", &data),
+            ]),
+        )
+        .unwrap();
+        let out = std::process::Command::new("dpkg-deb")
+            .arg("-c")
+            .arg(&deb)
+            .env("LC_ALL", "C.UTF-8")
+            .output()
+            .expect("dpkg-deb (dpkg-dev) is installed");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| tail(l).to_owned())
+            .collect();
+        let r = DebReader::open(&deb).unwrap();
+        let ours: Vec<String> = r
+            .data_entries()
+            .unwrap()
+            .map(|e| tail(&list_line(&e.unwrap())).to_owned())
+            .collect();
+        assert_eq!(ours, theirs);
+        assert!(ours.iter().all(|l| !l.chars().any(char::is_control)));
+    }
+}
