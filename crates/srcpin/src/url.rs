@@ -91,25 +91,3 @@ mod tests {
         }
     }
 }
-
-#[cfg(test)]
-mod manifest_tests {
-    #[test]
-    fn a_rejected_manifest_url_is_quoted_without_its_password() {
-        let text = r#"
-schema = 1
-source-date-epoch = 1
-[source]
-kind = "tarball"
-file-name = "x.tar.xz"
-urls = ["ftp://bob:hunter2@mirror.example/x.tar.xz"]
-size = 1
-sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
-top-dir = "x"
-"#;
-        let err = crate::Manifest::from_toml_str(text, "m.toml").unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains("ftp://***@mirror.example"), "{msg}");
-        assert!(!msg.contains("hunter2"), "{msg}");
-    }
-}
