@@ -310,7 +310,7 @@ impl DebBuilder {
 
 fn relabel_output(e: Error, path: &Path) -> Error {
     match e {
-        Error::Io { path: p, source } if p == Path::new("<output>") => Error::io(path, source),
+        Error::Io { path: p, cause } if p == Path::new("<output>") => Error::io(path, cause),
         other => other,
     }
 }

@@ -1,5 +1,6 @@
 //! Typed errors. Every variant names the file, member or entry it is about, so a
-//! caller can print it as-is to a user.
+//! caller can print it as-is to a user. No variant has a `source()`: the cause is part
+//! of the one-line message, so `anyhow`'s `{:#}` never prints it twice.
 
 use std::io;
 use std::path::PathBuf;
@@ -8,13 +9,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An I/O operation on a named path failed.
-    #[error("{path}: {source}")]
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file or directory the operation was about.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: io::Error,
+        /// The underlying error (in the message, not a `source()`).
+        cause: io::Error,
     },
 
     /// The staging tree or in-memory entry list cannot be packed the way dpkg-deb would.
@@ -23,6 +23,15 @@ pub enum Error {
         /// The offending path (in the staging tree, or the entry path).
         path: PathBuf,
         /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The control area has no usable `control` file (missing, not UTF-8).
+    #[error("{origin}: {reason}")]
+    ControlFile {
+        /// The package and member (e.g. `x.deb: control.tar.xz`).
+        origin: String,
+        /// What is wrong, and what to do.
         reason: String,
     },
 
@@ -48,17 +57,6 @@ pub enum Error {
         reason: String,
     },
 
-    /// A tar member is malformed or hostile.
-    #[error("{member}: tar header at offset {offset}: {reason}")]
-    Tar {
-        /// The ar member holding the tar stream (e.g. `data.tar.xz`).
-        member: String,
-        /// Byte offset of the offending header in the *uncompressed* tar stream.
-        offset: u64,
-        /// What is wrong.
-        reason: String,
-    },
-
     /// A compressed stream could not be decoded, or is of an unsupported kind.
     #[error("{member}: {reason}")]
     Compression {
@@ -68,27 +66,10 @@ pub enum Error {
         reason: String,
     },
 
-    /// A configured limit was exceeded while reading untrusted input.
-    #[error("{member}: {what} exceeds the limit of {limit}")]
-    Limit {
-        /// The member or file being read.
-        member: String,
-        /// What grew too large (for example `uncompressed size`).
-        what: &'static str,
-        /// The limit in force.
-        limit: u64,
-    },
-
-    /// A safe extraction refused an entry.
-    #[error("{member}: entry {entry:?} refused: {reason}")]
-    Refused {
-        /// The member holding the entry.
-        member: String,
-        /// The entry path as written in the archive.
-        entry: String,
-        /// Why it was refused.
-        reason: String,
-    },
+    /// A tar member is malformed, hostile or over a limit; or extraction refused an
+    /// entry. Match [`safe_extract::Error::refusal`] for the rule it broke.
+    #[error(transparent)]
+    Archive(#[from] safe_extract::Error),
 }
 
 /// Shorthand for `Result<T, detdeb::Error>`.
@@ -98,7 +79,7 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 

@@ -122,8 +122,24 @@
 //! * Output is atomic ([`DebBuilder::write_to_path`]): temporary file in the target
 //!   directory, fsync, rename.
 //! * Reading never trusts a size: ar members are checked against the file length,
-//!   tar extension records and entry counts are bounded ([`ReadLimits`]), decoders
-//!   have memory limits, and the extractor never writes through a link.
+//!   tar extension records and entry counts are bounded ([`ReadLimits`]), a member's
+//!   uncompressed output is bounded by `max_ratio ×` its compressed size (a 132 KB
+//!   package cannot write 4 GiB), decoders have memory limits, listing streams
+//!   ([`DebReader::data_entries`]), and the extractor never writes through a link.
+//! * Tar reading and extraction are the [`safe_extract`] crate, shared with srcpin;
+//!   their errors are [`Error::Archive`], whose [`safe_extract::Refusal`] says which
+//!   rule an entry broke:
+//!
+//! ```
+//! use detdeb::safe_extract::Refusal;
+//! # fn check(err: detdeb::Error) {
+//! if let detdeb::Error::Archive(e) = &err
+//!     && let Some(Refusal::Traversal { entry, .. }) = e.refusal()
+//! {
+//!     eprintln!("{entry} tries to escape the tree");
+//! }
+//! # }
+//! ```
 //!
 //! ## What is deliberately not supported
 //!
@@ -148,6 +164,7 @@ pub use compress::{CompressionParams, Compressor};
 pub use control::{Control, Md5Sums, installed_size_kib};
 pub use error::{Error, Result};
 pub use extract::{ExtractOptions, ExtractSummary};
-pub use reader::{ArMember, ControlFile, DebReader};
+pub use reader::{ArMember, ControlFile, DataEntries, DebReader};
+pub use safe_extract;
 pub use tar_read::{ReadLimits, TarEntry, TarEntryKind, TarReader};
 pub use tree::{Entry, EntryKind, FileSource};

@@ -16,7 +16,7 @@ use crate::control::Control;
 use crate::error::{Error, Result};
 use crate::extract::{self, ExtractOptions, ExtractSummary};
 use crate::tar_read::{ReadLimits, TarEntry, TarEntryKind, TarReader};
-use crate::tree::normalize_path;
+use safe_extract::{Quoted, Refusal};
 
 /// Most ar members accepted in one `.deb` (dpkg writes 3; signing tools add a few `_` members).
 const MAX_MEMBERS: usize = 64;
@@ -342,11 +342,12 @@ impl<S: DebSource> DebReader<S> {
         let dec = compress::decoder(comp, self.member_reader(m), &m.name)?;
         let mut limits = self.limits;
         limits.max_total = limits.max_total.min(max_total);
-        Ok(TarReader::new(
-            dec,
-            &format!("{}: {}", self.display, m.name),
-            limits,
-        ))
+        // The compressed size is known (and checked against the file): output beyond
+        // ratio × input is a bomb, whatever the entries claim.
+        Ok(
+            TarReader::new(dec, &format!("{}: {}", self.display, m.name), limits)
+                .with_input_size(m.size),
+        )
     }
 
     /// The data member's tar stream, decompressed.
@@ -363,21 +364,21 @@ impl<S: DebSource> DebReader<S> {
     /// is absolute or contains `..`, and duplicates, are errors.
     pub fn control_files(&self) -> Result<Vec<ControlFile>> {
         let mut tar = self.control_tar()?;
-        let member = self.control_member().name.clone();
         let mut out: Vec<ControlFile> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         while let Some(e) = tar.next_entry()? {
-            let norm = normalize_path(&e.name).map_err(|r| Error::Refused {
-                member: member.clone(),
-                entry: e.name_lossy(),
-                reason: r.into(),
+            let norm = safe_extract::path::normalize(&e.name).map_err(|problem| {
+                tar.refused(Refusal::Traversal {
+                    entry: Quoted::new(&e.name),
+                    problem,
+                })
             })?;
             if !seen.insert(norm.clone()) {
-                return Err(Error::Refused {
-                    member: member.clone(),
-                    entry: e.name_lossy(),
-                    reason: "duplicate entry".into(),
-                });
+                return Err(tar
+                    .refused(Refusal::Duplicate {
+                        entry: Quoted::new(&e.name),
+                    })
+                    .into());
             }
             if e.kind == TarEntryKind::File {
                 let contents = tar.read_data_to_vec()?;
@@ -394,31 +395,39 @@ impl<S: DebSource> DebReader<S> {
     /// The parsed `control` file.
     pub fn control(&self) -> Result<Control> {
         let files = self.control_files()?;
-        let origin = format!("{}: control", self.display);
+        let origin = format!("{}: {}", self.display, self.control_member().name);
         let f = files
             .iter()
             .find(|f| f.name == "control")
-            .ok_or_else(|| Error::Control {
+            .ok_or_else(|| Error::ControlFile {
                 origin: origin.clone(),
-                line: 0,
-                reason: "control member has no control file".into(),
+                reason: "no `control` file in the control member; this is not a valid \
+                         binary package"
+                    .into(),
             })?;
-        let text = std::str::from_utf8(&f.contents).map_err(|_| Error::Control {
+        let text = std::str::from_utf8(&f.contents).map_err(|e| Error::ControlFile {
             origin: origin.clone(),
-            line: 0,
-            reason: "not UTF-8".into(),
+            reason: format!(
+                "`control` is not UTF-8 (invalid byte at offset {}); dpkg requires UTF-8",
+                e.valid_up_to()
+            ),
         })?;
-        Control::parse(text, &origin)
+        Control::parse(text, &format!("{origin}: control"))
     }
 
-    /// Lists the data member's entries (headers only).
+    /// Streams the data member's entries (headers only), one at a time: memory stays
+    /// bounded whatever the number of entries.
+    pub fn data_entries(&self) -> Result<DataEntries<'_>> {
+        Ok(DataEntries {
+            tar: self.data_tar()?,
+            done: false,
+        })
+    }
+
+    /// Lists the data member's entries (headers only), all in memory; prefer
+    /// [`data_entries`](Self::data_entries) for untrusted packages.
     pub fn list_data(&self) -> Result<Vec<TarEntry>> {
-        let mut tar = self.data_tar()?;
-        let mut out = Vec::new();
-        while let Some(e) = tar.next_entry()? {
-            out.push(e);
-        }
-        Ok(out)
+        self.data_entries()?.collect()
     }
 
     /// Safely extracts the data tree into `dest`, which must not exist yet; see
@@ -447,6 +456,34 @@ impl<S: DebSource> DebReader<S> {
     /// Path for messages.
     pub fn path_buf(&self) -> PathBuf {
         PathBuf::from(&self.display)
+    }
+}
+
+/// The data member's entries, streamed ([`DebReader::data_entries`]). Stops after the
+/// first error.
+pub struct DataEntries<'a> {
+    tar: TarReader<Box<dyn Read + 'a>>,
+    done: bool,
+}
+
+impl Iterator for DataEntries<'_> {
+    type Item = Result<TarEntry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.tar.next_entry() {
+            Ok(Some(e)) => Some(Ok(e)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e.into()))
+            }
+        }
     }
 }
 

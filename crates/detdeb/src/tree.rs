@@ -180,26 +180,14 @@ pub fn sort_dpkg(entries: &mut [Entry], symlinks_last: bool) {
 /// Checks an entry path is relative, normalized and free of `..`, and returns it
 /// without leading `./` or trailing `/`.
 pub fn normalize_path(path: &[u8]) -> std::result::Result<Vec<u8>, &'static str> {
-    if path.contains(&0) {
-        return Err("path contains a NUL byte");
-    }
-    if path.first() == Some(&b'/') {
-        return Err("absolute path");
-    }
-    let mut out: Vec<u8> = Vec::with_capacity(path.len());
-    for comp in path.split(|&c| c == b'/') {
-        match comp {
-            b"" | b"." => continue,
-            b".." => return Err("path contains a `..` component"),
-            c => {
-                if !out.is_empty() {
-                    out.push(b'/');
-                }
-                out.extend_from_slice(c);
-            }
-        }
-    }
-    Ok(out)
+    use safe_extract::PathProblem;
+    safe_extract::path::normalize(path).map_err(|p| match p {
+        PathProblem::Nul => "path contains a NUL byte",
+        PathProblem::Absolute => "absolute path",
+        PathProblem::DotDot => "path contains a `..` component",
+        PathProblem::NotUtf8 => "path is not UTF-8",
+        PathProblem::Empty => "empty path",
+    })
 }
 
 /// Validates and completes an in-memory entry list: paths normalized, no

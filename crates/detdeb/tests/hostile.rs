@@ -1,12 +1,24 @@
 //! Hostile packages: every one is refused with a typed error naming the problem,
 //! and nothing is written outside (or left behind in) the extraction's parent.
+//!
+//! The hostile entry lists shared with srcpin (`safe_extract::hostile::cases`) are each
+//! built into a `.deb` here; srcpin builds the same table into source tarballs.
 
 mod common;
 
 use std::path::Path;
 
+use detdeb::safe_extract::hostile::{Layout, cases, raw_tar};
+use detdeb::safe_extract::{LimitKind, Refusal};
 use detdeb::tar_write::{GnuTarWriter, TarEntryKind as TarKind, TarHeader};
 use detdeb::{DebReader, Error, ExtractOptions, ReadLimits};
+
+fn refusal(err: &Error) -> Option<&Refusal> {
+    match err {
+        Error::Archive(e) => e.refusal(),
+        _ => None,
+    }
+}
 
 /// A raw tar entry for building hostile streams.
 fn entry(name: &str, kind: TarKind) -> TarHeader {
@@ -74,128 +86,56 @@ fn deb_with_data(data_tar: &[u8]) -> Vec<u8> {
     ])
 }
 
-/// Extracts `deb` into a fresh dir; asserts refusal, and that the parent holds
-/// nothing afterwards (no half-written tree, no temp dir).
-fn assert_extract_refused(deb: &[u8], expect: &str) {
-    let t = common::tempdir();
-    let parent = t.path().join("parent");
-    std::fs::create_dir(&parent).unwrap();
-    let r = DebReader::from_source(deb, "hostile.deb").unwrap();
-    let err = r
+/// Extracts `deb` into `parent/out`; on error, asserts that `parent` holds nothing
+/// afterwards (no half-written tree, no temp dir).
+fn extract_into(deb: &[u8], parent: &Path) -> Result<(), Error> {
+    std::fs::create_dir(parent).unwrap();
+    let r = DebReader::from_source(deb, "hostile.deb")?;
+    let result = r
         .extract_data(&parent.join("out"), &ExtractOptions::default())
-        .expect_err("hostile package was extracted");
-    let msg = err.to_string();
-    assert!(msg.contains(expect), "expected {expect:?} in: {msg}");
-    assert!(
-        msg.contains("data.tar"),
-        "error does not name the member: {msg}"
-    );
-    let left: Vec<_> = std::fs::read_dir(&parent).unwrap().collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
+        .map(drop);
+    if result.is_err() {
+        let left: Vec<_> = std::fs::read_dir(parent).unwrap().collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+    result
 }
 
 #[test]
-fn traversal_is_refused() {
-    let d = deb_with_data(&tar_of(&[(file("./../escaped", 1), b"x")]));
-    assert_extract_refused(&d, "`..`");
-}
-
-#[test]
-fn absolute_path_is_refused() {
-    let d = deb_with_data(&tar_of(&[(file("/tmp/detdeb-abs", 1), b"x")]));
-    assert_extract_refused(&d, "absolute path");
-    assert!(!Path::new("/tmp/detdeb-abs").exists());
-}
-
-#[test]
-fn escaping_symlink_is_refused() {
-    let d = deb_with_data(&tar_of(&[(
-        entry(
-            "./usr/link",
-            TarKind::Symlink {
-                target: b"../../../../etc".to_vec(),
-            },
-        ),
-        b"",
-    )]));
-    assert_extract_refused(&d, "escapes the tree");
-}
-
-#[test]
-fn writing_through_a_symlink_is_refused() {
+fn every_shared_hostile_case_holds_for_a_deb() {
     let t = common::tempdir();
-    let victim = t.path().join("victim");
-    std::fs::create_dir(&victim).unwrap();
-    let target = victim.to_str().unwrap().as_bytes().to_vec();
-    let d = deb_with_data(&tar_of(&[
-        (entry("./lnk", TarKind::Symlink { target }), b""),
-        (file("./lnk/owned", 3), b"pwn"),
-    ]));
-    assert_extract_refused(&d, "not a directory");
-    assert!(
-        std::fs::read_dir(&victim).unwrap().next().is_none(),
-        "wrote through the link"
-    );
-}
-
-#[test]
-fn hard_link_out_of_the_tree_is_refused() {
-    let d = deb_with_data(&tar_of(&[(
-        entry(
-            "./passwd",
-            TarKind::HardLink {
-                target: b"/etc/passwd".to_vec(),
-            },
-        ),
-        b"",
-    )]));
-    assert_extract_refused(&d, "hard link target");
-    let d = deb_with_data(&tar_of(&[(
-        entry(
-            "./passwd",
-            TarKind::HardLink {
-                target: b"../../../../etc/passwd".to_vec(),
-            },
-        ),
-        b"",
-    )]));
-    assert_extract_refused(&d, "hard link target");
-}
-
-#[test]
-fn device_nodes_and_fifos_are_refused() {
-    let d = deb_with_data(&tar_of(&[(
-        entry("./sda", TarKind::BlockDev { major: 8, minor: 0 }),
-        b"",
-    )]));
-    assert_extract_refused(&d, "device nodes");
-    let d = deb_with_data(&tar_of(&[(entry("./fifo", TarKind::Fifo), b"")]));
-    assert_extract_refused(&d, "FIFOs");
-}
-
-#[test]
-fn duplicate_entries_are_refused() {
-    let d = deb_with_data(&tar_of(&[(file("./a", 1), b"1"), (file("a", 1), b"2")]));
-    assert_extract_refused(&d, "duplicate entry");
-}
-
-#[test]
-fn huge_long_name_record_is_refused_without_allocating_it() {
-    // A GNU long-name header claiming 1 GiB, followed by nothing.
-    let mut tar = tar_of(&[(file("./x", 0), b"")]);
-    let mut h = [0u8; 512];
-    h[..13].copy_from_slice(b"././@LongLink");
-    h[100..108].copy_from_slice(b"0000644\0");
-    h[124..136].copy_from_slice(format!("{:011o}\0", 1u64 << 30).as_bytes());
-    h[136..148].copy_from_slice(b"00000000000\0");
-    h[156] = b'L';
-    h[257..265].copy_from_slice(b"ustar  \0");
-    h[148..156].fill(b' ');
-    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
-    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-    tar.splice(0..0, h);
-    let d = deb_with_data(&tar);
-    assert_extract_refused(&d, "extension record of 1073741824 bytes exceeds the limit");
+    let outside = t.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let mut failures = Vec::new();
+    let all = cases(&outside);
+    assert!(all.len() >= 30);
+    for (i, case) in all.iter().enumerate() {
+        let deb = deb_with_data(&raw_tar(&case.entries, Layout::Package));
+        let result = extract_into(&deb, &t.path().join(format!("case{i}")));
+        let inner = match &result {
+            Ok(()) => Ok(()),
+            Err(Error::Archive(e)) => Err(e),
+            Err(other) => {
+                failures.push(format!("{}: not an archive error: {other}", case.name));
+                continue;
+            }
+        };
+        if let Err(e) = case.package.check(&inner) {
+            failures.push(format!("{}: {e}", case.name));
+        }
+        if let Err(e) = &result {
+            let msg = e.to_string();
+            if !msg.contains("hostile.deb: data.tar") || msg.contains(".safe-extract-") {
+                failures.push(format!(
+                    "{}: message does not name the member: {msg}",
+                    case.name
+                ));
+            }
+        }
+        let wrote: Vec<_> = std::fs::read_dir(&outside).unwrap().collect();
+        assert!(wrote.is_empty(), "{}: wrote outside: {wrote:?}", case.name);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
@@ -209,49 +149,92 @@ fn absurd_entry_size_is_refused() {
     let d = deb_with_data(&tar);
     let r = DebReader::from_source(&d[..], "hostile.deb").unwrap();
     let err = r.list_data().unwrap_err();
-    assert!(matches!(err, Error::Tar { .. }), "{err}");
-    assert!(err.to_string().contains("absurd"), "{err}");
+    assert!(
+        matches!(
+            refusal(&err),
+            Some(Refusal::LimitExceeded {
+                which: LimitKind::FileSize | LimitKind::Ratio,
+                ..
+            })
+        ),
+        "{err}"
+    );
 }
 
-#[test]
-fn decompression_bomb_hits_the_limit() {
-    // 16 files of 4 MiB of zeros compress to a few KiB of zstd; each file is under
-    // the 8 MiB limit, their sum is not, and the stream is stopped while reading.
-    let zeros = vec![0u8; 4 << 20];
-    let names: Vec<String> = (0..16).map(|i| format!("./bomb{i}")).collect();
+/// 16 MiB of zeros per file compress to almost nothing; the bomb is refused by the
+/// ratio to the compressed member size, with the default limits (it used to be 64 GiB
+/// per member, so a 132 KB package could write 4 GiB).
+fn zero_bomb_deb(files: usize) -> Vec<u8> {
+    let zeros = vec![0u8; 16 << 20];
+    let names: Vec<String> = (0..files).map(|i| format!("./bomb{i}")).collect();
     let entries: Vec<(TarHeader, &[u8])> = names
         .iter()
         .map(|n| (file(n, zeros.len()), &zeros[..]))
         .collect();
-    let tar = tar_of(&entries);
-    let zst = zstd::encode_all(&tar[..], 19).unwrap();
-    assert!(zst.len() < 1 << 20);
-    let d = deb_of(&[
+    let zst = zstd::encode_all(&tar_of(&entries)[..], 19).unwrap();
+    assert!(zst.len() < 64 << 10, "{}", zst.len());
+    deb_of(&[
         ("debian-binary", b"2.0\n"),
         ("control.tar", &control_tar()),
         ("data.tar.zst", &zst),
-    ]);
-    let r = DebReader::from_source(&d[..], "bomb.deb")
-        .unwrap()
-        .with_limits(ReadLimits {
-            max_total: 8 << 20,
-            ..ReadLimits::default()
-        });
+    ])
+}
+
+#[test]
+fn decompression_bomb_is_refused_by_the_ratio_to_the_compressed_size() {
+    let d = zero_bomb_deb(8);
     let t = common::tempdir();
-    let err = r
-        .extract_data(&t.path().join("out"), &ExtractOptions::default())
-        .unwrap_err();
+    let err = extract_into(&d, &t.path().join("p")).unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Limit {
-                what: "uncompressed size",
+            refusal(&err),
+            Some(Refusal::LimitExceeded {
+                which: LimitKind::Ratio,
                 ..
-            }
+            })
         ),
         "{err}"
     );
-    assert!(!t.path().join("out").exists());
+    // Listing is bounded the same way (headers and data are both uncompressed output).
+    let r = DebReader::from_source(&d[..], "bomb.deb").unwrap();
+    assert!(r.list_data().is_err());
+}
+
+#[test]
+fn bomb_limits_are_configurable() {
+    let d = zero_bomb_deb(2);
+    let generous = ReadLimits {
+        max_ratio: 1 << 20,
+        ..ReadLimits::default()
+    };
+    let t = common::tempdir();
+    let out = t.path().join("out");
+    let s = DebReader::from_source(&d[..], "bomb.deb")
+        .unwrap()
+        .with_limits(generous)
+        .extract_data(&out, &ExtractOptions::default())
+        .unwrap();
+    assert_eq!(s.bytes, 32 << 20);
+    let capped = ReadLimits {
+        max_total: 8 << 20,
+        ..generous
+    };
+    let err = DebReader::from_source(&d[..], "bomb.deb")
+        .unwrap()
+        .with_limits(capped)
+        .extract_data(&t.path().join("out2"), &ExtractOptions::default())
+        .unwrap_err();
+    assert!(
+        matches!(
+            refusal(&err),
+            Some(Refusal::LimitExceeded {
+                which: LimitKind::TotalSize,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    assert!(!t.path().join("out2").exists());
 }
 
 #[test]
@@ -341,5 +324,76 @@ fn control_area_traversal_is_refused() {
         .unwrap()
         .control()
         .unwrap_err();
-    assert!(matches!(err, Error::Refused { .. }), "{err}");
+    assert!(
+        matches!(refusal(&err), Some(Refusal::Traversal { .. })),
+        "{err}"
+    );
+}
+
+#[test]
+fn data_entries_stream_before_the_rest_is_read() {
+    // Two good entries, then garbage: a streaming lister has printed both before it
+    // meets the error (`deb list` no longer holds every entry in memory).
+    let mut tar = tar_of(&[(file("./a", 1), b"1"), (file("./b", 1), b"2")]);
+    tar.truncate(2048);
+    tar.extend([b'x'; 512]);
+    let d = deb_with_data(&tar);
+    let r = DebReader::from_source(&d[..], "s.deb").unwrap();
+    let mut it = r.data_entries().unwrap();
+    assert_eq!(it.next().unwrap().unwrap().name, b"./a");
+    assert_eq!(it.next().unwrap().unwrap().name, b"./b");
+    let err = it.next().unwrap().unwrap_err();
+    assert!(matches!(err, Error::Archive(_)), "{err}");
+    assert!(it.next().is_none(), "the iterator stops after an error");
+}
+
+#[test]
+fn missing_control_file_names_the_member_not_line_zero() {
+    let d = deb_of(&[
+        ("debian-binary", b"2.0\n"),
+        ("control.tar", &tar_of(&[(entry("./", TarKind::Dir), b"")])),
+        ("data.tar", &tar_of(&[])),
+    ]);
+    let err = DebReader::from_source(&d[..], "n.deb")
+        .unwrap()
+        .control()
+        .unwrap_err();
+    assert!(matches!(err, Error::ControlFile { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(!msg.contains("line 0"), "{msg}");
+    assert!(
+        msg.starts_with("n.deb: control.tar: no `control` file"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn io_errors_print_their_cause_once() {
+    let t = common::tempdir();
+    let missing = t.path().join("missing.deb");
+    let err = DebReader::open(&missing).unwrap_err();
+    assert!(
+        std::error::Error::source(&err).is_none(),
+        "cause would print twice"
+    );
+    let msg = err.to_string();
+    assert_eq!(msg.matches("No such file or directory").count(), 1, "{msg}");
+    assert_eq!(msg.matches("missing.deb").count(), 1, "{msg}");
+}
+
+#[test]
+fn extracting_onto_an_existing_path_says_so() {
+    let d = deb_with_data(&tar_of(&[(entry("./", TarKind::Dir), b"")]));
+    let t = common::tempdir();
+    let err = DebReader::from_source(&d[..], "e.deb")
+        .unwrap()
+        .extract_data(t.path(), &ExtractOptions::default())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Archive(detdeb::safe_extract::Error::DestinationExists { .. })
+        ),
+        "{err}"
+    );
 }

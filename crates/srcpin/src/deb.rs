@@ -5,6 +5,8 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 
+use safe_extract::{Limits, TarEntryKind, TarReader};
+
 use crate::error::{Error, Result};
 
 /// Copies the regular file at `member` (e.g. `/usr/src/linux-source-6.12.tar.xz`) inside
@@ -51,20 +53,18 @@ fn extract(deb: &Path, member: &str, want_size: Size, out: &mut impl Write) -> R
             }
             _ => continue,
         };
-        let mut tar = tar::Archive::new(decompressed);
-        let entries = tar.entries().map_err(|e| bad(format!("{id}: {e}")))?;
-        for e in entries {
-            let mut e = e.map_err(|e| bad(format!("{id}: {e}")))?;
-            let path = e.path_bytes();
-            let path = String::from_utf8_lossy(&path);
-            let norm = path.trim_start_matches("./").trim_start_matches('/');
-            if norm != want {
+        // The bounded reader: a hostile long name or PAX record cannot exhaust memory.
+        let archive = format!("{}: {id}", deb.display());
+        let mut tar = TarReader::new(decompressed, &archive, Limits::default());
+        while let Some(e) = tar.next_entry()? {
+            let norm = safe_extract::path::normalize(&e.name).ok();
+            if norm.as_deref() != Some(want.as_bytes()) {
                 continue;
             }
-            if e.header().entry_type() != tar::EntryType::Regular {
+            if e.kind != TarEntryKind::File {
                 return Err(bad(format!("{member} is not a regular file in {id}")));
             }
-            let announced = e.size();
+            let announced = e.size;
             let size = match want_size {
                 Size::Exactly(size) if announced != size => {
                     return Err(Error::SizeMismatch {
@@ -80,7 +80,7 @@ fn extract(deb: &Path, member: &str, want_size: Size, out: &mut impl Write) -> R
                 }
                 _ => announced,
             };
-            let n = io::copy(&mut (&mut e).take(size), out)
+            let n = io::copy(&mut tar.data_reader(), out)
                 .map_err(|err| bad(format!("{id}: {member}: {err}")))?;
             if n != size {
                 return Err(bad(format!(

@@ -37,8 +37,8 @@ pub enum Error {
     /// One mirror failed to deliver an artifact.
     #[error("{url}: {problem}")]
     Download {
-        /// The URL that was tried.
-        url: String,
+        /// The URL that was tried (displays without credentials).
+        url: crate::url::MirrorUrl,
         /// What went wrong.
         problem: String,
     },
@@ -127,16 +127,10 @@ pub enum Error {
         problem: String,
     },
 
-    /// An archive entry was refused by the safe unpacker.
-    #[error("{archive}: entry {entry:?}: {problem}")]
-    UnsafeEntry {
-        /// The archive being unpacked.
-        archive: String,
-        /// The entry's path as stored in the archive.
-        entry: String,
-        /// Why it was refused.
-        problem: String,
-    },
+    /// The safe unpacker refused the archive: an entry broke a rule, the tar stream is
+    /// malformed, or a limit was exceeded. [`safe_extract::Error::refusal`] says which rule.
+    #[error(transparent)]
+    Unpack(#[from] safe_extract::Error),
 
     /// The archive is malformed or exceeds a limit.
     #[error("{archive}: {problem}")]

@@ -16,6 +16,7 @@ use crate::cache::{Cache, Lookup};
 use crate::digest::Sha256Digest;
 use crate::error::{Error, Result};
 use crate::manifest::FileDigest;
+use crate::url::{MirrorUrl, redact};
 
 /// What the library reports while it works. The binary turns these into a progress bar;
 /// the library itself never prints.
@@ -26,8 +27,8 @@ pub enum FetchEvent<'a> {
     Start {
         /// The artifact.
         what: &'a str,
-        /// The URL (or `apt-get download …`).
-        url: &'a str,
+        /// The URL (displays without credentials).
+        url: &'a MirrorUrl,
         /// Pinned size in bytes (0 when unknown, e.g. an unpinned signature).
         total: u64,
     },
@@ -40,8 +41,8 @@ pub enum FetchEvent<'a> {
     },
     /// The connection broke; the download continues from `offset`.
     Resuming {
-        /// The URL.
-        url: &'a str,
+        /// The URL (displays without credentials).
+        url: &'a MirrorUrl,
         /// Bytes already on disk.
         offset: u64,
         /// Why the transfer stopped.
@@ -112,6 +113,9 @@ pub struct FetchOptions {
     pub response_timeout: Duration,
     /// Time to receive a whole body (generous: the Debian source is 150 MB).
     pub body_timeout: Duration,
+    /// Longest wait for the next bytes of a body: a server that trickles (a byte a minute)
+    /// fails the transfer after this long without data, instead of holding a build.
+    pub idle_timeout: Duration,
     /// Redirects followed per request; more is an error.
     pub max_redirects: u32,
     /// How many times a broken transfer is resumed (or restarted) before giving up.
@@ -124,6 +128,7 @@ impl Default for FetchOptions {
             connect_timeout: Duration::from_secs(30),
             response_timeout: Duration::from_secs(60),
             body_timeout: Duration::from_secs(3600),
+            idle_timeout: Duration::from_secs(60),
             max_redirects: 5,
             max_resumes: 3,
         }
@@ -225,8 +230,9 @@ impl Fetcher {
     pub fn new(cache: Cache, options: FetchOptions) -> Fetcher {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .max_redirects(options.max_redirects)
-            .max_redirects_will_error(true)
+            // Redirects are followed by `get` below, which can say where one pointed.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
             .timeout_connect(Some(options.connect_timeout))
             .timeout_recv_response(Some(options.response_timeout))
             .timeout_recv_body(Some(options.body_timeout))
@@ -271,6 +277,7 @@ impl Fetcher {
         }
         let mut failures = Vec::new();
         for url in urls {
+            let url = &MirrorUrl::new(url);
             progress.event(&FetchEvent::Start {
                 what,
                 url,
@@ -311,6 +318,7 @@ impl Fetcher {
     ) -> Result<Vec<u8>> {
         let mut failures = Vec::new();
         for url in urls {
+            let url = &MirrorUrl::new(url);
             progress.event(&FetchEvent::Start {
                 what,
                 url,
@@ -320,7 +328,11 @@ impl Fetcher {
             let result = self
                 .download(url, base_dir, tmp.as_file_mut(), max, progress)
                 .and_then(|()| {
-                    let bytes = std::fs::read(tmp.path()).map_err(|e| Error::io(tmp.path(), e))?;
+                    // The message names the download, not the cache's temporary file.
+                    let bytes = std::fs::read(tmp.path()).map_err(|e| Error::Download {
+                        url: url.clone(),
+                        problem: format!("cannot read the downloaded copy back: {e}"),
+                    })?;
                     if let Some(want) = sha256 {
                         let actual = Sha256Digest::of(&bytes);
                         if actual != *want {
@@ -370,22 +382,28 @@ impl Fetcher {
     /// Copies `url` into `file` (which must be empty), never writing more than `limit` bytes.
     fn download(
         &self,
-        url: &str,
+        url: &MirrorUrl,
         base_dir: Option<&Path>,
         file: &mut File,
         limit: u64,
         progress: &mut dyn FetchProgress,
     ) -> Result<()> {
-        if url.starts_with("file:") {
-            let path = file_url_path(url, base_dir);
-            let src = File::open(&path).map_err(|e| Error::Download {
-                url: url.to_owned(),
-                problem: e.to_string(),
+        let err = |problem: String| Error::Download {
+            url: url.clone(),
+            problem,
+        };
+        if url.as_secret_str().starts_with("file:") {
+            let path = file_url_path(url.as_secret_str(), base_dir);
+            // Name the resolved path only when it says more than the URL (relative URLs).
+            let shown = path.display().to_string();
+            let src = open_regular_file(&path).map_err(|e| {
+                if url.as_secret_str().ends_with(shown.as_str()) {
+                    err(e.to_string())
+                } else {
+                    err(format!("{shown}: {e}"))
+                }
             })?;
-            let n = copy_limited(src, file, 0, limit, progress).map_err(|e| Error::Download {
-                url: url.to_owned(),
-                problem: e.to_string(),
-            })?;
+            let n = copy_limited(src, file, 0, limit, progress).map_err(|e| err(e.to_string()))?;
             return match n {
                 Copied::All => Ok(()),
                 Copied::TooLong => Err(too_long(url, limit)),
@@ -396,41 +414,32 @@ impl Fetcher {
 
     fn download_http(
         &self,
-        url: &str,
+        url: &MirrorUrl,
         file: &mut File,
         limit: u64,
         progress: &mut dyn FetchProgress,
     ) -> Result<()> {
+        // Messages from the HTTP client may quote the URL: redact them too.
         let err = |problem: String| Error::Download {
-            url: url.to_owned(),
-            problem,
+            url: url.clone(),
+            problem: redact(&problem),
         };
         let mut have = 0u64;
         let mut resumes = 0u32;
         loop {
-            let mut req = self.agent.get(url);
-            if have > 0 {
-                req = req.header("Range", format!("bytes={have}-"));
-            }
-            let response = match req.call() {
+            let response = match self.get(url.as_secret_str(), have) {
                 Ok(r) => r,
-                Err(
-                    e @ (ureq::Error::TooManyRedirects
-                    | ureq::Error::RedirectFailed
-                    | ureq::Error::BadUri(_)),
-                ) => {
-                    return Err(err(e.to_string()));
-                }
-                Err(e) if resumes < self.options.max_resumes && have > 0 => {
+                Err(Fail::Redirect(problem)) => return Err(err(problem)),
+                Err(Fail::Http(e)) if resumes < self.options.max_resumes && have > 0 => {
                     resumes += 1;
                     progress.event(&FetchEvent::Resuming {
                         url,
                         offset: have,
-                        error: &e.to_string(),
+                        error: &redact(&e.to_string()),
                     });
                     continue;
                 }
-                Err(e) => return Err(err(e.to_string())),
+                Err(Fail::Http(e)) => return Err(err(e.to_string())),
             };
             let status = response.status().as_u16();
             match status {
@@ -475,11 +484,14 @@ impl Fetcher {
                     have + n
                 )));
             }
-            let reader = response
-                .into_body()
-                .into_with_config()
-                .limit(u64::MAX)
-                .reader();
+            let reader = IdleReader::new(
+                response
+                    .into_body()
+                    .into_with_config()
+                    .limit(u64::MAX)
+                    .reader(),
+                self.options.idle_timeout,
+            );
             match copy_limited(reader, file, have, limit, progress) {
                 Ok(Copied::All) => return Ok(()),
                 Ok(Copied::TooLong) => return Err(too_long(url, limit)),
@@ -494,7 +506,7 @@ impl Fetcher {
                     progress.event(&FetchEvent::Resuming {
                         url,
                         offset: have,
-                        error: &error.to_string(),
+                        error: &redact(&error.to_string()),
                     });
                 }
             }
@@ -502,9 +514,83 @@ impl Fetcher {
     }
 }
 
-fn too_long(url: &str, limit: u64) -> Error {
+/// Why a GET failed.
+enum Fail {
+    /// A redirect that is not followed (loop, non-HTTP target): what to tell the user.
+    Redirect(String),
+    Http(ureq::Error),
+}
+
+impl Fetcher {
+    /// GETs `url` (from byte `from`), following at most `max_redirects` http(s) redirects.
+    fn get(
+        &self,
+        url: &str,
+        from: u64,
+    ) -> std::result::Result<ureq::http::Response<ureq::Body>, Fail> {
+        let mut current = url.to_owned();
+        for _ in 0..=self.options.max_redirects {
+            let mut req = self.agent.get(&current);
+            if from > 0 {
+                req = req.header("Range", format!("bytes={from}-"));
+            }
+            let response = req.call().map_err(Fail::Http)?;
+            if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+                return Ok(response);
+            }
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| Fail::Redirect("redirect without a Location header".into()))?;
+            current = redirect_target(&current, location).map_err(Fail::Redirect)?;
+        }
+        Err(Fail::Redirect(format!(
+            "more than {} redirects (a redirect loop?); put the final URL in the manifest",
+            self.options.max_redirects
+        )))
+    }
+}
+
+/// Where a `Location` header leads from `base`; only http(s) targets are followed.
+fn redirect_target(base: &str, location: &str) -> std::result::Result<String, String> {
+    let scheme_end = base.find("://").unwrap_or(0);
+    let authority_end = base[scheme_end + 3..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + 3 + i);
+    let has_scheme = location.split_once(':').is_some_and(|(s, _)| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    if has_scheme {
+        let lower = location.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Ok(location.to_owned());
+        }
+        return Err(format!(
+            "redirects to {}, which is not http(s) and is never followed; put a direct \
+             http(s) or file: URL in the manifest",
+            redact(location)
+        ));
+    }
+    if let Some(rest) = location.strip_prefix("//") {
+        return Ok(format!("{}//{rest}", &base[..scheme_end + 1]));
+    }
+    if location.starts_with('/') {
+        return Ok(format!("{}{location}", &base[..authority_end]));
+    }
+    let path = base[..base.find(['?', '#']).unwrap_or(base.len())].to_owned();
+    let dir_end = path
+        .rfind('/')
+        .filter(|&i| i >= authority_end)
+        .map_or(path.len(), |i| i);
+    Ok(format!("{}/{location}", &path[..dir_end]))
+}
+
+fn too_long(url: &MirrorUrl, limit: u64) -> Error {
     Error::Download {
-        url: url.to_owned(),
+        url: url.clone(),
         problem: format!("body is longer than the pinned {limit} bytes"),
     }
 }
@@ -520,6 +606,97 @@ pub(crate) fn file_url_path(url: &str, base: Option<&Path>) -> PathBuf {
         p.to_path_buf()
     } else {
         base.unwrap_or(Path::new(".")).join(p)
+    }
+}
+
+/// Opens `path` for reading only if it is a regular file. Opened non-blocking, so a FIFO
+/// (or a device) named by a `file:` URL cannot block the open, and refused after `fstat`.
+fn open_regular_file(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let kind = f.metadata()?.file_type();
+    if !kind.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, device or directory); a file: URL must name a file",
+        ));
+    }
+    Ok(f)
+}
+
+/// Reads a body on its own thread so that no read waits longer than `idle` for data.
+/// (ureq's body timeout bounds the whole transfer, not the gaps in it.) When the reader
+/// is dropped, the thread ends at its next read.
+struct IdleReader {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    idle: Duration,
+    chunk: Vec<u8>,
+    pos: usize,
+    eof: bool,
+}
+
+impl IdleReader {
+    fn new(mut inner: impl Read + Send + 'static, idle: Duration) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 64 << 10];
+            loop {
+                let msg = match inner.read(&mut buf) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Ok(n) => Ok(buf[..n].to_vec()),
+                    Err(e) => Err(e),
+                };
+                let last = !matches!(&msg, Ok(v) if !v.is_empty());
+                if tx.send(msg).is_err() || last {
+                    return;
+                }
+            }
+        });
+        IdleReader {
+            rx,
+            idle,
+            chunk: Vec::new(),
+            pos: 0,
+            eof: false,
+        }
+    }
+}
+
+impl Read for IdleReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::sync::mpsc::RecvTimeoutError;
+        while self.pos == self.chunk.len() {
+            if self.eof {
+                return Ok(0);
+            }
+            match self.rx.recv_timeout(self.idle) {
+                Ok(Ok(v)) => {
+                    self.eof = v.is_empty();
+                    self.chunk = v;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "no data for {:.1} s (idle timeout); the server stalled",
+                            self.idle.as_secs_f64()
+                        ),
+                    ));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(io::Error::other("the body reader stopped"));
+                }
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.pos);
+        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
     }
 }
 
@@ -619,4 +796,24 @@ pub fn verify_file(path: &Path, want: &FileDigest, what: &str) -> Result<()> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod redirect_tests {
+    use super::redirect_target;
+
+    #[test]
+    fn relative_and_absolute_locations_resolve_and_other_schemes_are_refused() {
+        let base = "http://h:8/a/b?q=1";
+        assert_eq!(redirect_target(base, "/c").unwrap(), "http://h:8/c");
+        assert_eq!(redirect_target(base, "c").unwrap(), "http://h:8/a/c");
+        assert_eq!(redirect_target(base, "//m/x").unwrap(), "http://m/x");
+        assert_eq!(redirect_target(base, "HTTPS://m/x").unwrap(), "HTTPS://m/x");
+        assert_eq!(redirect_target("http://h", "c").unwrap(), "http://h/c");
+        let err = redirect_target(base, "file:///etc/passwd").unwrap_err();
+        assert!(
+            err.contains("file:///etc/passwd") && err.contains("never followed"),
+            "{err}"
+        );
+    }
 }

@@ -124,18 +124,24 @@
 //!   fsync and rename (then the directory is fsynced), made read-only, and re-hashed every
 //!   time they are used. A corrupt blob is removed, reported
 //!   ([`FetchEvent::CacheCorrupt`]) and refetched, never used.
-//! * **Network.** Blocking HTTP with rustls ([`ureq`]), timeouts, at most
-//!   [`FetchOptions::max_redirects`] redirects (a loop is an error), no transparent
+//! * **Secrets.** URLs are shown through [`MirrorUrl`], whose `Display` replaces
+//!   `user:password@` with `***@`: no error or progress event carries a mirror password.
+//! * **Network.** Blocking HTTP with rustls ([`ureq`]), timeouts, an idle timeout on every
+//!   body read ([`FetchOptions::idle_timeout`]: a server trickling a byte a minute fails
+//!   the transfer), at most [`FetchOptions::max_redirects`] http(s) redirects (a loop or a
+//!   redirect to `file://` is an error that says so), `file:` URLs opened non-blocking and
+//!   accepted only as regular files (a FIFO never blocks a fetch), no transparent
 //!   decompression, resume with `Range` after a broken transfer (restart when the server
 //!   ignores it), mirrors tried in order.
 //! * **OpenPGP** ([`openpgp`]): Sequoia with the `StandardPolicy`; only pinned primary
 //!   fingerprints count, each at most once; the threshold is enforced inside the verifier;
 //!   expired and revoked keys are refused. This crate does not pick a crypto backend — the
 //!   binary does (`sequoia-openpgp/crypto-nettle`).
-//! * **Unpacking** ([`unpack`]): regular files, directories, in-tree symlinks and in-tree
-//!   hard links only; no `..`, absolute or non-UTF-8 paths, no duplicates, nothing outside the
+//! * **Unpacking** ([`unpack`], through the `safe_extract` crate shared with detdeb, whose
+//!   bounded tar reader also reads `.deb` members): regular files, directories, in-tree
+//!   symlinks and in-tree hard links only; no `..`, absolute or non-UTF-8 paths, no duplicates, nothing outside the
 //!   single top directory, nothing written below a symlink; fixed modes 0644/0755; mtimes set
-//!   to SOURCE_DATE_EPOCH; entry-count and byte limits ([`UnpackLimits`]). The tree is built
+//!   to SOURCE_DATE_EPOCH; entry-count, byte and compression-ratio limits ([`UnpackLimits`]). The tree is built
 //!   in a fresh temporary directory beside the destination and renamed into place, so the
 //!   destination is either absent or complete.
 //! * **Patches** ([`patch`]): exact context (offsets allowed, no fuzz), targets stay inside the
@@ -165,6 +171,7 @@ pub mod pin;
 mod readahead;
 mod source;
 pub mod unpack;
+pub mod url;
 
 pub use cache::{CACHE_ENV, Cache, Lookup, write_atomically};
 pub use digest::{ParseDigestError, Sha256Digest};
@@ -179,3 +186,4 @@ pub use manifest::{
 };
 pub use source::{FetchedPatch, FetchedSources, decompressed, fetch_sources, prepare_source};
 pub use unpack::UnpackLimits;
+pub use url::MirrorUrl;

@@ -495,7 +495,8 @@ fn check_urls(field: &str, urls: &[String], may_be_empty: bool) -> Result<(), St
         let ok = u.starts_with("https://") || u.starts_with("http://") || u.starts_with("file:");
         if !ok || u.chars().any(|c| c.is_control() || c == ' ') {
             return Err(format!(
-                "{field}: unsupported URL {u:?} (want https://, http:// or file:)"
+                "{field}: unsupported URL {:?} (want https://, http:// or file:)",
+                crate::url::redact(u)
             ));
         }
     }

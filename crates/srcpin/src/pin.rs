@@ -105,7 +105,7 @@ pub fn pin_debian_package(
             let url = format!("apt-get download {package}={}", cand.version);
             progress.event(&FetchEvent::Start {
                 what: &deb_what,
-                url: &url,
+                url: &crate::url::MirrorUrl::new(&url),
                 total: cand.deb.size,
             });
             let tmp_root = fetcher.cache().tmp_dir()?;
@@ -177,18 +177,16 @@ pub fn pin_debian_package(
 
 fn first_component(tarball: &std::path::Path) -> Result<String> {
     let r = crate::source::decompressed(tarball, crate::manifest::Compression::Xz)?;
-    let mut ar = tar::Archive::new(r);
+    let archive = tarball.display().to_string();
+    let mut tar = safe_extract::TarReader::new(r, &archive, safe_extract::Limits::default());
     let bad = |problem: String| Error::Archive {
-        archive: tarball.display().to_string(),
+        archive: archive.clone(),
         problem,
     };
-    let mut entries = ar.entries().map_err(|e| bad(e.to_string()))?;
-    let first = entries
-        .next()
-        .ok_or_else(|| bad("empty archive".into()))?
-        .map_err(|e| bad(e.to_string()))?;
-    let path = first.path_bytes();
-    let s = String::from_utf8_lossy(&path);
+    let first = tar
+        .next_entry()?
+        .ok_or_else(|| bad("empty archive".into()))?;
+    let s = String::from_utf8_lossy(&first.name);
     let top = s
         .trim_start_matches("./")
         .split('/')

@@ -14,7 +14,7 @@ use crate::manifest::{
     Compression, DebianSource, FileDigest, Fingerprint, Manifest, SignaturePin, SignedOver, Source,
 };
 use crate::openpgp::{SignerRequirement, verify_detached};
-use crate::unpack::{UnpackLimits, normalize_mtimes, unpack_tar};
+use crate::unpack::{UnpackLimits, normalize_mtimes, unpack_tar_sized};
 
 /// Largest signature file fetched.
 const MAX_SIGNATURE_SIZE: u64 = 1 << 20;
@@ -266,7 +266,7 @@ fn fetch_debian(
         let url = format!("apt-get download {}={}", d.package, d.version);
         progress.event(&FetchEvent::Start {
             what: &deb_what,
-            url: &url,
+            url: &crate::url::MirrorUrl::new(&url),
             total: d.deb.size,
         });
         let tmp_root = fetcher.cache().tmp_dir()?;
@@ -340,7 +340,17 @@ pub fn prepare_source(
     let mut r = HashingReader::new(
         crate::readahead::ReadAhead::new(decoder).map_err(|e| Error::io(&fetched.tarball, e))?,
     );
-    let top = unpack_tar(&mut r, tmp.path(), &fetched.top_dir, limits, &archive)?;
+    let compressed = fs::metadata(&fetched.tarball)
+        .map_err(|e| Error::io(&fetched.tarball, e))?
+        .len();
+    let top = unpack_tar_sized(
+        &mut r,
+        Some(compressed),
+        tmp.path(),
+        &fetched.top_dir,
+        limits,
+        &archive,
+    )?;
     if let Some(u) = &fetched.uncompressed {
         io::copy(&mut r, &mut io::sink()).map_err(|e| Error::io(&fetched.tarball, e))?;
         check_digest(&format!("decompressed {archive}"), u, r.finish())?;
@@ -350,10 +360,26 @@ pub fn prepare_source(
             what: &format!("applying patch {}", p.name),
         });
         let bytes = fs::read(&p.path).map_err(|e| Error::io(&p.path, e))?;
-        crate::patch::apply_patch(&p.name, &bytes, &top, p.strip)?;
+        crate::patch::apply_patch(&p.name, &bytes, &top, p.strip)
+            .map_err(|e| shown_as(e, &top, out))?;
     }
-    normalize_mtimes(&top, fetched.source_date_epoch)?;
+    normalize_mtimes(&top, fetched.source_date_epoch).map_err(|e| shown_as(e, &top, out))?;
     fs::rename(&top, out).map_err(|e| Error::io(out, e))?;
     sync_dir(parent)?;
     Ok(out.to_path_buf())
+}
+
+/// Names a path below the temporary tree `tmp` as the path it will have below `out`:
+/// users never see `.srcpin-*` directories in messages.
+fn shown_as(e: Error, tmp: &Path, out: &Path) -> Error {
+    match e {
+        Error::Io { path, error } => match path.strip_prefix(tmp) {
+            Ok(rel) => Error::Io {
+                path: out.join(rel),
+                error,
+            },
+            Err(_) => Error::Io { path, error },
+        },
+        other => other,
+    }
 }

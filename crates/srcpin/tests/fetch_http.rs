@@ -342,3 +342,138 @@ fn file_urls_relative_to_the_manifest_and_absolute() {
         "{err}"
     );
 }
+
+/// A server on 127.0.0.1 that sends headers announcing 1000 bytes, then one byte every
+/// `gap`, forever (until the client goes away).
+fn trickling_server(gap: std::time::Duration) -> String {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut r = std::io::BufReader::new(conn.try_clone().unwrap());
+                let mut line = String::new();
+                while r.read_line(&mut line).unwrap_or(0) > 2 {
+                    line.clear();
+                }
+                let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n";
+                if conn.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                loop {
+                    if conn.write_all(b"x").and_then(|()| conn.flush()).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(gap);
+                }
+            });
+        }
+    });
+    base
+}
+
+#[test]
+fn a_trickling_server_hits_the_idle_timeout() {
+    let base = trickling_server(std::time::Duration::from_secs(5));
+    let dir = tempfile::tempdir().unwrap();
+    let opts = FetchOptions {
+        idle_timeout: std::time::Duration::from_millis(200),
+        max_resumes: 1,
+        ..FetchOptions::default()
+    };
+    let f = Fetcher::new(Cache::new(dir.path().join("cache")), opts);
+    let want = pin(&[b'x'; 1000]);
+    let err = f
+        .fetch_artifact("slow", &[format!("{base}/a")], &want, None, &mut NoProgress)
+        .unwrap_err();
+    let Error::AllMirrorsFailed { failures, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(matches!(failures[0], Error::Download { .. }), "{err}");
+    assert!(err.to_string().contains("idle timeout"), "{err}");
+    assert_cache_clean(dir.path(), &want);
+}
+
+#[test]
+fn a_fifo_named_by_a_file_url_is_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let want = pin(b"never");
+    let err = fetcher(dir.path())
+        .fetch_artifact(
+            "pipe",
+            &[format!("file:{}", fifo.display())],
+            &want,
+            None,
+            &mut NoProgress,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    assert_cache_clean(dir.path(), &want);
+}
+
+#[test]
+fn mirror_credentials_never_appear_in_errors_or_progress() {
+    let srv = serve(|_| b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec());
+    let url = srv.url("/x").replace("http://", "http://alice:s3cret@");
+    let dir = tempfile::tempdir().unwrap();
+    let mut shown = Vec::new();
+    let mut progress = |e: &FetchEvent<'_>| {
+        shown.push(format!("{e:?}"));
+        if let FetchEvent::Start { url, .. } = e {
+            shown.push(url.to_string());
+        }
+    };
+    let err = fetcher(dir.path())
+        .fetch_artifact("secret", &[url], &pin(b"x"), None, &mut progress)
+        .unwrap_err();
+    shown.push(err.to_string());
+    shown.push(format!("{err:?}"));
+    for s in &shown {
+        assert!(!s.contains("s3cret") && !s.contains("alice"), "leaked: {s}");
+    }
+    assert!(
+        shown.iter().any(|s| s.contains("http://***@127.0.0.1")),
+        "{shown:?}"
+    );
+}
+
+#[test]
+fn a_redirect_to_a_file_url_says_so() {
+    let srv = serve(|_| redirect("file:///etc/passwd"));
+    let dir = tempfile::tempdir().unwrap();
+    let want = pin(b"never");
+    let err = fetcher(dir.path())
+        .fetch_artifact("test", &[srv.url("/a")], &want, None, &mut NoProgress)
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(!msg.contains("too many redirects"), "{msg}");
+    assert!(msg.contains("file://"), "{msg}");
+    assert_cache_clean(dir.path(), &want);
+}
+
+#[test]
+fn a_missing_file_url_names_the_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.tar.xz");
+    let want = pin(b"never");
+    let err = fetcher(dir.path())
+        .fetch_artifact(
+            "src",
+            &[format!("file:{}", missing.display())],
+            &want,
+            None,
+            &mut NoProgress,
+        )
+        .unwrap_err();
+    let msg = err.to_string();
+    assert_eq!(msg.matches("nope.tar.xz").count(), 1, "{msg}");
+    assert_eq!(msg.matches("No such file or directory").count(), 1, "{msg}");
+}

@@ -42,6 +42,13 @@ top-dir = "hello-1.0"
 "#;
 
 #[test]
+fn a_rejected_url_is_quoted_without_its_password() {
+    let msg = err(&TARBALL.replace("https://example.org/", "ftp://bob:hunter2@example.org/"));
+    assert!(msg.contains("ftp://***@example.org"), "{msg}");
+    assert!(!msg.contains("hunter2"), "{msg}");
+}
+
+#[test]
 fn strict_validation() {
     Manifest::from_toml_str(TARBALL, "t.toml").unwrap();
     assert!(err(&format!("{TARBALL}bogus = 1\n")).contains("unknown field"));

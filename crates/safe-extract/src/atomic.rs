@@ -1,0 +1,72 @@
+//! Nothing half-written: files via temp file + fsync + rename, trees via a fresh temporary
+//! directory beside the destination that is renamed into place only when complete.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// The directory a new `path` is created in (`.` for a bare name).
+pub fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// fsyncs a directory so a rename inside it is durable.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Writes `bytes` to `path` atomically (temp file named `<prefix>*` in the same directory,
+/// fsync, mode `mode`, rename, fsync of the directory). Errors name `path`.
+pub fn write_file(path: &Path, bytes: &[u8], mode: u32, prefix: &str) -> io::Result<()> {
+    let dir = parent_of(path);
+    let mut tmp = tempfile::Builder::new().prefix(prefix).tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// A fresh, empty temporary directory beside a destination that must not exist yet.
+/// Dropped without [`persist`](Self::persist), it is removed with everything in it.
+#[derive(Debug)]
+pub struct TempTree {
+    tmp: tempfile::TempDir,
+    dest: PathBuf,
+}
+
+impl TempTree {
+    /// Creates `<parent of dest>/<prefix>XXXX`. `Ok(None)` if `dest` already exists.
+    pub fn beside(dest: &Path, prefix: &str) -> io::Result<Option<TempTree>> {
+        if fs::symlink_metadata(dest).is_ok() {
+            return Ok(None);
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(parent_of(dest))?;
+        Ok(Some(TempTree {
+            tmp,
+            dest: dest.to_path_buf(),
+        }))
+    }
+
+    /// Where to build the tree.
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Renames the finished tree to the destination and fsyncs its parent.
+    pub fn persist(self) -> io::Result<PathBuf> {
+        let root = self.tmp.keep();
+        if let Err(e) = fs::rename(&root, &self.dest) {
+            let _ = fs::remove_dir_all(&root);
+            return Err(e);
+        }
+        sync_dir(parent_of(&self.dest))?;
+        Ok(self.dest)
+    }
+}
