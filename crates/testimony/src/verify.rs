@@ -39,15 +39,28 @@ use crate::error::Error;
 
 /// OpenPGP certificates to check signatures against (no trust implied: the
 /// [`crate::policy::Policy`] says who counts).
+///
+/// Certificates with one primary fingerprint are **merged** (all their
+/// signatures, revocations included, as Sequoia's `Cert::merge_public`) as they
+/// are added, whatever file or order they came from: a stale copy of a
+/// certificate can add nothing that takes a revocation away. Secret key
+/// material is refused (a keyring is public; see [`Keyring::from_bytes`]).
 #[derive(Debug, Clone, Default)]
 pub struct Keyring {
     certs: Vec<Cert>,
 }
 
+/// What to tell someone whose keyring file is not a certificate.
+const KEYRING_HINT: &str = "expected OpenPGP certificates (armored or binary), as written by `gpg --export --armor FPR` or `sq key extract-cert`";
+
 impl Keyring {
     /// Reads certificates, armored (one or more blocks) or binary.
+    ///
+    /// Refuses a file that holds secret key material: a verifying keyring needs
+    /// public certificates only, and a secret key passed by mistake is a key
+    /// leaked into a place that is not guarded like one. Export the certificate
+    /// (`gpg --export --armor FPR`, `sq key extract-cert`) and pass that.
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Keyring, Error> {
-        let mut certs = Vec::new();
         let text = std::str::from_utf8(bytes).ok();
         let blocks: Vec<&[u8]> = match text {
             Some(t) if t.contains("-----BEGIN PGP") => {
@@ -55,23 +68,66 @@ impl Keyring {
             }
             _ => vec![bytes],
         };
+        let mut ring = Keyring::default();
         for b in blocks {
-            for c in CertParser::from_bytes(b).map_err(|e| Error::pgp(origin, e))? {
-                certs.push(c.map_err(|e| Error::pgp(origin, e))?);
+            let parser = CertParser::from_bytes(b)
+                .map_err(|e| Error::pgp(origin, format!("{KEYRING_HINT}; reading failed: {e}")))?;
+            for c in parser {
+                let c = c.map_err(|e| {
+                    Error::pgp(origin, format!("{KEYRING_HINT}; reading failed: {e}"))
+                })?;
+                if c.is_tsk() {
+                    return Err(Error::pgp(
+                        origin,
+                        format!(
+                            "certificate {} carries secret key material; a keyring must be public. \
+                             Pass the certificate instead (gpg --export --armor {0} > {0}.cert)",
+                            c.fingerprint().to_hex()
+                        ),
+                    ));
+                }
+                ring.add(c, origin)?;
             }
         }
-        if certs.is_empty() {
-            return Err(Error::pgp(origin, "no OpenPGP certificate found"));
+        if ring.certs.is_empty() {
+            return Err(Error::pgp(
+                origin,
+                format!("no OpenPGP certificate found; {KEYRING_HINT}"),
+            ));
         }
-        Ok(Keyring { certs })
+        Ok(ring)
     }
 
-    /// Adds the certificates of another keyring.
+    /// Adds one certificate, merging it with any certificate of the same
+    /// primary fingerprint already present.
+    fn add(&mut self, cert: Cert, origin: &str) -> Result<(), Error> {
+        match self
+            .certs
+            .iter_mut()
+            .find(|c| c.fingerprint() == cert.fingerprint())
+        {
+            Some(old) => {
+                let merged = old
+                    .clone()
+                    .merge_public(cert)
+                    .map_err(|e| Error::pgp(origin, format!("merging certificate: {e}")))?;
+                *old = merged;
+            }
+            None => self.certs.push(cert),
+        }
+        Ok(())
+    }
+
+    /// Adds the certificates of another keyring, merging copies of one
+    /// certificate (see the type's docs).
     pub fn extend(&mut self, other: Keyring) {
-        self.certs.extend(other.certs);
+        for c in other.certs {
+            // merge_public only fails for different fingerprints, excluded by `add`.
+            let _ = self.add(c, "(keyring)");
+        }
     }
 
-    /// Number of certificates.
+    /// Number of distinct certificates (copies of one are merged).
     pub fn len(&self) -> usize {
         self.certs.len()
     }
@@ -79,6 +135,25 @@ impl Keyring {
     /// Whether there is no certificate.
     pub fn is_empty(&self) -> bool {
         self.certs.is_empty()
+    }
+
+    /// If `fpr` is the fingerprint of a **subkey** of a certificate in the
+    /// keyring, that certificate's primary fingerprint. A policy names
+    /// witnesses by primary fingerprint; a subkey there would never match.
+    pub fn primary_of_subkey(&self, fpr: &Fingerprint) -> Option<Fingerprint> {
+        self.certs.iter().find_map(|c| {
+            c.keys()
+                .subkeys()
+                .any(|k| k.key().fingerprint().to_hex() == fpr.as_str())
+                .then(|| fpr_of(c))
+        })
+    }
+
+    /// Whether a certificate with this primary fingerprint is present.
+    pub fn has_primary(&self, fpr: &Fingerprint) -> bool {
+        self.certs
+            .iter()
+            .any(|c| c.fingerprint().to_hex() == fpr.as_str())
     }
 }
 
