@@ -20,7 +20,7 @@ use std::time::SystemTime;
 
 use crate::canonical;
 use crate::error::Error;
-use crate::verdict::Evidence;
+use crate::evidence::Evidence;
 use crate::verify::Keyring;
 
 #[derive(Debug, Clone)]
