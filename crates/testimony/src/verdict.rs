@@ -1082,7 +1082,8 @@ mod tests {
         };
         let unknown = SignatureOutcome::UnknownKey { issuers: vec![] };
         let stranger = "2222222222222222222222222222222222222222";
-        let cases: Vec<(SignatureOutcome, &dyn Fn(&Attribution) -> bool)> = vec![
+        type Case<'a> = (SignatureOutcome, &'a dyn Fn(&Attribution) -> bool);
+        let cases: Vec<Case> = vec![
             (good(A), &|a| {
                 *a == Attribution::Witness {
                     index: 0,
@@ -1248,7 +1249,14 @@ mod tests {
                 }
             )
         };
-        let cases: Vec<(&str, Vec<Listed>, &[Problem], Option<&InvalidReason>, Want)> = vec![
+        type Case<'a> = (
+            &'a str,
+            Vec<Listed>,
+            &'a [Problem],
+            Option<&'a InvalidReason>,
+            Want,
+        );
+        let cases: Vec<Case> = vec![
             (
                 "v2 same",
                 vec![v2_listed("1:2.0-1", &good, 5)],
