@@ -403,7 +403,7 @@ fn a_v1_vote_matches_by_hash_not_by_name() {
         at(),
         "b",
     )];
-    let v = evaluate(&p, &[s.clone()], &ev, at());
+    let v = evaluate(&p, std::slice::from_ref(&s), &ev, at());
     assert_eq!(v.exit_code(), 0, "{}", v.to_table());
     // Another package's v1 line (other name, other hash) is silent.
     r.debs[0].sha256 = sha256_hex(b"other package");
