@@ -475,3 +475,30 @@ fn verify_deb_streams_the_file() {
         "a tampered .deb: both witnesses dissent from its hash"
     );
 }
+
+/// Issue 12.7: an unusable testimony file is named once, not "X: X: …".
+#[test]
+fn an_unusable_testimony_names_its_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("junk.asc"),
+        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nx\n",
+    )
+    .unwrap();
+    let mut c = Collection::default();
+    c.add_dir(dir.path()).unwrap();
+    let v = evaluate(
+        &policy(""),
+        &[subject()],
+        &c.evidence(&all_keys(), at()),
+        at(),
+    );
+    let table = v.to_table();
+    let path = dir.path().join("junk.asc").display().to_string();
+    let line = table.lines().find(|l| l.starts_with("ignored")).unwrap();
+    assert_eq!(line.matches(&path).count(), 1, "{line}");
+    assert!(
+        line.contains("no -----END PGP SIGNATURE----- line"),
+        "{line}"
+    );
+}
