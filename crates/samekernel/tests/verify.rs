@@ -224,3 +224,51 @@ fn keyring_errors_name_the_file_once_and_say_what_to_do() {
         );
     }
 }
+
+/// Issue 12.1 end to end: with the revoked certificate and a stale copy of it
+/// as two `--keyring`s (either order) or one file, frank's testimony does not
+/// count, as with the revoked certificate alone.
+#[test]
+fn a_stale_keyring_copy_does_not_give_a_revoked_witness_a_vote() {
+    let dir = tempfile::tempdir().unwrap();
+    let (deb, rec) = make_deb(dir.path(), "good");
+    let t = dir.path().join("t");
+    std::fs::create_dir(&t).unwrap();
+    std::fs::write(t.join("alice.asc"), testify("alice", &rec)).unwrap();
+    std::fs::write(t.join("frank.asc"), testify("frank", &rec)).unwrap();
+    let out = std::process::Command::new("sq")
+        .args(["key", "extract-cert"])
+        .arg(keys().join("frank.key"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stale = dir.path().join("frank-old.cert");
+    std::fs::write(&stale, &out.stdout).unwrap();
+    let both = dir.path().join("both.cert");
+    let mut b = std::fs::read(keys().join("frank.cert")).unwrap();
+    b.extend(&out.stdout);
+    std::fs::write(&both, b).unwrap();
+    let mut inp = inputs(dir.path(), vec![t.display().to_string()]);
+    let policy = format!(
+        "threshold = 2\n[[witness]]\nname = \"alice\"\nfingerprint = \"{}\"\n[[witness]]\nname = \"frank\"\nfingerprint = \"{}\"\n",
+        fpr("alice"),
+        fpr("frank")
+    );
+    std::fs::write(&inp.policy, policy).unwrap();
+    let alice = keys().join("alice.cert");
+    let frank = keys().join("frank.cert");
+    // Sanity: the stale copy alone would give frank a vote.
+    inp.keyrings = vec![alice.clone(), stale.clone()];
+    assert_eq!(verify(std::slice::from_ref(&deb), &inp).unwrap().verdict.exit_code(), 0);
+    for rings in [
+        vec![alice.clone(), frank.clone()],
+        vec![alice.clone(), frank.clone(), stale.clone()],
+        vec![alice.clone(), stale.clone(), frank.clone()],
+        vec![alice.clone(), both.clone()],
+    ] {
+        inp.keyrings = rings.clone();
+        let r = verify(std::slice::from_ref(&deb), &inp).unwrap();
+        assert_eq!(r.verdict.exit_code(), 3, "{rings:?}: {}", r.to_table());
+        assert!(r.to_table().contains("is revoked"), "{}", r.to_table());
+    }
+}
