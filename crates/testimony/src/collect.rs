@@ -167,13 +167,11 @@ pub fn parse_index(text: &str, origin: &str) -> Result<Vec<String>, Error> {
             continue;
         }
         if !is_safe_name(l) {
-            return Err(Error::pgp(
-                origin,
-                format!(
-                    "index line {}: refusing {l:?}: only plain file names (no /, \\, .., spaces or control characters)",
-                    no + 1
-                ),
-            ));
+            return Err(Error::UnsafeIndexEntry {
+                origin: origin.into(),
+                line: no + 1,
+                name: l.into(),
+            });
         }
         names.push(l.to_string());
     }

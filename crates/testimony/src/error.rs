@@ -97,6 +97,18 @@ pub enum Error {
         /// What is wrong, in words.
         problem: String,
     },
+    /// A mirror index names something other than a plain file name.
+    #[error(
+        "{origin}: line {line}: refusing {name:?}: an index lists plain file names only (no /, \\, .., spaces or control characters)"
+    )]
+    UnsafeIndexEntry {
+        /// The index URL.
+        origin: String,
+        /// 1-based line.
+        line: usize,
+        /// The entry.
+        name: String,
+    },
     /// The same testimony file name came from two mirrors with different bytes.
     #[error(
         "mirrors disagree about {name}: {first} and {second} serve different bytes (sha256 {first_sha256} vs {second_sha256})"

@@ -179,6 +179,11 @@
 //!    bidirectional characters, leading zeros, uppercase hex and out-of-order
 //!    lines are errors in v2 and build records; v1 keeps unknown keys but only
 //!    exact ASCII keys are ever read.
+//! 8. **Bounded input.** Testimony files are read once, regular files only
+//!    (`O_NONBLOCK` + `fstat`: a FIFO cannot block), within
+//!    [`collect::Limits`] (bytes per file, files, bytes in all); whatever is left
+//!    out is a typed [`collect::Skipped`] for the user to see. Mirror indexes
+//!    may only name plain file names ([`collect::parse_index`]).
 #![warn(missing_docs)]
 
 pub mod build_record;
