@@ -259,7 +259,13 @@ fn a_stale_keyring_copy_does_not_give_a_revoked_witness_a_vote() {
     let frank = keys().join("frank.cert");
     // Sanity: the stale copy alone would give frank a vote.
     inp.keyrings = vec![alice.clone(), stale.clone()];
-    assert_eq!(verify(std::slice::from_ref(&deb), &inp).unwrap().verdict.exit_code(), 0);
+    assert_eq!(
+        verify(std::slice::from_ref(&deb), &inp)
+            .unwrap()
+            .verdict
+            .exit_code(),
+        0
+    );
     for rings in [
         vec![alice.clone(), frank.clone()],
         vec![alice.clone(), frank.clone(), stale.clone()],
