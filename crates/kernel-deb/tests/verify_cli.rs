@@ -80,7 +80,7 @@ fn a_secret_key_as_keyring_is_refused_naming_the_file_once() {
     let (deb, _) = make_deb(dir.path(), "good");
     std::fs::create_dir(dir.path().join("t")).unwrap();
     let key = keys().join("alice.key");
-    let out = run(&verify_args(dir.path(), &deb, &[key.clone()]));
+    let out = run(&verify_args(dir.path(), &deb, std::slice::from_ref(&key)));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
