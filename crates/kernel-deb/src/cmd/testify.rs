@@ -290,6 +290,17 @@ mod tests {
         Keyring::from_bytes(&std::fs::read(keys().join("alice.cert")).unwrap(), "alice").unwrap()
     }
 
+    /// The signature checked against alice's certificate, now.
+    fn checked_by_alice(signed: &str) -> testimony::verify::Verified {
+        verify_cleartext(
+            signed.as_bytes(),
+            &alice_keyring(),
+            SystemTime::now(),
+            "gpg",
+        )
+        .unwrap()
+    }
+
     /// A temporary GNUPGHOME with alice's secret key; gpg-agent killed on drop.
     struct GpgHome(tempfile::TempDir);
 
@@ -352,13 +363,7 @@ mod tests {
         let s = Signer::Gpg(fpr("alice"), Some(home.0.path().to_path_buf()));
         assert_eq!(s.fingerprint().unwrap().as_str(), fpr("alice"));
         let signed = s.clearsign("a=b\n").unwrap();
-        let v = verify_cleartext(
-            signed.as_bytes(),
-            &alice_keyring(),
-            SystemTime::now(),
-            "gpg",
-        )
-        .unwrap();
+        let v = checked_by_alice(&signed);
         assert_eq!(v.good_signers()[0].as_str(), fpr("alice"));
         assert_eq!(v.text, "a=b\n");
         let missing = Signer::Gpg(
@@ -395,13 +400,7 @@ mod tests {
             .recv_timeout(std::time::Duration::from_secs(300))
             .expect("gpg --clearsign hung on a large testimony")
             .unwrap();
-        let v = verify_cleartext(
-            signed.as_bytes(),
-            &alice_keyring(),
-            SystemTime::now(),
-            "gpg",
-        )
-        .unwrap();
+        let v = checked_by_alice(&signed);
         assert_eq!(v.text, text);
     }
 
