@@ -145,7 +145,10 @@ pub enum VerifyError {
         /// The primary to write instead.
         primary: String,
     },
-    /// A .deb is unreadable or has no such control field.
+    /// A .deb could not be read (detdeb's error names the file).
+    #[error(transparent)]
+    DebRead(#[from] detdeb::Error),
+    /// A .deb is not a regular file or has no such control field.
     #[error("{}: {problem}", path.display())]
     Deb {
         /// The .deb.
@@ -243,8 +246,7 @@ pub fn subject(path: &Path) -> Result<Subject, VerifyError> {
         path: path.into(),
         problem,
     };
-    let reader = detdeb::reader::DebReader::open(path).map_err(|e| deb_err(e.to_string()))?;
-    let control = reader.control().map_err(|e| deb_err(e.to_string()))?;
+    let control = detdeb::reader::DebReader::open(path)?.control()?;
     let field = |f: &str| {
         control.get(f).map(str::to_string).ok_or_else(|| {
             deb_err(format!(
@@ -378,7 +380,7 @@ fn fetch_into(
 pub fn add_url(coll: &mut Collection, url: &str, http: HttpTimeouts) -> Result<(), VerifyError> {
     let agent = agent(http);
     let (base, name) = base_and_name(url)?;
-    let names = if name.ends_with(".txt") {
+    let mut names = if name.ends_with(".txt") {
         let index =
             get(&agent, url, coll.limits().max_file_bytes)?.ok_or_else(|| VerifyError::Http {
                 url: url.into(),
@@ -397,6 +399,7 @@ pub fn add_url(coll: &mut Collection, url: &str, http: HttpTimeouts) -> Result<(
             problem: format!("refusing file name {name:?} (plain file names only)"),
         });
     };
+    coll.fit(url, &mut names);
     for n in names {
         let file_url = format!("{base}{n}");
         if fetch_into(coll, &agent, &n, &file_url)? == Some(true) {

@@ -88,6 +88,16 @@ pub enum Skipped {
         /// The limit.
         limit: u64,
     },
+    /// A directory or index listed more files than [`Limits::max_files`]
+    /// leaves room for: the last `count` (in name / index order) were not read.
+    LeftOut {
+        /// The directory or index.
+        origin: String,
+        /// How many were left out.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// Not a regular file (a FIFO, device, socket or directory).
     NotRegular {
         /// The path.
@@ -115,6 +125,14 @@ impl std::fmt::Display for Skipped {
             Skipped::TotalTooLarge { origin, limit } => write!(
                 f,
                 "{origin}: skipped: the testimonies read so far come near {limit} bytes (the total limit)"
+            ),
+            Skipped::LeftOut {
+                origin,
+                count,
+                limit,
+            } => write!(
+                f,
+                "{origin}: {count} more listed file(s) skipped: at most {limit} testimony files are read (the file limit)"
             ),
             Skipped::NotRegular { origin, kind } => {
                 write!(f, "{origin}: skipped: a {kind}, not a regular file")
@@ -215,6 +233,20 @@ impl Collection {
     /// Records a file the caller did not read (e.g. an HTTP body over the limit).
     pub fn skip(&mut self, s: Skipped) {
         self.skipped.push(s);
+    }
+
+    /// Keeps the first names of a listing that fit in the file limit; records
+    /// the rest as one [`Skipped::LeftOut`].
+    pub fn fit(&mut self, origin: &str, names: &mut Vec<String>) {
+        let room = self.limits.max_files.saturating_sub(self.files.len());
+        if names.len() > room {
+            self.skipped.push(Skipped::LeftOut {
+                origin: origin.into(),
+                count: names.len() - room,
+                limit: self.limits.max_files,
+            });
+            names.truncate(room);
+        }
     }
 
     /// The most bytes the next file may have: the per-file limit, or less when
@@ -350,6 +382,7 @@ impl Collection {
             }
         }
         names.sort();
+        self.fit(&dir.display().to_string(), &mut names);
         let mut read = 0;
         for name in &names {
             let Some(bytes) = self.add_file(&dir.join(name))? else {

@@ -113,6 +113,43 @@ fn file_count_and_total_bytes_are_bounded_and_reported() {
 }
 
 #[test]
+fn a_listing_longer_than_the_file_limit_is_one_skipped_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..50 {
+        std::fs::write(
+            dir.path().join(format!("{i:02}.asc")),
+            format!("-----BEGIN PGP SIGNED MESSAGE-----\n{i}\n"),
+        )
+        .unwrap();
+    }
+    let mut c = Collection::with_limits(Limits {
+        max_files: 10,
+        ..Limits::default()
+    });
+    assert_eq!(c.add_dir(dir.path()).unwrap(), 10);
+    assert!(
+        matches!(
+            c.skipped(),
+            [Skipped::LeftOut {
+                count: 40,
+                limit: 10,
+                ..
+            }]
+        ),
+        "{:?}",
+        c.skipped()
+    );
+    let mut names: Vec<String> = (0..90_000).map(|i| format!("{i}.asc")).collect();
+    c.fit("https://m/testimonies.txt", &mut names);
+    assert!(names.is_empty());
+    assert!(
+        c.skipped()[1]
+            .to_string()
+            .contains("90000 more listed file(s) skipped")
+    );
+}
+
+#[test]
 fn index_names_that_leave_the_mirror_are_refused() {
     assert_eq!(
         parse_index("# comment\n\nalice.asc\n  bob.asc  \r\n", "i").unwrap(),
