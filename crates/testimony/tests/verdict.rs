@@ -502,3 +502,60 @@ fn an_unusable_testimony_names_its_file_once() {
         "{line}"
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    /// Signed once: honest v1 (bob), colluding v1 (dave), v2 votes (alice, carol).
+    fn evidence() -> &'static Vec<Evidence> {
+        static EV: OnceLock<Vec<Evidence>> = OnceLock::new();
+        EV.get_or_init(|| {
+            let mut evil = record();
+            evil.debs[0].sha256 = sha256_hex(DEB_BYTES);
+            let mut honest = record();
+            honest.debs[0].sha256 = sha256_hex(b"what bob built");
+            [
+                ("bob.asc", signed_v1("bob", &honest)),
+                ("dave.asc", signed_v1("dave", &evil)),
+                ("alice.asc", signed_v2("alice", &record())),
+                ("carol.asc", signed_v2("carol", &record())),
+            ]
+            .iter()
+            .map(|(o, b)| Evidence::from_cleartext(b, &all_keys(), at(), o))
+            .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Issue 12.2: what the .deb is called locally never changes the verdict.
+        #[test]
+        fn the_local_file_name_never_changes_the_verdict(name in "[ -~]{0,40}") {
+            let p = policy("accept_v1 = true");
+            let base = evaluate(&p, &[subject()], evidence(), at());
+            let renamed = Subject { file_name: name, ..subject() };
+            let v = evaluate(&p, &[renamed], evidence(), at());
+            prop_assert_eq!(v.exit_code(), base.exit_code());
+            prop_assert_eq!(&v.debs[0].cells, &base.debs[0].cells);
+            prop_assert_eq!(base.exit_code(), 4);
+        }
+
+        /// The order testimonies arrive in never changes any cell.
+        #[test]
+        fn evidence_order_never_changes_the_verdict(seed in any::<u64>()) {
+            let p = policy("accept_v1 = true");
+            let mut ev = evidence().clone();
+            let mut s = seed;
+            for i in (1..ev.len()).rev() {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ev.swap(i, (s >> 33) as usize % (i + 1));
+            }
+            let base = evaluate(&p, &[subject()], evidence(), at());
+            let v = evaluate(&p, &[subject()], &ev, at());
+            prop_assert_eq!(&v.debs, &base.debs);
+        }
+    }
+}
