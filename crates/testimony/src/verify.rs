@@ -26,8 +26,8 @@ use openpgp::cert::CertParser;
 use openpgp::cert::amalgamation::ValidAmalgamation;
 use openpgp::parse::Parse;
 use openpgp::parse::stream::{
-    DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationError, VerificationHelper,
-    VerifierBuilder,
+    DetachedVerifierBuilder, GoodChecksum, MessageLayer, MessageStructure, VerificationError,
+    VerificationHelper, VerifierBuilder,
 };
 use openpgp::policy::StandardPolicy;
 use openpgp::types::RevocationStatus;
@@ -350,6 +350,79 @@ fn key_state(
     }
 }
 
+impl Helper<'_> {
+    /// A cryptographically good signature counts only if the certificate and
+    /// the signing (sub)key are alive and unrevoked at the reference time.
+    fn good(&self, good: &GoodChecksum<'_>, p: &StandardPolicy) -> SignatureOutcome {
+        let cert = good.ka.cert();
+        let sig_time = good.sig.signature_creation_time().unwrap_or(self.at);
+        if let Some(o) = key_state(cert, p, self.at) {
+            return o;
+        }
+        let signing_key_ok = cert
+            .with_policy(p, Some(self.at))
+            .ok()
+            .and_then(|vc| {
+                vc.keys()
+                    .key_handle(good.ka.key().fingerprint())
+                    .next()
+                    .map(|k| {
+                        k.alive().is_ok()
+                            && !matches!(k.revocation_status(), RevocationStatus::Revoked(_))
+                    })
+            })
+            .unwrap_or(false);
+        if signing_key_ok {
+            SignatureOutcome::Good {
+                fingerprint: fpr_of(cert),
+                signed_at: secs(sig_time),
+            }
+        } else {
+            SignatureOutcome::Expired {
+                fingerprint: fpr_of(cert),
+            }
+        }
+    }
+
+    /// The outcome of one signature of a signature group.
+    fn outcome(
+        &self,
+        r: Result<GoodChecksum<'_>, VerificationError<'_>>,
+        p: &StandardPolicy,
+    ) -> SignatureOutcome {
+        let bad = |cert: &Cert, error: &openpgp::anyhow::Error| SignatureOutcome::Bad {
+            fingerprint: Some(fpr_of(cert)),
+            reason: format!("{error:#}"),
+        };
+        match r {
+            Ok(good) => self.good(&good, p),
+            Err(VerificationError::MissingKey { sig }) => SignatureOutcome::UnknownKey {
+                issuers: sig.get_issuers().iter().map(|h| h.to_hex()).collect(),
+            },
+            Err(VerificationError::UnboundKey { sig, cert, error }) => {
+                let t = sig.signature_creation_time().unwrap_or(self.at);
+                key_state(cert, p, t).unwrap_or_else(|| bad(cert, &error))
+            }
+            Err(VerificationError::BadKey { sig, ka, error }) => {
+                let cert = ka.cert();
+                let t = sig.signature_creation_time().unwrap_or(self.at);
+                key_state(cert, p, t)
+                    .or_else(|| key_state(cert, p, self.at))
+                    .unwrap_or_else(|| bad(cert, &error))
+            }
+            Err(VerificationError::BadSignature { ka, error, .. }) => bad(ka.cert(), &error),
+            Err(VerificationError::MalformedSignature { error, .. }) => SignatureOutcome::Bad {
+                fingerprint: None,
+                reason: format!("malformed signature: {error:#}"),
+            },
+            Err(e) => SignatureOutcome::Bad {
+                fingerprint: None,
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
 impl VerificationHelper for Helper<'_> {
     fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
         Ok(self.keyring.certs.clone())
@@ -366,81 +439,8 @@ impl VerificationHelper for Helper<'_> {
                 continue;
             };
             for r in results {
-                let outcome = match r {
-                    Ok(good) => {
-                        let cert = good.ka.cert();
-                        let sig_time = good.sig.signature_creation_time().unwrap_or(self.at);
-                        // The key must be usable now, and the signing key too.
-                        match key_state(cert, &p, self.at) {
-                            Some(o) => o,
-                            None => {
-                                let sub_ok = cert
-                                    .with_policy(&p, Some(self.at))
-                                    .ok()
-                                    .and_then(|vc| {
-                                        vc.keys()
-                                            .key_handle(good.ka.key().fingerprint())
-                                            .next()
-                                            .map(|k| {
-                                                k.alive().is_ok()
-                                                    && !matches!(
-                                                        k.revocation_status(),
-                                                        RevocationStatus::Revoked(_)
-                                                    )
-                                            })
-                                    })
-                                    .unwrap_or(false);
-                                if sub_ok {
-                                    SignatureOutcome::Good {
-                                        fingerprint: fpr_of(cert),
-                                        signed_at: secs(sig_time),
-                                    }
-                                } else {
-                                    SignatureOutcome::Expired {
-                                        fingerprint: fpr_of(cert),
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    Err(VerificationError::MissingKey { sig }) => SignatureOutcome::UnknownKey {
-                        issuers: sig.get_issuers().iter().map(|h| h.to_hex()).collect(),
-                    },
-                    Err(VerificationError::UnboundKey { sig, cert, error }) => {
-                        let t = sig.signature_creation_time().unwrap_or(self.at);
-                        key_state(cert, &p, t).unwrap_or_else(|| SignatureOutcome::Bad {
-                            fingerprint: Some(fpr_of(cert)),
-                            reason: format!("{error:#}"),
-                        })
-                    }
-                    Err(VerificationError::BadKey { sig, ka, error }) => {
-                        let cert = ka.cert();
-                        let t = sig.signature_creation_time().unwrap_or(self.at);
-                        key_state(cert, &p, t)
-                            .or_else(|| key_state(cert, &p, self.at))
-                            .unwrap_or_else(|| SignatureOutcome::Bad {
-                                fingerprint: Some(fpr_of(cert)),
-                                reason: format!("{error:#}"),
-                            })
-                    }
-                    Err(VerificationError::BadSignature { ka, error, .. }) => {
-                        SignatureOutcome::Bad {
-                            fingerprint: Some(fpr_of(ka.cert())),
-                            reason: format!("{error:#}"),
-                        }
-                    }
-                    Err(VerificationError::MalformedSignature { error, .. }) => {
-                        SignatureOutcome::Bad {
-                            fingerprint: None,
-                            reason: format!("malformed signature: {error:#}"),
-                        }
-                    }
-                    Err(e) => SignatureOutcome::Bad {
-                        fingerprint: None,
-                        reason: e.to_string(),
-                    },
-                };
-                self.outcomes.push(outcome);
+                let o = self.outcome(r, &p);
+                self.outcomes.push(o);
             }
         }
         Ok(())
