@@ -32,7 +32,6 @@ impl std::fmt::Display for Format {
 /// `line` is 1-based; 0 means "the text as a whole" (for example an empty text or
 /// a missing final newline).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{origin}: {format}: line {line}: {problem}")]
 pub struct ParseError {
     /// Where the text came from; `(text)` until [`ParseError::with_origin`] names it.
     pub origin: String,
@@ -42,6 +41,20 @@ pub struct ParseError {
     pub line: usize,
     /// What is wrong, in words.
     pub problem: String,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // "line 0" means the whole text: name no line rather than a wrong one.
+        match self.line {
+            0 => write!(f, "{}: {}: {}", self.origin, self.format, self.problem),
+            n => write!(
+                f,
+                "{}: {}: line {n}: {}",
+                self.origin, self.format, self.problem
+            ),
+        }
+    }
 }
 
 impl ParseError {
@@ -83,6 +96,18 @@ pub enum Error {
         origin: String,
         /// What is wrong, in words.
         problem: String,
+    },
+    /// A mirror index names something other than a plain file name.
+    #[error(
+        "{origin}: line {line}: refusing {name:?}: an index lists plain file names only (no /, \\, .., spaces or control characters)"
+    )]
+    UnsafeIndexEntry {
+        /// The index URL.
+        origin: String,
+        /// 1-based line.
+        line: usize,
+        /// The entry.
+        name: String,
     },
     /// The same testimony file name came from two mirrors with different bytes.
     #[error(

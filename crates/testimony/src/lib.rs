@@ -105,7 +105,7 @@
 //! let signed = sign::sign_cleartext(text, &alice, at - Duration::from_secs(60))?;
 //!
 //! let policy = Policy::parse(&format!(
-//!     "threshold = 1\n[[witness]]\nname = \"alice\"\nfingerprint = \"{}\"\n",
+//!     "threshold = 1\naccept_v1 = true\n[[witness]]\nname = \"alice\"\nfingerprint = \"{}\"\n",
 //!     alice.fingerprint()
 //! ))?;
 //! let deb = verdict::Subject {
@@ -131,7 +131,9 @@
 //!   not in canonical form is rejected, never repaired, so a signature always
 //!   covers exactly one meaning.
 //! - **v1 testimony**: the seed's `key=value` lines plus the canary and the human
-//!   paragraph; see [`v1`]. Kept readable forever; matched to .debs by file name.
+//!   paragraph; see [`v1`]. Kept readable forever; counted only when the policy
+//!   says `accept_v1 = true`, and matched to a .deb by its hash or its Debian
+//!   file name (never by the local file name; see [`verdict`]).
 //! - **Policy**: TOML; see [`policy`].
 //!
 //! # Invariants
@@ -159,10 +161,12 @@
 //!    bad are distinct outcomes ([`verify::SignatureOutcome`]), shown to the user.
 //!    Signatures from the future do not count.
 //! 3. **Identity is the primary key fingerprint**, compared with the policy's;
+//!    copies of one certificate are merged before anything is checked, so a
+//!    stale copy cannot hide a revocation; secret keys are refused as keyrings;
 //!    a subkey signature is attributed to its primary. Keyring membership grants
 //!    nothing: only witnesses named in the policy count. A v2 testimony also names
 //!    its witness's fingerprint, and must be signed by that key.
-//! 4. **One vote per witness group.** A key listed twice is one witness; two keys
+//! 4. **One vote per witness group.** A key listed twice is refused; two keys
 //!    of one group give one vote; the same testimony found twice counts once.
 //! 5. **Dissent is not silence.** A valid testimony from a trusted witness with a
 //!    different hash for the same package + version + architecture refuses the
@@ -175,12 +179,18 @@
 //!    bidirectional characters, leading zeros, uppercase hex and out-of-order
 //!    lines are errors in v2 and build records; v1 keeps unknown keys but only
 //!    exact ASCII keys are ever read.
+//! 8. **Bounded input.** Testimony files are read once, regular files only
+//!    (`O_NONBLOCK` + `fstat`: a FIFO cannot block), within
+//!    [`collect::Limits`] (bytes per file, files, bytes in all); whatever is left
+//!    out is a typed [`collect::Skipped`] for the user to see. Mirror indexes
+//!    may only name plain file names ([`collect::parse_index`]).
 #![warn(missing_docs)]
 
 pub mod build_record;
 pub mod canonical;
 pub mod collect;
 pub mod error;
+pub mod evidence;
 pub mod policy;
 pub mod sign;
 pub mod v1;

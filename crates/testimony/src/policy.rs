@@ -6,7 +6,7 @@
 //! min_review = 2             # optional, default 0: minimum witness code-review score
 //! min_trust = 50             # optional, default 0: minimum witness computer-trust score
 //! max_age_days = 365         # optional: signatures older than this do not count
-//! accept_v1 = true           # optional, default true: count v1 testimonies (matched by file name)
+//! accept_v1 = false          # optional, default false: count the seed's v1 testimonies
 //! dissent = "refuse"         # optional, "refuse" (default) or "report"
 //! require_source_manifest_sha256 = "<sha256>"  # optional: only builds of this source pin count
 //!
@@ -16,9 +16,16 @@
 //! group = "org-a"            # optional: one vote per group (default: the witness alone)
 //! ```
 //!
-//! Unknown keys are errors. A fingerprint listed twice is one witness (the first
-//! entry's name and group are used), and all witnesses of one group together give
-//! at most one vote. `threshold` must be at least 1 and at most the number of
+//! Unknown keys are errors. A fingerprint listed twice is an error (which name
+//! and group would count?), and all witnesses of one group together give at most
+//! one vote.
+//!
+//! **v1 is off by default.** A v1 testimony is any signed text with
+//! `my-checksum=` lines: it names no witness key, no source pin and no package
+//! identity, only a file name and a hash. A careful user opts in with
+//! `accept_v1 = true` (for witnesses who only publish the seed's format); v1
+//! entries then match a .deb by its hash or by its Debian file name
+//! `PACKAGE_VERSION_ARCH.deb` (see [`crate::verdict`]). `threshold` must be at least 1 and at most the number of
 //! distinct groups (a policy that can never pass is refused up front).
 
 use std::collections::BTreeSet;
@@ -80,7 +87,7 @@ struct RawPolicy {
     #[serde(default)]
     min_trust: i64,
     max_age_days: Option<i64>,
-    #[serde(default = "yes")]
+    #[serde(default)]
     accept_v1: bool,
     #[serde(default)]
     dissent: DissentRule,
@@ -89,16 +96,17 @@ struct RawPolicy {
     witness: Vec<RawWitness>,
 }
 
-fn yes() -> bool {
-    true
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawWitness {
-    name: String,
-    fingerprint: String,
-    group: Option<String>,
+    name: toml::Spanned<String>,
+    fingerprint: toml::Spanned<String>,
+    group: Option<toml::Spanned<String>>,
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 impl Policy {
@@ -106,9 +114,7 @@ impl Policy {
     pub fn parse(text: &str) -> Result<Policy, ParseError> {
         let perr = |p: String| ParseError::new(Format::Policy, 0, p);
         let raw: RawPolicy = toml::from_str(text).map_err(|e| {
-            let line = e.span().map_or(0, |s| {
-                text[..s.start.min(text.len())].matches('\n').count() + 1
-            });
+            let line = e.span().map_or(0, |s| line_of(text, s.start));
             ParseError::new(Format::Policy, line, e.message().to_string())
         })?;
         if raw.threshold < 1 {
@@ -143,36 +149,7 @@ impl Policy {
                 "require_source_manifest_sha256 must be 64 lowercase hex digits, found {p:?}"
             )));
         }
-        let mut witnesses: Vec<Witness> = Vec::new();
-        for w in raw.witness {
-            let fingerprint = Fingerprint::parse(&w.fingerprint).ok_or_else(|| {
-                perr(format!(
-                    "witness {:?}: fingerprint must be 40 hex digits (ASCII, spaces allowed), found {:?}",
-                    w.name, w.fingerprint
-                ))
-            })?;
-            if w.name.trim().is_empty() || !canonical::is_canonical_value(&w.name) {
-                return Err(perr(format!(
-                    "witness name {:?} is empty or has control characters",
-                    w.name
-                )));
-            }
-            if witnesses.iter().any(|x| x.fingerprint == fingerprint) {
-                continue; // listed twice: one witness, one vote
-            }
-            let group = match w.group {
-                Some(g) if g.trim().is_empty() => {
-                    return Err(perr(format!("witness {:?}: empty group", w.name)));
-                }
-                Some(g) => g,
-                None => format!("key:{fingerprint}"),
-            };
-            witnesses.push(Witness {
-                name: w.name,
-                fingerprint,
-                group,
-            });
-        }
+        let witnesses = witnesses(text, raw.witness)?;
         let groups: BTreeSet<&str> = witnesses.iter().map(|w| w.group.as_str()).collect();
         if raw.threshold as u64 > groups.len() as u64 {
             return Err(perr(format!(
@@ -193,10 +170,68 @@ impl Policy {
         })
     }
 
+    /// Names the witness whose policy fingerprint is a subkey, if any:
+    /// `primary_of(fpr)` says whose subkey a fingerprint is.
+    pub fn subkey_witness(
+        &self,
+        primary_of: impl Fn(&Fingerprint) -> Option<Fingerprint>,
+    ) -> Option<(&Witness, Fingerprint)> {
+        self.witnesses
+            .iter()
+            .find_map(|w| primary_of(&w.fingerprint).map(|p| (w, p)))
+    }
+
     /// The witness with this primary fingerprint, if trusted.
     pub fn witness(&self, fpr: &Fingerprint) -> Option<&Witness> {
         self.witnesses.iter().find(|w| &w.fingerprint == fpr)
     }
+}
+
+/// Checks the `[[witness]]` entries: fingerprints, names, groups, no duplicates.
+fn witnesses(text: &str, raw: Vec<RawWitness>) -> Result<Vec<Witness>, ParseError> {
+    let mut out: Vec<(Witness, usize)> = Vec::new();
+    for w in raw {
+        let line = line_of(text, w.fingerprint.span().start);
+        let at = |l: usize, p: String| ParseError::new(Format::Policy, l, p);
+        let name = w.name.into_inner();
+        let fingerprint = Fingerprint::parse(w.fingerprint.get_ref()).ok_or_else(|| {
+            at(line, format!(
+                "witness {name:?}: fingerprint must be 40 hex digits (ASCII, spaces allowed), found {:?}",
+                w.fingerprint.get_ref()
+            ))
+        })?;
+        if name.trim().is_empty() || !canonical::is_canonical_value(&name) {
+            return Err(at(
+                line,
+                format!("witness name {name:?} is empty or has control characters"),
+            ));
+        }
+        if let Some((first, first_line)) = out.iter().find(|(x, _)| x.fingerprint == fingerprint) {
+            return Err(at(
+                line,
+                format!(
+                    "witness {name:?} has the fingerprint of witness {:?} (line {first_line}); list each key once",
+                    first.name
+                ),
+            ));
+        }
+        let group = match w.group.map(toml::Spanned::into_inner) {
+            Some(g) if g.trim().is_empty() => {
+                return Err(at(line, format!("witness {name:?}: empty group")));
+            }
+            Some(g) => g,
+            None => format!("key:{fingerprint}"),
+        };
+        out.push((
+            Witness {
+                name,
+                fingerprint,
+                group,
+            },
+            line,
+        ));
+    }
+    Ok(out.into_iter().map(|(w, _)| w).collect())
 }
 
 #[cfg(test)]
@@ -207,16 +242,39 @@ mod tests {
     const B: &str = "253E586986F878D96C95CD5307C480514316B717";
 
     #[test]
-    fn duplicates_and_groups() {
-        let p = Policy::parse(&format!(
-            "threshold = 1\n[[witness]]\nname = \"a\"\nfingerprint = \"{A}\"\ngroup = \"g\"\n[[witness]]\nname = \"a again\"\nfingerprint = \"{}\"\n[[witness]]\nname = \"b\"\nfingerprint = \"{B}\"\ngroup = \"g\"\n",
+    fn a_duplicate_fingerprint_is_refused_naming_both_lines() {
+        let e = Policy::parse(&format!(
+            "threshold = 1\n[[witness]]\nname = \"a\"\nfingerprint = \"{A}\"\ngroup = \"g\"\n[[witness]]\nname = \"a again\"\nfingerprint = \"{}\"\n",
             A.to_lowercase()
+        ))
+        .unwrap_err();
+        assert_eq!(e.line, 8, "{e}");
+        assert!(
+            e.problem.contains("\"a again\"") && e.problem.contains("line 4"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn groups_and_careful_defaults() {
+        let p = Policy::parse(&format!(
+            "threshold = 1\n[[witness]]\nname = \"a\"\nfingerprint = \"{A}\"\ngroup = \"g\"\n[[witness]]\nname = \"b\"\nfingerprint = \"{B}\"\ngroup = \"g\"\n",
         ))
         .unwrap();
         assert_eq!(p.witnesses.len(), 2);
-        assert_eq!(p.witnesses[0].name, "a");
         assert_eq!(p.dissent, DissentRule::Refuse);
-        assert!(p.accept_v1);
+        assert!(!p.accept_v1, "v1 must be opted into");
+        assert!(Policy::parse(&format!("threshold = 2\n[[witness]]\nname = \"a\"\nfingerprint = \"{A}\"\ngroup = \"g\"\n[[witness]]\nname = \"b\"\nfingerprint = \"{B}\"\ngroup = \"g\"\n")).is_err());
+    }
+
+    #[test]
+    fn witness_errors_name_their_line() {
+        let e = Policy::parse(&format!(
+            "threshold = 1\n[[witness]]\nname = \"a\"\nfingerprint = \"{A}\"\n[[witness]]\nname = \"b\"\nfingerprint = \"nope\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(e.line, 7, "{e}");
+        assert!(!e.to_string().contains("line 0"));
     }
 
     #[test]

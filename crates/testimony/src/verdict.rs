@@ -3,21 +3,33 @@
 //! For every .deb ([`Subject`]) and every policy witness the verdict holds one
 //! [`Cell`]:
 //!
-//! - **agree**: a valid testimony, signed by the witness's key, lists this
-//!   package + version + architecture (v2) or this file name (v1) with the same
-//!   sha256 (and, v2, size), and meets the policy's review/trust/age/source-pin
-//!   minimums;
-//! - **dissent**: a valid testimony by the witness lists the same package +
-//!   version + architecture (or file name) with a *different* hash. Quality
-//!   minimums do not silence a dissent (a low-scored witness who built something
-//!   else still built something else); only a testimony for a different required
-//!   source pin is not a dissent, because it is not the same build;
-//! - **invalid(reason)**: the witness's testimony exists but cannot count: bad,
-//!   expired or revoked signature, unparsable text, fingerprint mismatch, below a
-//!   minimum…;
+//! - **agree**: a valid testimony, signed by the witness's key, lists this .deb
+//!   with the same sha256 (and, v2, size), and meets the policy's
+//!   review/trust/age/source-pin minimums;
+//! - **dissent**: a valid testimony by the witness lists the same .deb with a
+//!   *different* hash or size. Quality minimums do not silence a dissent (a
+//!   low-scored witness who built something else still built something else);
+//!   only a testimony for a different required source pin is not a dissent,
+//!   because it is not the same build;
+//! - **invalid([`InvalidReason`])**: the witness's testimony exists but cannot
+//!   count: bad, expired or revoked signature, unparsable text, fingerprint
+//!   mismatch, below a minimum ([`Problem`])…;
 //! - **silent**: nothing from this witness about this .deb (a testimony for
 //!   another package or version is silent about this one, so replaying it gains
 //!   nothing).
+//!
+//! "Lists this .deb" means, for v2, an entry with this Package + Version +
+//! Architecture (from the .deb's own control file). A v1 entry is only
+//! `<file name> <sha256>`: it is about this .deb when its hash is this .deb's
+//! hash, or when its file name is the Debian name `PACKAGE_VERSION_ARCH.deb` of
+//! this .deb's control fields (epoch dropped). The local file name of the .deb
+//! never matters, so renaming a file cannot dodge a dissent.
+//!
+//! The steps, each a small function with its own table of tests:
+//! [`attribute`] (whose signature is it?), [`facts`] (what does the
+//! testimony say, typed once?), [`policy_problems`] and [`pin_problem`] (does
+//! it meet the policy?), [`cell`] (what does it say about one .deb?), [`tally`]
+//! (one row's outcome) and [`decide`] (the whole verdict).
 //!
 //! Several testimonies of one witness combine as dissent > agree > invalid >
 //! silent. Votes are counted per **group**: witnesses sharing a group give at most
@@ -30,22 +42,22 @@
 //! in [`Verdict::ignored`] with the reason.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::path::Path;
 use std::time::SystemTime;
 
 use serde::Serialize;
 
 use crate::canonical::{self, Fingerprint};
-use crate::error::{Error, ParseError};
+use crate::error::Error;
+pub use crate::evidence::{Evidence, Testimony};
 use crate::policy::{DissentRule, Policy, Witness};
-use crate::v1::V1Testimony;
-use crate::v2::TestimonyV2;
-use crate::verify::{self, Keyring, Outside, SignatureOutcome};
+use crate::verify::{Keyring, SignatureOutcome};
 
 /// A .deb to decide about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Subject {
-    /// File name (v1 testimonies are matched by it).
+    /// File name, for display only (nothing is matched by it).
     pub file_name: String,
     /// `Package:`.
     pub package: String,
@@ -82,121 +94,147 @@ impl Subject {
             sha256,
         })
     }
-}
 
-/// A parsed testimony of either version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Testimony {
-    /// The seed's format.
-    V1(V1Testimony),
-    /// The canonical format.
-    V2(Box<TestimonyV2>),
-}
-
-impl Testimony {
-    /// Parses a (signed) text: `samekernel-testimony=` on the first line means the
-    /// strict v2 parser (an unknown version is an error), anything else is v1,
-    /// whose known fields must validate.
-    pub fn parse(text: &str) -> Result<Testimony, ParseError> {
-        if text.starts_with("samekernel-testimony=") {
-            TestimonyV2::parse(text).map(|t| Testimony::V2(Box::new(t)))
-        } else {
-            let t = V1Testimony::parse(text);
-            t.fields()?;
-            Ok(Testimony::V1(t))
-        }
+    /// The Debian file name of this package: `PACKAGE_VERSION_ARCH.deb`, the
+    /// version without its epoch (as dpkg-deb and the archive name files).
+    pub fn debian_file_name(&self) -> String {
+        format!(
+            "{}_{}_{}.deb",
+            self.package,
+            without_epoch(&self.version),
+            self.architecture
+        )
     }
 }
 
-/// One testimony file after signature checking and parsing.
-#[derive(Debug, Clone)]
-pub struct Evidence {
-    /// File name or URL.
-    pub origin: String,
-    /// Signature outcomes (empty if the file could not be read as OpenPGP).
-    pub signatures: Vec<SignatureOutcome>,
-    /// Unsigned text around a cleartext message.
-    pub outside: Outside,
-    /// The parsed signed text: `None` when no signature was good (unverified
-    /// text is never parsed).
-    pub testimony: Option<Result<Testimony, ParseError>>,
-    /// Why the file is unusable as a whole, if it is.
-    pub error: Option<String>,
+fn without_epoch(version: &str) -> &str {
+    match version.split_once(':') {
+        Some((e, rest)) if !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()) => rest,
+        _ => version,
+    }
 }
 
-impl Evidence {
-    pub(crate) fn failed(origin: &str, e: impl std::fmt::Display) -> Evidence {
-        Evidence {
-            origin: origin.into(),
-            signatures: Vec::new(),
-            outside: Outside::default(),
-            testimony: None,
-            error: Some(e.to_string()),
-        }
-    }
+/// A policy minimum a testimony does not meet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum Problem {
+    /// A v1 testimony, and the policy does not set `accept_v1 = true`.
+    V1NotAccepted,
+    /// `witness-code-review` / `my-code-review` below `min_review`.
+    ReviewBelowMinimum {
+        /// The witness's score.
+        review: u8,
+        /// The policy's minimum.
+        minimum: u8,
+    },
+    /// `witness-computer-trust` / `my-computer-trust` below `min_trust`.
+    TrustBelowMinimum {
+        /// The witness's score.
+        trust: u16,
+        /// The policy's minimum.
+        minimum: u16,
+    },
+    /// Signed longer ago than `max_age_days`.
+    TooOld {
+        /// Age of the signature in whole days.
+        age_days: u64,
+        /// The policy's maximum.
+        max_age_days: u64,
+    },
+}
 
-    /// Drops what the verdict does not use (the per-file hashes inside each .deb
-    /// of a v2 testimony), so that checking many large testimonies keeps memory
-    /// flat.
-    pub fn compact(&mut self) {
-        if let Some(Ok(Testimony::V2(t))) = &mut self.testimony {
-            for d in &mut t.debs {
-                d.files = Vec::new();
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::V1NotAccepted => f.write_str(
+                "v1 testimonies are not accepted by the policy (set accept_v1 = true to count them)",
+            ),
+            Problem::ReviewBelowMinimum { review, minimum } => {
+                write!(f, "code review {review} is below the policy's min_review {minimum}")
             }
-        }
-    }
-
-    /// Checks and parses a cleartext-signed testimony. Never fails: problems are
-    /// recorded and become `invalid` cells or ignored entries.
-    pub fn from_cleartext(
-        file: &[u8],
-        keyring: &Keyring,
-        at: SystemTime,
-        origin: &str,
-    ) -> Evidence {
-        match verify::verify_cleartext(file, keyring, at, origin) {
-            Err(e) => Evidence::failed(origin, e),
-            Ok(v) => {
-                let any_good = !v.good_signers().is_empty();
-                Evidence {
-                    origin: origin.into(),
-                    testimony: any_good
-                        .then(|| Testimony::parse(&v.text).map_err(|e| e.with_origin(origin))),
-                    signatures: v.signatures,
-                    outside: v.outside,
-                    error: None,
-                }
+            Problem::TrustBelowMinimum { trust, minimum } => {
+                write!(f, "computer trust {trust} is below the policy's min_trust {minimum}")
             }
+            Problem::TooOld {
+                age_days,
+                max_age_days,
+            } => write!(
+                f,
+                "signed {age_days} day(s) ago, the policy's max_age_days is {max_age_days}"
+            ),
         }
     }
+}
 
-    /// Checks and parses a testimony with a detached signature.
-    pub fn from_detached(
-        data: &[u8],
-        signature: &[u8],
-        keyring: &Keyring,
-        at: SystemTime,
-        origin: &str,
-    ) -> Evidence {
-        match verify::verify_detached(data, signature, keyring, at, origin) {
-            Err(e) => Evidence::failed(origin, e),
-            Ok(sigs) => {
-                let any_good = sigs
-                    .iter()
-                    .any(|s| matches!(s, SignatureOutcome::Good { .. }));
-                let testimony = any_good.then(|| match std::str::from_utf8(data) {
-                    Ok(t) => Testimony::parse(t).map_err(|e| e.with_origin(origin)),
-                    Err(_) => {
-                        Err(ParseError::new(crate::Format::V1, 0, "not UTF-8").with_origin(origin))
-                    }
-                });
-                Evidence {
-                    origin: origin.into(),
-                    signatures: sigs,
-                    outside: Outside::default(),
-                    testimony,
-                    error: None,
-                }
+/// Why a witness's testimony does not count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum InvalidReason {
+    /// The witness's signature is bad, expired or revoked.
+    Signature {
+        /// The outcome.
+        outcome: SignatureOutcome,
+    },
+    /// Good signature, but the signed text is not a valid testimony.
+    NotATestimony {
+        /// The parse error.
+        error: String,
+    },
+    /// A v2 testimony naming another witness key than the one that signed it.
+    WrongWitnessKey {
+        /// `witness-fingerprint` in the text.
+        named: Fingerprint,
+        /// The key that signed.
+        signed_by: Fingerprint,
+    },
+    /// Built from another source pin than the policy requires.
+    OtherSourcePin {
+        /// The testimony's pin.
+        pin: String,
+        /// The policy's.
+        required: String,
+    },
+    /// A v1 testimony (no source pin) under a policy that requires one.
+    NoSourcePin {
+        /// The policy's.
+        required: String,
+    },
+    /// The testimony lists this .deb twice with different hashes.
+    Contradictory,
+    /// Policy minimums not met.
+    BelowPolicy {
+        /// Every minimum not met.
+        problems: Vec<Problem>,
+    },
+}
+
+impl fmt::Display for InvalidReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvalidReason::Signature { outcome } => f.write_str(&outcome.describe()),
+            InvalidReason::NotATestimony { error } => {
+                write!(f, "signed text is not a valid testimony: {error}")
+            }
+            InvalidReason::WrongWitnessKey { named, signed_by } => write!(
+                f,
+                "testimony names witness key {named} but is signed by {signed_by}"
+            ),
+            InvalidReason::OtherSourcePin { pin, required } => {
+                write!(
+                    f,
+                    "built from source pin {pin}, the policy requires {required}"
+                )
+            }
+            InvalidReason::NoSourcePin { required } => write!(
+                f,
+                "a v1 testimony carries no source pin, the policy requires {required}"
+            ),
+            InvalidReason::Contradictory => {
+                f.write_str("the testimony lists this .deb with two different hashes")
+            }
+            InvalidReason::BelowPolicy { problems } => {
+                let p: Vec<String> = problems.iter().map(Problem::to_string).collect();
+                f.write_str(&p.join("; "))
             }
         }
     }
@@ -211,7 +249,7 @@ pub enum Cell {
     /// A testimony exists but does not count.
     Invalid {
         /// Why.
-        reason: String,
+        reason: InvalidReason,
         /// Which file.
         origin: String,
     },
@@ -220,10 +258,12 @@ pub enum Cell {
         /// Which file.
         origin: String,
     },
-    /// Different hash for the same package, version and architecture.
+    /// Different hash or size for the same .deb.
     Dissent {
         /// The hash the witness got.
         sha256: String,
+        /// The size the witness got (v2; v1 does not say).
+        size: Option<u64>,
         /// Which file.
         origin: String,
     },
@@ -314,6 +354,45 @@ pub enum Decision {
         /// The threshold.
         needed: usize,
     },
+    /// No .deb was given: nothing can pass.
+    NoDeb,
+}
+
+/// Why a testimony or signature counted for nobody.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum IgnoredReason {
+    /// The file could not be read or checked as OpenPGP at all.
+    Unusable {
+        /// What went wrong.
+        error: String,
+    },
+    /// A file with no signature in it.
+    NoSignature,
+    /// A signature (not good) whose key is not a policy witness.
+    Signature {
+        /// The outcome.
+        outcome: SignatureOutcome,
+    },
+    /// A good signature by a key that is not a policy witness.
+    NotAWitness {
+        /// The signer.
+        fingerprint: Fingerprint,
+    },
+}
+
+impl fmt::Display for IgnoredReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IgnoredReason::Unusable { error } => f.write_str(error),
+            IgnoredReason::NoSignature => f.write_str("no signature"),
+            IgnoredReason::Signature { outcome } => f.write_str(&outcome.describe()),
+            IgnoredReason::NotAWitness { fingerprint } => write!(
+                f,
+                "signed by {fingerprint}, which is not a witness in the policy"
+            ),
+        }
+    }
 }
 
 /// A testimony or signature that counted for nobody, and why.
@@ -322,7 +401,49 @@ pub struct Ignored {
     /// File or URL.
     pub origin: String,
     /// Why it did not count.
-    pub reason: String,
+    pub reason: IgnoredReason,
+}
+
+/// Something the user should see that did not decide anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "warning", rename_all = "snake_case")]
+pub enum Warning {
+    /// Unsigned text around the signed part of a file (ignored).
+    UnsignedText {
+        /// The file.
+        origin: String,
+        /// Bytes before.
+        before: usize,
+        /// Bytes after.
+        after: usize,
+    },
+    /// A dissent the policy (`dissent = "report"`) only reports.
+    DissentReported {
+        /// The .deb.
+        deb: String,
+        /// The dissenting witnesses.
+        witnesses: Vec<String>,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::UnsignedText {
+                origin,
+                before,
+                after,
+            } => write!(
+                f,
+                "{origin}: {before} byte(s) before and {after} byte(s) after the signed part are not signed and were ignored"
+            ),
+            Warning::DissentReported { deb, witnesses } => write!(
+                f,
+                "{deb}: dissent by {} (reported only, per policy)",
+                witnesses.join(", ")
+            ),
+        }
+    }
 }
 
 /// The whole verdict. See the [module docs](self).
@@ -335,7 +456,7 @@ pub struct Verdict {
     /// Input that counted for nobody.
     pub ignored: Vec<Ignored>,
     /// Warnings (e.g. unsigned text around a signed part).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// The threshold applied.
     pub threshold: usize,
     /// What decided.
@@ -348,11 +469,11 @@ impl Verdict {
         self.decision == Decision::ThresholdMet
     }
 
-    /// 0 pass, 3 not enough votes, 4 dissent.
+    /// 0 pass, 3 not enough votes (or no .deb), 4 dissent.
     pub fn exit_code(&self) -> u8 {
         match self.decision {
             Decision::ThresholdMet => 0,
-            Decision::NotEnough { .. } => 3,
+            Decision::NotEnough { .. } | Decision::NoDeb => 3,
             Decision::Dissent { .. } => 4,
         }
     }
@@ -360,44 +481,11 @@ impl Verdict {
     /// The who-agrees matrix (.deb × witness) as a plain-text table, then the
     /// reasons behind `invalid` and `DISSENT` cells and the decision.
     pub fn to_table(&self) -> String {
-        let mut s = String::new();
-        let names: Vec<&str> = self.witnesses.iter().map(|w| w.name.as_str()).collect();
-        let debw = self
-            .debs
-            .iter()
-            .map(|d| d.subject.file_name.chars().count())
-            .max()
-            .unwrap_or(3)
-            .max(3);
-        let colw: Vec<usize> = names.iter().map(|n| n.chars().count().max(7)).collect();
-        s.push_str(&format!("{:debw$}", "deb"));
-        for (n, w) in names.iter().zip(&colw) {
-            s.push_str(&format!("  {n:w$}"));
-        }
-        s.push_str("  votes\n");
-        for d in &self.debs {
-            s.push_str(&format!("{:debw$}", d.subject.file_name));
-            for (c, w) in d.cells.iter().zip(&colw) {
-                s.push_str(&format!("  {:w$}", c.word()));
-            }
-            s.push_str(&format!(
-                "  {}/{}\n",
-                d.agreeing_groups.len(),
-                self.threshold
-            ));
-        }
+        let mut s = self.matrix();
         for d in &self.debs {
             for (c, w) in d.cells.iter().zip(&self.witnesses) {
-                match c {
-                    Cell::Invalid { reason, origin } => s.push_str(&format!(
-                        "{}: {}: invalid: {reason} ({origin})\n",
-                        d.subject.file_name, w.name
-                    )),
-                    Cell::Dissent { sha256, origin } => s.push_str(&format!(
-                        "{}: {}: DISSENT: built sha256 {sha256}, this file is {} ({origin})\n",
-                        d.subject.file_name, w.name, d.subject.sha256
-                    )),
-                    _ => {}
+                if let Some(line) = explain(c, &d.subject) {
+                    s.push_str(&format!("{}: {}: {line}\n", d.subject.file_name, w.name));
                 }
             }
         }
@@ -411,14 +499,430 @@ impl Verdict {
             Decision::ThresholdMet => format!("PASS: every .deb has at least {} agreeing independent witness group(s) and no dissent\n", self.threshold),
             Decision::NotEnough { deb, votes, needed } => format!("FAIL (not enough): {deb} has {votes} agreeing witness group(s), the policy needs {needed}\n"),
             Decision::Dissent { deb, witnesses } => format!("FAIL (dissent): {} built {deb} differently\n", witnesses.join(", ")),
+            Decision::NoDeb => "FAIL: no .deb was given\n".to_string(),
         });
+        s
+    }
+
+    fn matrix(&self) -> String {
+        let mut s = String::new();
+        let debw = self
+            .debs
+            .iter()
+            .map(|d| d.subject.file_name.chars().count())
+            .max()
+            .unwrap_or(3)
+            .max(3);
+        let colw: Vec<usize> = (self.witnesses.iter())
+            .map(|w| w.name.chars().count().max(7))
+            .collect();
+        s.push_str(&format!("{:debw$}", "deb"));
+        for (w, cw) in self.witnesses.iter().zip(&colw) {
+            s.push_str(&format!("  {:cw$}", w.name));
+        }
+        s.push_str("  votes\n");
+        for d in &self.debs {
+            s.push_str(&format!("{:debw$}", d.subject.file_name));
+            for (c, cw) in d.cells.iter().zip(&colw) {
+                s.push_str(&format!("  {:cw$}", c.word()));
+            }
+            let votes = d.agreeing_groups.len();
+            s.push_str(&format!("  {votes}/{}\n", self.threshold));
+        }
         s
     }
 }
 
-fn invalid(reason: impl Into<String>, origin: &str) -> Cell {
+/// The line explaining an `invalid` or `DISSENT` cell.
+fn explain(c: &Cell, subject: &Subject) -> Option<String> {
+    match c {
+        Cell::Invalid { reason, origin } => Some(format!("invalid: {reason} ({origin})")),
+        Cell::Dissent {
+            sha256,
+            size,
+            origin,
+        } if *sha256 == subject.sha256 => Some(format!(
+            "DISSENT: same sha256, but the witness's file has {} byte(s) and this file {} ({origin})",
+            size.unwrap_or(0),
+            subject.size
+        )),
+        Cell::Dissent { sha256, origin, .. } => Some(format!(
+            "DISSENT: built sha256 {sha256}, this file is sha256 {} ({origin})",
+            subject.sha256
+        )),
+        _ => None,
+    }
+}
+
+/// Whose signature is this, as far as the policy is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attribution {
+    /// A good signature by the witness at this index, made at `signed_at`.
+    Witness {
+        /// Index in [`Policy::witnesses`].
+        index: usize,
+        /// Signature time, Unix seconds.
+        signed_at: u64,
+    },
+    /// A failed signature by a witness: all its cells of this file are invalid.
+    WitnessFailed {
+        /// Index in [`Policy::witnesses`].
+        index: usize,
+        /// Why.
+        reason: InvalidReason,
+    },
+    /// Nobody in the policy.
+    Nobody(IgnoredReason),
+}
+
+/// Attributes one signature outcome to a policy witness (by primary fingerprint).
+pub fn attribute(sig: &SignatureOutcome, policy: &Policy) -> Attribution {
+    let index = sig
+        .fingerprint()
+        .and_then(|f| policy.witnesses.iter().position(|w| &w.fingerprint == f));
+    match (sig, index) {
+        (SignatureOutcome::Good { signed_at, .. }, Some(index)) => Attribution::Witness {
+            index,
+            signed_at: *signed_at,
+        },
+        (SignatureOutcome::Good { fingerprint, .. }, None) => {
+            Attribution::Nobody(IgnoredReason::NotAWitness {
+                fingerprint: fingerprint.clone(),
+            })
+        }
+        (outcome, Some(index)) => Attribution::WitnessFailed {
+            index,
+            reason: InvalidReason::Signature {
+                outcome: outcome.clone(),
+            },
+        },
+        (outcome, None) => Attribution::Nobody(IgnoredReason::Signature {
+            outcome: outcome.clone(),
+        }),
+    }
+}
+
+/// How a testimony names a .deb.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DebName {
+    /// v2: the control fields, exactly.
+    Control {
+        /// `Package:`.
+        package: String,
+        /// `Version:`.
+        version: String,
+        /// `Architecture:`.
+        architecture: String,
+    },
+    /// v1: a file name, compared with the .deb's Debian file name.
+    FileName(String),
+}
+
+/// One .deb a testimony lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Which .deb.
+    pub name: DebName,
+    /// The sha256 the witness got.
+    pub sha256: String,
+    /// The size (v2 only).
+    pub size: Option<u64>,
+}
+
+/// What a testimony says, typed once: the input of every rule below.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// Whether it is the seed's v1 format.
+    pub v1: bool,
+    /// Code-review score (v1 without one: 0).
+    pub review: u8,
+    /// Computer-trust score (v1 without one: 0).
+    pub trust: u16,
+    /// Source pin (manifest sha256); v1 has none.
+    pub source_pin: Option<String>,
+    /// The .debs it lists.
+    pub listed: Vec<Listed>,
+}
+
+/// Extracts the facts of a testimony signed by `signer`. A v2 testimony must
+/// name its signer as its witness.
+pub fn facts(t: &Testimony, signer: &Fingerprint) -> Result<Facts, InvalidReason> {
+    match t {
+        Testimony::V2(t2) if t2.witness.fingerprint != *signer => {
+            Err(InvalidReason::WrongWitnessKey {
+                named: t2.witness.fingerprint.clone(),
+                signed_by: signer.clone(),
+            })
+        }
+        Testimony::V2(t2) => Ok(Facts {
+            v1: false,
+            review: t2.witness.code_review,
+            trust: t2.witness.computer_trust,
+            source_pin: Some(t2.source.manifest_sha256.clone()),
+            listed: (t2.debs.iter())
+                .map(|d| Listed {
+                    name: DebName::Control {
+                        package: d.package.clone(),
+                        version: d.version.clone(),
+                        architecture: d.architecture.clone(),
+                    },
+                    sha256: d.sha256.clone(),
+                    size: Some(d.size),
+                })
+                .collect(),
+        }),
+        Testimony::V1(f) => Ok(Facts {
+            v1: true,
+            review: f.code_review.unwrap_or(0),
+            trust: f.computer_trust.unwrap_or(0),
+            source_pin: None,
+            listed: (f.checksums.iter())
+                .map(|c| Listed {
+                    name: DebName::FileName(c.file.clone()),
+                    sha256: c.sha256.clone(),
+                    size: None,
+                })
+                .collect(),
+        }),
+    }
+}
+
+/// The policy minimums these facts (signed at `signed_at`) do not meet at `now`.
+pub fn policy_problems(f: &Facts, signed_at: u64, policy: &Policy, now: u64) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if f.v1 && !policy.accept_v1 {
+        problems.push(Problem::V1NotAccepted);
+    }
+    if f.review < policy.min_review {
+        problems.push(Problem::ReviewBelowMinimum {
+            review: f.review,
+            minimum: policy.min_review,
+        });
+    }
+    if f.trust < policy.min_trust {
+        problems.push(Problem::TrustBelowMinimum {
+            trust: f.trust,
+            minimum: policy.min_trust,
+        });
+    }
+    if let Some(max_age_days) = policy.max_age_days {
+        let age = now.saturating_sub(signed_at);
+        if age > max_age_days.saturating_mul(86400) {
+            problems.push(Problem::TooOld {
+                age_days: age / 86400,
+                max_age_days,
+            });
+        }
+    }
+    problems
+}
+
+/// Whether the facts are about another build than the policy's required
+/// source pin (then they neither vote nor dissent).
+pub fn pin_problem(f: &Facts, policy: &Policy) -> Option<InvalidReason> {
+    let required = policy.require_source_manifest_sha256.as_ref()?;
+    match &f.source_pin {
+        Some(p) if p == required => None,
+        Some(p) => Some(InvalidReason::OtherSourcePin {
+            pin: p.clone(),
+            required: required.clone(),
+        }),
+        None => Some(InvalidReason::NoSourcePin {
+            required: required.clone(),
+        }),
+    }
+}
+
+/// Whether a listed entry is about this .deb (see the module docs).
+fn is_about(l: &Listed, s: &Subject) -> bool {
+    match &l.name {
+        DebName::Control {
+            package,
+            version,
+            architecture,
+        } => *package == s.package && *version == s.version && *architecture == s.architecture,
+        DebName::FileName(name) => l.sha256 == s.sha256 || *name == s.debian_file_name(),
+    }
+}
+
+/// What one testimony says about one .deb. `problems` and `pin` are the
+/// testimony's ([`policy_problems`], [`pin_problem`]).
+pub fn cell(
+    f: &Facts,
+    subject: &Subject,
+    problems: &[Problem],
+    pin: Option<&InvalidReason>,
+    origin: &str,
+) -> Cell {
+    let about: Vec<&Listed> = f.listed.iter().filter(|l| is_about(l, subject)).collect();
+    let invalid = |reason: InvalidReason| Cell::Invalid {
+        reason,
+        origin: origin.into(),
+    };
+    let Some(first) = about.first() else {
+        return Cell::Silent;
+    };
+    if about
+        .iter()
+        .any(|l| (&l.sha256, l.size) != (&first.sha256, first.size))
+    {
+        return invalid(InvalidReason::Contradictory);
+    }
+    let same = first.sha256 == subject.sha256 && first.size.is_none_or(|n| n == subject.size);
+    if let Some(p) = pin {
+        invalid(p.clone())
+    } else if !same {
+        Cell::Dissent {
+            sha256: first.sha256.clone(),
+            size: first.size,
+            origin: origin.into(),
+        }
+    } else if !problems.is_empty() {
+        invalid(InvalidReason::BelowPolicy {
+            problems: problems.to_vec(),
+        })
+    } else {
+        Cell::Agree {
+            origin: origin.into(),
+        }
+    }
+}
+
+/// One row's outcome: the agreeing groups, the dissenters, and pass or not.
+pub fn tally(row: &[Cell], policy: &Policy) -> (Vec<String>, Vec<String>, DebOutcome) {
+    let of = |want: fn(&Cell) -> bool, pick: fn(&Witness) -> &String| -> Vec<String> {
+        let set: BTreeSet<&String> = (row.iter().zip(&policy.witnesses))
+            .filter(|(c, _)| want(c))
+            .map(|(_, w)| pick(w))
+            .collect();
+        set.into_iter().cloned().collect()
+    };
+    let groups = of(|c| matches!(c, Cell::Agree { .. }), |w| &w.group);
+    let dissenters = of(|c| matches!(c, Cell::Dissent { .. }), |w| &w.name);
+    let votes = groups.len();
+    let outcome = if !dissenters.is_empty() && policy.dissent == DissentRule::Refuse {
+        DebOutcome::Dissent {
+            witnesses: dissenters.clone(),
+        }
+    } else if votes < policy.threshold {
+        DebOutcome::NotEnough {
+            votes,
+            needed: policy.threshold,
+        }
+    } else {
+        DebOutcome::Pass { votes }
+    };
+    (groups, dissenters, outcome)
+}
+
+/// The whole verdict's rule: any refusing dissent first, then any .deb short of
+/// votes, else the threshold is met (and with no .deb at all, nothing passes).
+pub fn decide(debs: &[DebVerdict]) -> Decision {
+    let dissent = debs.iter().find_map(|d| match &d.outcome {
+        DebOutcome::Dissent { witnesses } => Some(Decision::Dissent {
+            deb: d.subject.file_name.clone(),
+            witnesses: witnesses.clone(),
+        }),
+        _ => None,
+    });
+    let short = || {
+        debs.iter().find_map(|d| match &d.outcome {
+            DebOutcome::NotEnough { votes, needed } => Some(Decision::NotEnough {
+                deb: d.subject.file_name.clone(),
+                votes: *votes,
+                needed: *needed,
+            }),
+            _ => None,
+        })
+    };
+    match dissent.or_else(short) {
+        Some(d) => d,
+        None if debs.is_empty() => Decision::NoDeb,
+        None => Decision::ThresholdMet,
+    }
+}
+
+/// The cells being filled, and what counted for nobody.
+struct Matrix {
+    cells: Vec<Vec<Cell>>,
+    ignored: Vec<Ignored>,
+    warnings: Vec<Warning>,
+}
+
+impl Matrix {
+    fn column(&mut self, index: usize, cell: impl Fn() -> Cell) {
+        for row in &mut self.cells {
+            row[index].merge(cell());
+        }
+    }
+
+    fn ignore(&mut self, origin: &str, reason: IgnoredReason) {
+        self.ignored.push(Ignored {
+            origin: origin.into(),
+            reason,
+        });
+    }
+
+    /// Enters one file's signatures and testimony.
+    fn enter(&mut self, ev: &Evidence, policy: &Policy, subjects: &[Subject], now: u64) {
+        let o = ev.origin.as_str();
+        if let Some(error) = &ev.error {
+            return self.ignore(
+                o,
+                IgnoredReason::Unusable {
+                    error: error.clone(),
+                },
+            );
+        }
+        if ev.outside.any() {
+            self.warnings.push(Warning::UnsignedText {
+                origin: o.into(),
+                before: ev.outside.before,
+                after: ev.outside.after,
+            });
+        }
+        if ev.signatures.is_empty() {
+            self.ignore(o, IgnoredReason::NoSignature);
+        }
+        for sig in &ev.signatures {
+            let (index, signed_at) = match attribute(sig, policy) {
+                Attribution::Nobody(reason) => {
+                    self.ignore(o, reason);
+                    continue;
+                }
+                Attribution::WitnessFailed { index, reason } => {
+                    self.column(index, || invalid(reason.clone(), o));
+                    continue;
+                }
+                Attribution::Witness { index, signed_at } => (index, signed_at),
+            };
+            let signer = &policy.witnesses[index].fingerprint;
+            let parsed = match &ev.testimony {
+                Some(Ok(t)) => facts(t, signer),
+                Some(Err(e)) => Err(InvalidReason::NotATestimony {
+                    error: e.to_string(),
+                }),
+                None => continue,
+            };
+            let f = match parsed {
+                Ok(f) => f,
+                Err(reason) => {
+                    self.column(index, || invalid(reason.clone(), o));
+                    continue;
+                }
+            };
+            let problems = policy_problems(&f, signed_at, policy, now);
+            let pin = pin_problem(&f, policy);
+            for (row, subject) in self.cells.iter_mut().zip(subjects) {
+                row[index].merge(cell(&f, subject, &problems, pin.as_ref(), o));
+            }
+        }
+    }
+}
+
+fn invalid(reason: InvalidReason, origin: &str) -> Cell {
     Cell::Invalid {
-        reason: reason.into(),
+        reason,
         origin: origin.into(),
     }
 }
@@ -433,274 +937,37 @@ pub fn evaluate(
     let now = at
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let nw = policy.witnesses.len();
-    let mut cells = vec![vec![Cell::Silent; nw]; subjects.len()];
-    let mut ignored = Vec::new();
-    let mut warnings = Vec::new();
-    let index = |f: &Fingerprint| policy.witnesses.iter().position(|w| &w.fingerprint == f);
-
+    let mut m = Matrix {
+        cells: vec![vec![Cell::Silent; policy.witnesses.len()]; subjects.len()],
+        ignored: Vec::new(),
+        warnings: Vec::new(),
+    };
     for ev in evidence {
-        let o = ev.origin.as_str();
-        if let Some(e) = &ev.error {
-            ignored.push(Ignored {
-                origin: o.into(),
-                reason: e.clone(),
-            });
-            continue;
-        }
-        if ev.outside.any() {
-            warnings.push(format!(
-                "{o}: {} byte(s) before and {} byte(s) after the signed part are not signed and were ignored",
-                ev.outside.before, ev.outside.after
-            ));
-        }
-        if ev.signatures.is_empty() {
-            ignored.push(Ignored {
-                origin: o.into(),
-                reason: "no signature".into(),
-            });
-        }
-        for sig in &ev.signatures {
-            let wi = sig.fingerprint().and_then(index);
-            let SignatureOutcome::Good {
-                fingerprint,
-                signed_at,
-            } = sig
-            else {
-                match wi {
-                    Some(wi) => {
-                        for row in cells.iter_mut() {
-                            row[wi].merge(invalid(sig.describe(), o));
-                        }
-                    }
-                    None => ignored.push(Ignored {
-                        origin: o.into(),
-                        reason: sig.describe(),
-                    }),
-                }
-                continue;
-            };
-            let Some(wi) = wi else {
-                ignored.push(Ignored {
-                    origin: o.into(),
-                    reason: format!(
-                        "signed by {fingerprint}, which is not a witness in the policy"
-                    ),
-                });
-                continue;
-            };
-            let witness = &policy.witnesses[wi];
-            let whole = |reason: String, cells: &mut Vec<Vec<Cell>>| {
-                for row in cells.iter_mut() {
-                    row[wi].merge(invalid(reason.clone(), o));
-                }
-            };
-            let t = match &ev.testimony {
-                Some(Ok(t)) => t,
-                Some(Err(e)) => {
-                    whole(
-                        format!("signed text is not a valid testimony: {e}"),
-                        &mut cells,
-                    );
-                    continue;
-                }
-                None => continue,
-            };
-            // Facts common to every .deb in this testimony.
-            let (review, trust, pin, v1) = match t {
-                Testimony::V2(t2) => {
-                    if t2.witness.fingerprint != witness.fingerprint {
-                        whole(
-                            format!(
-                                "testimony names witness key {} but is signed by {}",
-                                t2.witness.fingerprint, witness.fingerprint
-                            ),
-                            &mut cells,
-                        );
-                        continue;
-                    }
-                    (
-                        t2.witness.code_review,
-                        t2.witness.computer_trust,
-                        Some(t2.source.manifest_sha256.as_str()),
-                        false,
-                    )
-                }
-                Testimony::V1(t1) => {
-                    let f = t1.fields().unwrap_or_default();
-                    (
-                        f.code_review.unwrap_or(0),
-                        f.computer_trust.unwrap_or(0),
-                        None,
-                        true,
-                    )
-                }
-            };
-            let mut problems = Vec::new();
-            if v1 && !policy.accept_v1 {
-                problems.push("v1 testimonies are not accepted by the policy".to_string());
-            }
-            if review < policy.min_review {
-                problems.push(format!(
-                    "code review {review} is below the policy's {}",
-                    policy.min_review
-                ));
-            }
-            if trust < policy.min_trust {
-                problems.push(format!(
-                    "computer trust {trust} is below the policy's {}",
-                    policy.min_trust
-                ));
-            }
-            if let Some(days) = policy.max_age_days {
-                let age = now.saturating_sub(*signed_at);
-                if age > days * 86400 {
-                    problems.push(format!(
-                        "signed {} day(s) ago, the policy allows {days}",
-                        age / 86400
-                    ));
-                }
-            }
-            let mut pin_problem = None;
-            if let Some(req) = &policy.require_source_manifest_sha256 {
-                match pin {
-                    Some(p) if p == req => {}
-                    Some(p) => {
-                        pin_problem = Some(format!(
-                            "built from source pin {p}, the policy requires {req}"
-                        ))
-                    }
-                    None => {
-                        pin_problem = Some(
-                            "a v1 testimony carries no source pin, the policy requires one"
-                                .to_string(),
-                        )
-                    }
-                }
-            }
-            for (si, subj) in subjects.iter().enumerate() {
-                // (sha256, size if known) of every entry about this .deb.
-                let entries: Vec<(String, Option<u64>)> = match t {
-                    Testimony::V2(t2) => t2
-                        .debs
-                        .iter()
-                        .filter(|d| {
-                            d.package == subj.package
-                                && d.version == subj.version
-                                && d.architecture == subj.architecture
-                        })
-                        .map(|d| (d.sha256.clone(), Some(d.size)))
-                        .collect(),
-                    Testimony::V1(t1) => t1
-                        .fields()
-                        .map(|f| f.checksums)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter(|c| c.file == subj.file_name)
-                        .map(|c| (c.sha256, None))
-                        .collect(),
-                };
-                let cell = match entries.as_slice() {
-                    [] => Cell::Silent,
-                    [_, _, ..] if entries.iter().any(|e| e != &entries[0]) => invalid(
-                        "the testimony lists this package with two different hashes",
-                        o,
-                    ),
-                    [(sha, size), ..] => {
-                        let same = *sha == subj.sha256 && size.is_none_or(|n| n == subj.size);
-                        if let Some(p) = &pin_problem {
-                            invalid(p.clone(), o)
-                        } else if !same {
-                            Cell::Dissent {
-                                sha256: sha.clone(),
-                                origin: o.into(),
-                            }
-                        } else if !problems.is_empty() {
-                            invalid(problems.join("; "), o)
-                        } else {
-                            Cell::Agree { origin: o.into() }
-                        }
-                    }
-                };
-                cells[si][wi].merge(cell);
-            }
-        }
+        m.enter(ev, policy, subjects, now);
     }
-
     let mut debs = Vec::new();
-    for (subject, row) in subjects.iter().zip(cells) {
-        let groups: BTreeSet<String> = row
-            .iter()
-            .zip(&policy.witnesses)
-            .filter(|(c, _)| matches!(c, Cell::Agree { .. }))
-            .map(|(_, w)| w.group.clone())
-            .collect();
-        let dissenters: Vec<String> = row
-            .iter()
-            .zip(&policy.witnesses)
-            .filter(|(c, _)| matches!(c, Cell::Dissent { .. }))
-            .map(|(_, w)| w.name.clone())
-            .collect();
-        let votes = groups.len();
+    for (subject, row) in subjects.iter().zip(m.cells) {
+        let (groups, dissenters, outcome) = tally(&row, policy);
         if !dissenters.is_empty() && policy.dissent == DissentRule::Report {
-            warnings.push(format!(
-                "{}: dissent by {} (reported only, per policy)",
-                subject.file_name,
-                dissenters.join(", ")
-            ));
-        }
-        let outcome = if !dissenters.is_empty() && policy.dissent == DissentRule::Refuse {
-            DebOutcome::Dissent {
+            m.warnings.push(Warning::DissentReported {
+                deb: subject.file_name.clone(),
                 witnesses: dissenters,
-            }
-        } else if votes < policy.threshold {
-            DebOutcome::NotEnough {
-                votes,
-                needed: policy.threshold,
-            }
-        } else {
-            DebOutcome::Pass { votes }
-        };
+            });
+        }
         debs.push(DebVerdict {
             subject: subject.clone(),
             cells: row,
-            agreeing_groups: groups.into_iter().collect(),
+            agreeing_groups: groups,
             outcome,
         });
     }
-    let decision = if let Some(d) = debs.iter().find_map(|d| match &d.outcome {
-        DebOutcome::Dissent { witnesses } => Some(Decision::Dissent {
-            deb: d.subject.file_name.clone(),
-            witnesses: witnesses.clone(),
-        }),
-        _ => None,
-    }) {
-        d
-    } else if let Some(d) = debs.iter().find_map(|d| match &d.outcome {
-        DebOutcome::NotEnough { votes, needed } => Some(Decision::NotEnough {
-            deb: d.subject.file_name.clone(),
-            votes: *votes,
-            needed: *needed,
-        }),
-        _ => None,
-    }) {
-        d
-    } else if debs.is_empty() {
-        Decision::NotEnough {
-            deb: "(no .deb given)".into(),
-            votes: 0,
-            needed: policy.threshold,
-        }
-    } else {
-        Decision::ThresholdMet
-    };
     Verdict {
         witnesses: policy.witnesses.clone(),
+        decision: decide(&debs),
         debs,
-        ignored,
-        warnings,
+        ignored: m.ignored,
+        warnings: m.warnings,
         threshold: policy.threshold,
-        decision,
     }
 }
 
@@ -738,4 +1005,506 @@ pub fn verify_deb(
         .map(|(o, b)| Evidence::from_cleartext(b, keyring, at, o))
         .collect();
     Ok(evaluate(policy, &[subject], &evidence, at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "3B5E53EA09D17B456B50535376514DB1347E0C90";
+    const B: &str = "253E586986F878D96C95CD5307C480514316B717";
+    const C: &str = "1111111111111111111111111111111111111111";
+    const DAY: u64 = 86400;
+
+    fn fp(s: &str) -> Fingerprint {
+        Fingerprint::parse(s).unwrap()
+    }
+
+    /// a and c share group g; b alone.
+    fn policy(extra: &str) -> Policy {
+        Policy::parse(&format!(
+            "threshold = 2\n{extra}\n[[witness]]\nname = \"a\"\nfingerprint = \"{A}\"\ngroup = \"g\"\n[[witness]]\nname = \"b\"\nfingerprint = \"{B}\"\n[[witness]]\nname = \"c\"\nfingerprint = \"{C}\"\ngroup = \"g\"\n"
+        ))
+        .unwrap()
+    }
+
+    fn subject() -> Subject {
+        Subject {
+            file_name: "local.deb".into(),
+            package: "p".into(),
+            version: "1:2.0-1".into(),
+            architecture: "amd64".into(),
+            size: 5,
+            sha256: canonical::sha256_hex(b"good!"),
+        }
+    }
+
+    fn v2_listed(version: &str, sha: &str, size: u64) -> Listed {
+        Listed {
+            name: DebName::Control {
+                package: "p".into(),
+                version: version.into(),
+                architecture: "amd64".into(),
+            },
+            sha256: sha.into(),
+            size: Some(size),
+        }
+    }
+
+    fn v1_listed(file: &str, sha: &str) -> Listed {
+        Listed {
+            name: DebName::FileName(file.into()),
+            sha256: sha.into(),
+            size: None,
+        }
+    }
+
+    fn facts_of(listed: Vec<Listed>) -> Facts {
+        Facts {
+            v1: false,
+            review: 5,
+            trust: 100,
+            source_pin: Some(canonical::sha256_hex(b"pin")),
+            listed,
+        }
+    }
+
+    #[test]
+    fn attribute_maps_signatures_to_witnesses() {
+        let p = policy("");
+        let good = |f: &str| SignatureOutcome::Good {
+            fingerprint: fp(f),
+            signed_at: 7,
+        };
+        let revoked = SignatureOutcome::Revoked {
+            fingerprint: fp(B),
+            reason: "r".into(),
+        };
+        let unknown = SignatureOutcome::UnknownKey { issuers: vec![] };
+        let stranger = "2222222222222222222222222222222222222222";
+        type Case<'a> = (SignatureOutcome, &'a dyn Fn(&Attribution) -> bool);
+        let cases: Vec<Case> = vec![
+            (good(A), &|a| {
+                *a == Attribution::Witness {
+                    index: 0,
+                    signed_at: 7,
+                }
+            }),
+            (good(C), &|a| {
+                matches!(a, Attribution::Witness { index: 2, .. })
+            }),
+            (revoked.clone(), &|a| {
+                matches!(a, Attribution::WitnessFailed { index: 1, .. })
+            }),
+            (good(stranger), &|a| {
+                matches!(a, Attribution::Nobody(IgnoredReason::NotAWitness { .. }))
+            }),
+            (unknown, &|a| {
+                matches!(a, Attribution::Nobody(IgnoredReason::Signature { .. }))
+            }),
+        ];
+        for (sig, want) in cases {
+            let got = attribute(&sig, &p);
+            assert!(want(&got), "{sig:?} -> {got:?}");
+        }
+    }
+
+    #[test]
+    fn facts_are_typed_once_and_v2_must_name_its_signer() {
+        let v1 = Testimony::parse("my-code-review=3\nmy-checksum=p_2.0-1_amd64.deb ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n").unwrap();
+        let f = facts(&v1, &fp(A)).unwrap();
+        assert!(f.v1 && f.review == 3 && f.trust == 0 && f.source_pin.is_none());
+        assert_eq!(
+            f.listed,
+            vec![v1_listed(
+                "p_2.0-1_amd64.deb",
+                &"abcdef0123456789".repeat(4)
+            )]
+        );
+        // A v1 text whose known fields do not validate never becomes facts.
+        assert!(Testimony::parse("my-code-review=11\n").is_err());
+    }
+
+    #[test]
+    fn policy_problems_table() {
+        let f = facts_of(vec![]);
+        let v1 = Facts {
+            v1: true,
+            ..f.clone()
+        };
+        let now = 100 * DAY;
+        for (extra, facts, signed_at, want) in [
+            ("", &f, now, vec![]),
+            (
+                "min_review = 6",
+                &f,
+                now,
+                vec![Problem::ReviewBelowMinimum {
+                    review: 5,
+                    minimum: 6,
+                }],
+            ),
+            ("min_review = 5", &f, now, vec![]),
+            (
+                "min_trust = 101",
+                &f,
+                now,
+                vec![Problem::TrustBelowMinimum {
+                    trust: 100,
+                    minimum: 101,
+                }],
+            ),
+            ("max_age_days = 10", &f, now - 10 * DAY, vec![]),
+            (
+                "max_age_days = 10",
+                &f,
+                now - 11 * DAY,
+                vec![Problem::TooOld {
+                    age_days: 11,
+                    max_age_days: 10,
+                }],
+            ),
+            ("", &v1, now, vec![Problem::V1NotAccepted]),
+            ("accept_v1 = true", &v1, now, vec![]),
+            (
+                "accept_v1 = false\nmin_review = 9",
+                &v1,
+                now,
+                vec![
+                    Problem::V1NotAccepted,
+                    Problem::ReviewBelowMinimum {
+                        review: 5,
+                        minimum: 9,
+                    },
+                ],
+            ),
+        ] {
+            assert_eq!(
+                policy_problems(facts, signed_at, &policy(extra), now),
+                want,
+                "{extra}"
+            );
+        }
+    }
+
+    #[test]
+    fn pin_problem_table() {
+        let pin = canonical::sha256_hex(b"pin");
+        let other = canonical::sha256_hex(b"other");
+        let f = facts_of(vec![]);
+        let v1 = Facts {
+            source_pin: None,
+            ..f.clone()
+        };
+        let req = |p: &str| policy(&format!("require_source_manifest_sha256 = \"{p}\""));
+        assert_eq!(pin_problem(&f, &policy("")), None);
+        assert_eq!(pin_problem(&f, &req(&pin)), None);
+        assert!(matches!(
+            pin_problem(&f, &req(&other)),
+            Some(InvalidReason::OtherSourcePin { .. })
+        ));
+        assert!(matches!(
+            pin_problem(&v1, &req(&pin)),
+            Some(InvalidReason::NoSourcePin { .. })
+        ));
+    }
+
+    #[test]
+    fn cell_table() {
+        let s = subject();
+        let good = s.sha256.clone();
+        let bad = canonical::sha256_hex(b"evil!");
+        let low = [Problem::V1NotAccepted];
+        let pin = InvalidReason::NoSourcePin {
+            required: good.clone(),
+        };
+        type Want = fn(&Cell) -> bool;
+        let agree: Want = |c| matches!(c, Cell::Agree { .. });
+        let dissent: Want = |c| matches!(c, Cell::Dissent { .. });
+        let silent: Want = |c| *c == Cell::Silent;
+        let below: Want = |c| {
+            matches!(
+                c,
+                Cell::Invalid {
+                    reason: InvalidReason::BelowPolicy { .. },
+                    ..
+                }
+            )
+        };
+        let pinned: Want = |c| {
+            matches!(
+                c,
+                Cell::Invalid {
+                    reason: InvalidReason::NoSourcePin { .. },
+                    ..
+                }
+            )
+        };
+        let contra: Want = |c| {
+            matches!(
+                c,
+                Cell::Invalid {
+                    reason: InvalidReason::Contradictory,
+                    ..
+                }
+            )
+        };
+        type Case<'a> = (
+            &'a str,
+            Vec<Listed>,
+            &'a [Problem],
+            Option<&'a InvalidReason>,
+            Want,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "v2 same",
+                vec![v2_listed("1:2.0-1", &good, 5)],
+                &[],
+                None,
+                agree,
+            ),
+            (
+                "v2 other hash",
+                vec![v2_listed("1:2.0-1", &bad, 5)],
+                &[],
+                None,
+                dissent,
+            ),
+            (
+                "v2 other size",
+                vec![v2_listed("1:2.0-1", &good, 6)],
+                &[],
+                None,
+                dissent,
+            ),
+            (
+                "v2 other version",
+                vec![v2_listed("1:2.0-2", &bad, 5)],
+                &[],
+                None,
+                silent,
+            ),
+            (
+                "v2 below minimum",
+                vec![v2_listed("1:2.0-1", &good, 5)],
+                &low,
+                None,
+                below,
+            ),
+            (
+                "dissent despite minimum",
+                vec![v2_listed("1:2.0-1", &bad, 5)],
+                &low,
+                None,
+                dissent,
+            ),
+            (
+                "other pin: no dissent",
+                vec![v2_listed("1:2.0-1", &bad, 5)],
+                &[],
+                Some(&pin),
+                pinned,
+            ),
+            (
+                "two hashes",
+                vec![
+                    v2_listed("1:2.0-1", &good, 5),
+                    v2_listed("1:2.0-1", &bad, 5),
+                ],
+                &[],
+                None,
+                contra,
+            ),
+            (
+                "twice the same",
+                vec![
+                    v2_listed("1:2.0-1", &good, 5),
+                    v2_listed("1:2.0-1", &good, 5),
+                ],
+                &[],
+                None,
+                agree,
+            ),
+            (
+                "v1 by hash, any name",
+                vec![v1_listed("x.deb", &good)],
+                &[],
+                None,
+                agree,
+            ),
+            (
+                "v1 Debian name, other hash",
+                vec![v1_listed("p_2.0-1_amd64.deb", &bad)],
+                &[],
+                None,
+                dissent,
+            ),
+            (
+                "v1 other name and hash",
+                vec![v1_listed("p_2.0-2_amd64.deb", &bad)],
+                &[],
+                None,
+                silent,
+            ),
+            (
+                "v1 name says local.deb",
+                vec![v1_listed("local.deb", &bad)],
+                &[],
+                None,
+                silent,
+            ),
+            (
+                "v1 vote and name dissent",
+                vec![
+                    v1_listed("x.deb", &good),
+                    v1_listed("p_2.0-1_amd64.deb", &bad),
+                ],
+                &[],
+                None,
+                contra,
+            ),
+        ];
+        for (what, listed, problems, pin, want) in cases {
+            let c = cell(&facts_of(listed), &s, problems, pin, "t.asc");
+            assert!(want(&c), "{what}: {c:?}");
+        }
+    }
+
+    #[test]
+    fn a_size_only_dissent_says_it_is_the_size() {
+        let s = subject();
+        let c = Cell::Dissent {
+            sha256: s.sha256.clone(),
+            size: Some(6),
+            origin: "t".into(),
+        };
+        let line = explain(&c, &s).unwrap();
+        assert!(
+            line.contains("6 byte(s)")
+                && line.contains("this file 5")
+                && !line.contains("built sha256"),
+            "{line}"
+        );
+        let c = Cell::Dissent {
+            sha256: "ab".repeat(32),
+            size: Some(5),
+            origin: "t".into(),
+        };
+        assert!(explain(&c, &s).unwrap().contains(&"ab".repeat(32)));
+    }
+
+    #[test]
+    fn tally_table() {
+        let agree = || Cell::Agree { origin: "o".into() };
+        let dissent = || Cell::Dissent {
+            sha256: "x".into(),
+            size: None,
+            origin: "o".into(),
+        };
+        let p = policy("");
+        let report = policy("dissent = \"report\"");
+        for (what, pol, row, votes, outcome) in [
+            (
+                "a+b pass",
+                &p,
+                vec![agree(), agree(), Cell::Silent],
+                2,
+                DebOutcome::Pass { votes: 2 },
+            ),
+            (
+                "a+c one group",
+                &p,
+                vec![agree(), Cell::Silent, agree()],
+                1,
+                DebOutcome::NotEnough {
+                    votes: 1,
+                    needed: 2,
+                },
+            ),
+            (
+                "dissent refuses",
+                &p,
+                vec![agree(), agree(), dissent()],
+                2,
+                DebOutcome::Dissent {
+                    witnesses: vec!["c".into()],
+                },
+            ),
+            (
+                "dissent reported",
+                &report,
+                vec![agree(), agree(), dissent()],
+                2,
+                DebOutcome::Pass { votes: 2 },
+            ),
+            (
+                "all silent",
+                &p,
+                vec![Cell::Silent; 3],
+                0,
+                DebOutcome::NotEnough {
+                    votes: 0,
+                    needed: 2,
+                },
+            ),
+        ] {
+            let (groups, _, got) = tally(&row, pol);
+            assert_eq!((groups.len(), got), (votes, outcome), "{what}");
+        }
+    }
+
+    #[test]
+    fn decide_table() {
+        let row = |name: &str, outcome: DebOutcome| DebVerdict {
+            subject: Subject {
+                file_name: name.into(),
+                ..subject()
+            },
+            cells: vec![],
+            agreeing_groups: vec![],
+            outcome,
+        };
+        let pass = || DebOutcome::Pass { votes: 2 };
+        let short = || DebOutcome::NotEnough {
+            votes: 1,
+            needed: 2,
+        };
+        let dissent = || DebOutcome::Dissent {
+            witnesses: vec!["c".into()],
+        };
+        assert_eq!(decide(&[]), Decision::NoDeb);
+        assert_eq!(decide(&[row("x", pass())]), Decision::ThresholdMet);
+        assert!(
+            matches!(decide(&[row("x", pass()), row("y", short())]), Decision::NotEnough { deb, .. } if deb == "y")
+        );
+        assert!(
+            matches!(decide(&[row("x", short()), row("y", dissent())]), Decision::Dissent { deb, .. } if deb == "y")
+        );
+    }
+
+    #[test]
+    fn verdicts_serialize_their_reasons_as_data() {
+        let c = Cell::Invalid {
+            reason: InvalidReason::BelowPolicy {
+                problems: vec![Problem::TooOld {
+                    age_days: 3,
+                    max_age_days: 2,
+                }],
+            },
+            origin: "t".into(),
+        };
+        let j = serde_json::to_string(&c).unwrap();
+        assert!(
+            j.contains("\"reason\":\"below_policy\"") && j.contains("\"problem\":\"too_old\""),
+            "{j}"
+        );
+    }
+
+    #[test]
+    fn debian_file_names_drop_the_epoch() {
+        assert_eq!(subject().debian_file_name(), "p_2.0-1_amd64.deb");
+        assert_eq!(without_epoch("a:b"), "a:b");
+        assert_eq!(without_epoch("12:1.0"), "1.0");
+    }
 }

@@ -26,8 +26,8 @@ use openpgp::cert::CertParser;
 use openpgp::cert::amalgamation::ValidAmalgamation;
 use openpgp::parse::Parse;
 use openpgp::parse::stream::{
-    DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationError, VerificationHelper,
-    VerifierBuilder,
+    DetachedVerifierBuilder, GoodChecksum, MessageLayer, MessageStructure, VerificationError,
+    VerificationHelper, VerifierBuilder,
 };
 use openpgp::policy::StandardPolicy;
 use openpgp::types::RevocationStatus;
@@ -39,15 +39,28 @@ use crate::error::Error;
 
 /// OpenPGP certificates to check signatures against (no trust implied: the
 /// [`crate::policy::Policy`] says who counts).
+///
+/// Certificates with one primary fingerprint are **merged** (all their
+/// signatures, revocations included, as Sequoia's `Cert::merge_public`) as they
+/// are added, whatever file or order they came from: a stale copy of a
+/// certificate can add nothing that takes a revocation away. Secret key
+/// material is refused (a keyring is public; see [`Keyring::from_bytes`]).
 #[derive(Debug, Clone, Default)]
 pub struct Keyring {
     certs: Vec<Cert>,
 }
 
+/// What to tell someone whose keyring file is not a certificate.
+const KEYRING_HINT: &str = "expected OpenPGP certificates (armored or binary), as written by `gpg --export --armor FPR` or `sq key extract-cert`";
+
 impl Keyring {
     /// Reads certificates, armored (one or more blocks) or binary.
+    ///
+    /// Refuses a file that holds secret key material: a verifying keyring needs
+    /// public certificates only, and a secret key passed by mistake is a key
+    /// leaked into a place that is not guarded like one. Export the certificate
+    /// (`gpg --export --armor FPR`, `sq key extract-cert`) and pass that.
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Keyring, Error> {
-        let mut certs = Vec::new();
         let text = std::str::from_utf8(bytes).ok();
         let blocks: Vec<&[u8]> = match text {
             Some(t) if t.contains("-----BEGIN PGP") => {
@@ -55,23 +68,66 @@ impl Keyring {
             }
             _ => vec![bytes],
         };
+        let mut ring = Keyring::default();
         for b in blocks {
-            for c in CertParser::from_bytes(b).map_err(|e| Error::pgp(origin, e))? {
-                certs.push(c.map_err(|e| Error::pgp(origin, e))?);
+            let parser = CertParser::from_bytes(b)
+                .map_err(|e| Error::pgp(origin, format!("{KEYRING_HINT}; reading failed: {e}")))?;
+            for c in parser {
+                let c = c.map_err(|e| {
+                    Error::pgp(origin, format!("{KEYRING_HINT}; reading failed: {e}"))
+                })?;
+                if c.is_tsk() {
+                    return Err(Error::pgp(
+                        origin,
+                        format!(
+                            "certificate {} carries secret key material; a keyring must be public. \
+                             Pass the certificate instead (gpg --export --armor {0} > {0}.cert)",
+                            c.fingerprint().to_hex()
+                        ),
+                    ));
+                }
+                ring.add(c, origin)?;
             }
         }
-        if certs.is_empty() {
-            return Err(Error::pgp(origin, "no OpenPGP certificate found"));
+        if ring.certs.is_empty() {
+            return Err(Error::pgp(
+                origin,
+                format!("no OpenPGP certificate found; {KEYRING_HINT}"),
+            ));
         }
-        Ok(Keyring { certs })
+        Ok(ring)
     }
 
-    /// Adds the certificates of another keyring.
+    /// Adds one certificate, merging it with any certificate of the same
+    /// primary fingerprint already present.
+    fn add(&mut self, cert: Cert, origin: &str) -> Result<(), Error> {
+        match self
+            .certs
+            .iter_mut()
+            .find(|c| c.fingerprint() == cert.fingerprint())
+        {
+            Some(old) => {
+                let merged = old
+                    .clone()
+                    .merge_public(cert)
+                    .map_err(|e| Error::pgp(origin, format!("merging certificate: {e}")))?;
+                *old = merged;
+            }
+            None => self.certs.push(cert),
+        }
+        Ok(())
+    }
+
+    /// Adds the certificates of another keyring, merging copies of one
+    /// certificate (see the type's docs).
     pub fn extend(&mut self, other: Keyring) {
-        self.certs.extend(other.certs);
+        for c in other.certs {
+            // merge_public only fails for different fingerprints, excluded by `add`.
+            let _ = self.add(c, "(keyring)");
+        }
     }
 
-    /// Number of certificates.
+    /// Number of distinct certificates (copies of one are merged).
     pub fn len(&self) -> usize {
         self.certs.len()
     }
@@ -79,6 +135,25 @@ impl Keyring {
     /// Whether there is no certificate.
     pub fn is_empty(&self) -> bool {
         self.certs.is_empty()
+    }
+
+    /// If `fpr` is the fingerprint of a **subkey** of a certificate in the
+    /// keyring, that certificate's primary fingerprint. A policy names
+    /// witnesses by primary fingerprint; a subkey there would never match.
+    pub fn primary_of_subkey(&self, fpr: &Fingerprint) -> Option<Fingerprint> {
+        self.certs.iter().find_map(|c| {
+            c.keys()
+                .subkeys()
+                .any(|k| k.key().fingerprint().to_hex() == fpr.as_str())
+                .then(|| fpr_of(c))
+        })
+    }
+
+    /// Whether a certificate with this primary fingerprint is present.
+    pub fn has_primary(&self, fpr: &Fingerprint) -> bool {
+        self.certs
+            .iter()
+            .any(|c| c.fingerprint().to_hex() == fpr.as_str())
     }
 }
 
@@ -275,6 +350,79 @@ fn key_state(
     }
 }
 
+impl Helper<'_> {
+    /// A cryptographically good signature counts only if the certificate and
+    /// the signing (sub)key are alive and unrevoked at the reference time.
+    fn good(&self, good: &GoodChecksum<'_>, p: &StandardPolicy) -> SignatureOutcome {
+        let cert = good.ka.cert();
+        let sig_time = good.sig.signature_creation_time().unwrap_or(self.at);
+        if let Some(o) = key_state(cert, p, self.at) {
+            return o;
+        }
+        let signing_key_ok = cert
+            .with_policy(p, Some(self.at))
+            .ok()
+            .and_then(|vc| {
+                vc.keys()
+                    .key_handle(good.ka.key().fingerprint())
+                    .next()
+                    .map(|k| {
+                        k.alive().is_ok()
+                            && !matches!(k.revocation_status(), RevocationStatus::Revoked(_))
+                    })
+            })
+            .unwrap_or(false);
+        if signing_key_ok {
+            SignatureOutcome::Good {
+                fingerprint: fpr_of(cert),
+                signed_at: secs(sig_time),
+            }
+        } else {
+            SignatureOutcome::Expired {
+                fingerprint: fpr_of(cert),
+            }
+        }
+    }
+
+    /// The outcome of one signature of a signature group.
+    fn outcome(
+        &self,
+        r: Result<GoodChecksum<'_>, VerificationError<'_>>,
+        p: &StandardPolicy,
+    ) -> SignatureOutcome {
+        let bad = |cert: &Cert, error: &openpgp::anyhow::Error| SignatureOutcome::Bad {
+            fingerprint: Some(fpr_of(cert)),
+            reason: format!("{error:#}"),
+        };
+        match r {
+            Ok(good) => self.good(&good, p),
+            Err(VerificationError::MissingKey { sig }) => SignatureOutcome::UnknownKey {
+                issuers: sig.get_issuers().iter().map(|h| h.to_hex()).collect(),
+            },
+            Err(VerificationError::UnboundKey { sig, cert, error }) => {
+                let t = sig.signature_creation_time().unwrap_or(self.at);
+                key_state(cert, p, t).unwrap_or_else(|| bad(cert, &error))
+            }
+            Err(VerificationError::BadKey { sig, ka, error }) => {
+                let cert = ka.cert();
+                let t = sig.signature_creation_time().unwrap_or(self.at);
+                key_state(cert, p, t)
+                    .or_else(|| key_state(cert, p, self.at))
+                    .unwrap_or_else(|| bad(cert, &error))
+            }
+            Err(VerificationError::BadSignature { ka, error, .. }) => bad(ka.cert(), &error),
+            Err(VerificationError::MalformedSignature { error, .. }) => SignatureOutcome::Bad {
+                fingerprint: None,
+                reason: format!("malformed signature: {error:#}"),
+            },
+            Err(e) => SignatureOutcome::Bad {
+                fingerprint: None,
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
 impl VerificationHelper for Helper<'_> {
     fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
         Ok(self.keyring.certs.clone())
@@ -291,81 +439,8 @@ impl VerificationHelper for Helper<'_> {
                 continue;
             };
             for r in results {
-                let outcome = match r {
-                    Ok(good) => {
-                        let cert = good.ka.cert();
-                        let sig_time = good.sig.signature_creation_time().unwrap_or(self.at);
-                        // The key must be usable now, and the signing key too.
-                        match key_state(cert, &p, self.at) {
-                            Some(o) => o,
-                            None => {
-                                let sub_ok = cert
-                                    .with_policy(&p, Some(self.at))
-                                    .ok()
-                                    .and_then(|vc| {
-                                        vc.keys()
-                                            .key_handle(good.ka.key().fingerprint())
-                                            .next()
-                                            .map(|k| {
-                                                k.alive().is_ok()
-                                                    && !matches!(
-                                                        k.revocation_status(),
-                                                        RevocationStatus::Revoked(_)
-                                                    )
-                                            })
-                                    })
-                                    .unwrap_or(false);
-                                if sub_ok {
-                                    SignatureOutcome::Good {
-                                        fingerprint: fpr_of(cert),
-                                        signed_at: secs(sig_time),
-                                    }
-                                } else {
-                                    SignatureOutcome::Expired {
-                                        fingerprint: fpr_of(cert),
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    Err(VerificationError::MissingKey { sig }) => SignatureOutcome::UnknownKey {
-                        issuers: sig.get_issuers().iter().map(|h| h.to_hex()).collect(),
-                    },
-                    Err(VerificationError::UnboundKey { sig, cert, error }) => {
-                        let t = sig.signature_creation_time().unwrap_or(self.at);
-                        key_state(cert, &p, t).unwrap_or_else(|| SignatureOutcome::Bad {
-                            fingerprint: Some(fpr_of(cert)),
-                            reason: format!("{error:#}"),
-                        })
-                    }
-                    Err(VerificationError::BadKey { sig, ka, error }) => {
-                        let cert = ka.cert();
-                        let t = sig.signature_creation_time().unwrap_or(self.at);
-                        key_state(cert, &p, t)
-                            .or_else(|| key_state(cert, &p, self.at))
-                            .unwrap_or_else(|| SignatureOutcome::Bad {
-                                fingerprint: Some(fpr_of(cert)),
-                                reason: format!("{error:#}"),
-                            })
-                    }
-                    Err(VerificationError::BadSignature { ka, error, .. }) => {
-                        SignatureOutcome::Bad {
-                            fingerprint: Some(fpr_of(ka.cert())),
-                            reason: format!("{error:#}"),
-                        }
-                    }
-                    Err(VerificationError::MalformedSignature { error, .. }) => {
-                        SignatureOutcome::Bad {
-                            fingerprint: None,
-                            reason: format!("malformed signature: {error:#}"),
-                        }
-                    }
-                    Err(e) => SignatureOutcome::Bad {
-                        fingerprint: None,
-                        reason: e.to_string(),
-                    },
-                };
-                self.outcomes.push(outcome);
+                let o = self.outcome(r, &p);
+                self.outcomes.push(o);
             }
         }
         Ok(())

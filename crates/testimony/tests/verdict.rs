@@ -99,17 +99,18 @@ fn two_keys_of_one_group_count_once() {
 }
 
 #[test]
-fn duplicate_key_and_duplicate_file_count_once() {
-    // bob listed twice, in two groups: still one witness, one vote.
-    let p = Policy::parse(&format!(
+fn duplicate_key_is_refused_and_duplicate_file_counts_once() {
+    // bob listed twice, in two groups, would be two votes for one key: refused.
+    let e = Policy::parse(&format!(
         "threshold = 2\n[[witness]]\nname = \"bob\"\nfingerprint = \"{b}\"\ngroup = \"g1\"\n[[witness]]\nname = \"bob2\"\nfingerprint = \"{b}\"\ngroup = \"g2\"\n[[witness]]\nname = \"dave\"\nfingerprint = \"{d}\"\n",
         b = fpr("bob"),
         d = fpr("dave")
     ))
-    .unwrap();
+    .unwrap_err();
+    assert!(e.to_string().contains("bob2"), "{e}");
     let t = signed_v2("bob", &record());
-    let v = run(&p, &[("b.asc", t.clone()), ("b-copy.asc", t)]);
-    assert_eq!(v.witnesses.len(), 2);
+    let v = run(&policy(""), &[("b.asc", t.clone()), ("b-copy.asc", t)]);
+    assert_eq!(v.debs[0].agreeing_groups, vec!["org-b".to_string()]);
     assert_eq!(v.exit_code(), 3, "{}", v.to_table());
 }
 
@@ -132,7 +133,9 @@ fn wrong_key_does_not_count() {
     assert_eq!(v.exit_code(), 3);
     assert_eq!(cell(&v, "alice"), &Cell::Silent);
     assert!(
-        v.ignored.iter().any(|i| i.reason.contains("not a witness")),
+        v.ignored
+            .iter()
+            .any(|i| i.reason.to_string().contains("not a witness")),
         "{:?}",
         v.ignored
     );
@@ -142,7 +145,7 @@ fn wrong_key_does_not_count() {
     let s = sign_cleartext(&t.to_text(), &secret("bob"), day_before()).unwrap();
     let v = run(&policy(""), &[("x.asc", s.into_bytes())]);
     assert!(
-        matches!(cell(&v, "bob"), Cell::Invalid { reason, .. } if reason.contains("names witness key"))
+        matches!(cell(&v, "bob"), Cell::Invalid { reason, .. } if reason.to_string().contains("names witness key"))
     );
     assert_eq!(cell(&v, "alice"), &Cell::Silent);
 }
@@ -167,12 +170,12 @@ fn expired_and_revoked_witness_keys_are_invalid_not_votes() {
         ],
     );
     assert!(
-        matches!(cell(&v, "erin"), Cell::Invalid { reason, .. } if reason.contains("expired")),
+        matches!(cell(&v, "erin"), Cell::Invalid { reason, .. } if reason.to_string().contains("expired")),
         "{}",
         v.to_table()
     );
     assert!(
-        matches!(cell(&v, "frank"), Cell::Invalid { reason, .. } if reason.contains("revoked"))
+        matches!(cell(&v, "frank"), Cell::Invalid { reason, .. } if reason.to_string().contains("revoked"))
     );
     assert_eq!(v.exit_code(), 3);
 }
@@ -223,7 +226,7 @@ fn a_dissenting_witness_refuses_by_default_and_is_shown() {
     // With dissent = "report", the threshold decides and the dissent is reported.
     let v = run(&policy("dissent = \"report\""), &files);
     assert_eq!(v.exit_code(), 0);
-    assert!(v.warnings.iter().any(|w| w.contains("dave")));
+    assert!(v.warnings.iter().any(|w| w.to_string().contains("dave")));
     // A dissent with a size mismatch only (same hash can't have another size, but a
     // v2 testimony may claim it) is still a dissent.
     let mut r = record();
@@ -275,7 +278,11 @@ fn text_after_the_signed_part_changed_is_ignored() {
         &[("a.asc", a), ("b.asc", signed_v2("bob", &record()))],
     );
     assert_eq!(v.exit_code(), 0, "{}", v.to_table());
-    assert!(v.warnings.iter().any(|w| w.contains("not signed")));
+    assert!(
+        v.warnings
+            .iter()
+            .any(|w| w.to_string().contains("not signed"))
+    );
     // Changing the signed part instead breaks the signature: invalid, not a vote.
     let b = String::from_utf8(signed_v2("bob", &record()))
         .unwrap()
@@ -288,7 +295,7 @@ fn text_after_the_signed_part_changed_is_ignored() {
         ],
     );
     assert!(
-        matches!(cell(&v, "bob"), Cell::Invalid { reason, .. } if reason.contains("bad signature")),
+        matches!(cell(&v, "bob"), Cell::Invalid { reason, .. } if reason.to_string().contains("bad signature")),
         "{}",
         v.to_table()
     );
@@ -304,36 +311,109 @@ fn non_canonical_signed_v2_is_invalid() {
     let s = sign_cleartext(&text, &secret("alice"), day_before()).unwrap();
     let v = run(&policy(""), &[("a.asc", s.into_bytes())]);
     assert!(
-        matches!(cell(&v, "alice"), Cell::Invalid { reason, .. } if reason.contains("leading zeros")),
+        matches!(cell(&v, "alice"), Cell::Invalid { reason, .. } if reason.to_string().contains("leading zeros")),
         "{}",
         v.to_table()
     );
 }
 
-#[test]
-fn v1_testimonies_count_by_file_name_unless_refused() {
+fn signed_v1(who: &str, r: &BuildRecord) -> Vec<u8> {
     let info = V1Info {
-        name: "bob".into(),
+        name: who.into(),
         code_review: 4,
         computer_trust: 60,
         computer_system: None,
         jurisdiction: "Iceland".into(),
         sources_sign_by_fpr: None,
     };
-    let v1 = V1Testimony::from_build_record(&record(), &info).to_text();
-    let s = sign_cleartext(&v1, &secret("bob"), day_before())
+    let v1 = V1Testimony::from_build_record(r, &info).to_text();
+    sign_cleartext(&v1, &secret(who), day_before())
         .unwrap()
-        .into_bytes();
-    let files = [("a.asc", signed_v2("alice", &record())), ("b1.asc", s)];
-    assert_eq!(run(&policy(""), &files).exit_code(), 0);
-    let v = run(&policy("accept_v1 = false"), &files);
-    assert!(matches!(cell(&v, "bob"), Cell::Invalid { reason, .. } if reason.contains("v1")));
-    // A v1 dissent.
-    let v1 = V1Testimony::from_build_record(&other_build(), &info).to_text();
-    let s = sign_cleartext(&v1, &secret("bob"), day_before())
-        .unwrap()
-        .into_bytes();
-    assert_eq!(run(&policy(""), &[("b1.asc", s)]).exit_code(), 4);
+        .into_bytes()
+}
+
+#[test]
+fn v1_testimonies_count_only_when_the_policy_opts_in() {
+    let files = [
+        ("a.asc", signed_v2("alice", &record())),
+        ("b1.asc", signed_v1("bob", &record())),
+    ];
+    assert_eq!(run(&policy("accept_v1 = true"), &files).exit_code(), 0);
+    for p in [policy(""), policy("accept_v1 = false")] {
+        let v = run(&p, &files);
+        assert_eq!(v.exit_code(), 3);
+        assert!(
+            matches!(cell(&v, "bob"), Cell::Invalid { reason, .. } if reason.to_string().contains("accept_v1 = true")),
+            "{}",
+            v.to_table()
+        );
+    }
+    // A v1 dissent refuses even when v1 votes are not counted.
+    let v = run(&policy(""), &[("b1.asc", signed_v1("bob", &other_build()))]);
+    assert_eq!(v.exit_code(), 4, "{}", v.to_table());
+}
+
+/// Issue 12.2: a different .deb with the same Package and Version, saved under
+/// another local name, used to dodge the honest witness's v1 dissent.
+#[test]
+fn a_v1_dissent_cannot_be_dodged_by_renaming_the_deb() {
+    let mut p = policy("accept_v1 = true");
+    p.threshold = 1;
+    let honest = signed_v1("bob", &record());
+    let mut evil = record();
+    evil.debs[0].sha256 = sha256_hex(b"evil bytes");
+    evil.debs[0].size = 10;
+    let colluding = signed_v1("dave", &evil);
+    for local_name in [
+        DEB_NAME,
+        "kernel.deb",
+        "linux-image-6.12.38-sk_6.12.38-1_amd64 (1).deb",
+    ] {
+        let s = Subject {
+            file_name: local_name.into(),
+            size: 10,
+            sha256: sha256_hex(b"evil bytes"),
+            ..subject()
+        };
+        let ev: Vec<Evidence> = [("honest.asc", &honest), ("colluding.asc", &colluding)]
+            .iter()
+            .map(|(o, b)| Evidence::from_cleartext(b, &all_keys(), at(), o))
+            .collect();
+        let v = evaluate(&p, &[s], &ev, at());
+        assert_eq!(v.exit_code(), 4, "{local_name}: {}", v.to_table());
+        assert!(matches!(cell(&v, "bob"), Cell::Dissent { .. }));
+        assert!(matches!(cell(&v, "dave"), Cell::Agree { .. }));
+    }
+}
+
+/// A v1 vote with the .deb's hash counts whatever either side calls the file.
+#[test]
+fn a_v1_vote_matches_by_hash_not_by_name() {
+    let mut r = record();
+    r.debs[0].file_name = "renamed-by-the-witness.deb".into();
+    let mut p = policy("accept_v1 = true");
+    p.threshold = 1;
+    let s = Subject {
+        file_name: "local.deb".into(),
+        ..subject()
+    };
+    let ev = [Evidence::from_cleartext(
+        &signed_v1("bob", &r),
+        &all_keys(),
+        at(),
+        "b",
+    )];
+    let v = evaluate(&p, std::slice::from_ref(&s), &ev, at());
+    assert_eq!(v.exit_code(), 0, "{}", v.to_table());
+    // Another package's v1 line (other name, other hash) is silent.
+    r.debs[0].sha256 = sha256_hex(b"other package");
+    let ev = [Evidence::from_cleartext(
+        &signed_v1("bob", &r),
+        &all_keys(),
+        at(),
+        "b",
+    )];
+    assert_eq!(cell(&evaluate(&p, &[s], &ev, at()), "bob"), &Cell::Silent);
 }
 
 #[test]
@@ -394,4 +474,88 @@ fn verify_deb_streams_the_file() {
         4,
         "a tampered .deb: both witnesses dissent from its hash"
     );
+}
+
+/// Issue 12.7: an unusable testimony file is named once, not "X: X: …".
+#[test]
+fn an_unusable_testimony_names_its_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("junk.asc"),
+        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nx\n",
+    )
+    .unwrap();
+    let mut c = Collection::default();
+    c.add_dir(dir.path()).unwrap();
+    let v = evaluate(
+        &policy(""),
+        &[subject()],
+        &c.evidence(&all_keys(), at()),
+        at(),
+    );
+    let table = v.to_table();
+    let path = dir.path().join("junk.asc").display().to_string();
+    let line = table.lines().find(|l| l.starts_with("ignored")).unwrap();
+    assert_eq!(line.matches(&path).count(), 1, "{line}");
+    assert!(
+        line.contains("no -----END PGP SIGNATURE----- line"),
+        "{line}"
+    );
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    /// Signed once: honest v1 (bob), colluding v1 (dave), v2 votes (alice, carol).
+    fn evidence() -> &'static Vec<Evidence> {
+        static EV: OnceLock<Vec<Evidence>> = OnceLock::new();
+        EV.get_or_init(|| {
+            let mut evil = record();
+            evil.debs[0].sha256 = sha256_hex(DEB_BYTES);
+            let mut honest = record();
+            honest.debs[0].sha256 = sha256_hex(b"what bob built");
+            [
+                ("bob.asc", signed_v1("bob", &honest)),
+                ("dave.asc", signed_v1("dave", &evil)),
+                ("alice.asc", signed_v2("alice", &record())),
+                ("carol.asc", signed_v2("carol", &record())),
+            ]
+            .iter()
+            .map(|(o, b)| Evidence::from_cleartext(b, &all_keys(), at(), o))
+            .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Issue 12.2: what the .deb is called locally never changes the verdict.
+        #[test]
+        fn the_local_file_name_never_changes_the_verdict(name in "[ -~]{0,40}") {
+            let p = policy("accept_v1 = true");
+            let base = evaluate(&p, &[subject()], evidence(), at());
+            let renamed = Subject { file_name: name, ..subject() };
+            let v = evaluate(&p, &[renamed], evidence(), at());
+            prop_assert_eq!(v.exit_code(), base.exit_code());
+            prop_assert_eq!(&v.debs[0].cells, &base.debs[0].cells);
+            prop_assert_eq!(base.exit_code(), 4);
+        }
+
+        /// The order testimonies arrive in never changes any cell.
+        #[test]
+        fn evidence_order_never_changes_the_verdict(seed in any::<u64>()) {
+            let p = policy("accept_v1 = true");
+            let mut ev = evidence().clone();
+            let mut s = seed;
+            for i in (1..ev.len()).rev() {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ev.swap(i, (s >> 33) as usize % (i + 1));
+            }
+            let base = evaluate(&p, &[subject()], evidence(), at());
+            let v = evaluate(&p, &[subject()], &ev, at());
+            prop_assert_eq!(&v.debs, &base.debs);
+        }
+    }
 }

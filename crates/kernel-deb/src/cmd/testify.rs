@@ -158,20 +158,44 @@ impl Signer {
             Signer::Key(k) => Ok(sign_cleartext(text, k, SystemTime::now())?),
             Signer::Gpg(id, home) => {
                 let mut c = gpg(home)
-                    .args(["--clearsign", "--local-user", id])
+                    .args(["--batch", "--clearsign", "--local-user", id])
                     .stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .spawn()
                     .context("running gpg --clearsign")?;
-                c.stdin.take().expect("piped").write_all(text.as_bytes())?;
-                let out = c.wait_with_output()?;
+                // A default build's testimony (~1 MB) is more than a pipe holds:
+                // write on a thread while gpg's output is drained, or both sides
+                // wait on each other forever.
+                let mut stdin = c.stdin.take().expect("piped");
+                let input = text.as_bytes().to_vec();
+                let feeder = std::thread::spawn(move || stdin.write_all(&input));
+                let out = c
+                    .wait_with_output()
+                    .context("waiting for gpg --clearsign")?;
+                let fed = feeder.join().expect("gpg feeder thread panicked");
                 if !out.status.success() {
-                    bail!("gpg --clearsign failed ({})", out.status);
+                    bail!("gpg --clearsign --local-user {id} failed ({})", out.status);
                 }
+                fed.context("writing the testimony to gpg --clearsign")?;
                 Ok(String::from_utf8(out.stdout).context("gpg output is not UTF-8")?)
             }
         }
     }
+}
+
+/// Writes `text` to a temporary file next to `path`, fsyncs, renames: never a
+/// half-written testimony.
+fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let ctx = || format!("writing {}", path.display());
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(ctx)?;
+    tmp.write_all(text.as_bytes()).with_context(ctx)?;
+    tmp.as_file().sync_all().with_context(ctx)?;
+    tmp.persist(path).map_err(|e| e.error).with_context(ctx)?;
+    Ok(())
 }
 
 fn v1_path(out: &Path) -> PathBuf {
@@ -218,8 +242,7 @@ fn write(args: &TestifyArgs) -> Result<Vec<PathBuf>> {
     let v2 = TestimonyV2::from_build_record(&record, witness, build_date);
     v2.validate().context("a flag value cannot be written canonically (line break, control character, or leading/trailing space?)")?;
     let mut written = Vec::new();
-    std::fs::write(&args.output, signer.clearsign(&v2.to_text())?)
-        .with_context(|| format!("writing {}", args.output.display()))?;
+    write_atomic(&args.output, &signer.clearsign(&v2.to_text())?)?;
     written.push(args.output.clone());
     if args.v1 {
         let info = V1Info {
@@ -235,8 +258,7 @@ fn write(args: &TestifyArgs) -> Result<Vec<PathBuf>> {
         };
         let v1 = V1Testimony::from_build_record(&record, &info);
         let p = v1_path(&args.output);
-        std::fs::write(&p, signer.clearsign(&v1.to_text())?)
-            .with_context(|| format!("writing {}", p.display()))?;
+        write_atomic(&p, &signer.clearsign(&v1.to_text())?)?;
         written.push(p);
     }
     Ok(written)
@@ -244,98 +266,188 @@ fn write(args: &TestifyArgs) -> Result<Vec<PathBuf>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::verify::decide;
-    use super::super::verify::tests::{AT, keys, make_deb, trust};
+    use std::path::PathBuf;
+
+    use testimony::canonical::sha256_hex;
+    use testimony::verify::{Keyring, verify_cleartext};
+
     use super::*;
 
-    #[test]
-    fn gpg_hand_off_signs_with_the_named_key() {
-        let home = tempfile::tempdir().unwrap();
-        let st = Command::new("gpg")
-            .env("GNUPGHOME", home.path())
-            .args(["--batch", "--quiet", "--import"])
-            .arg(keys().join("alice.key"))
-            .status()
+    fn keys() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/testimony/keys")
+    }
+
+    fn fpr(name: &str) -> String {
+        let list = std::fs::read_to_string(keys().join("fingerprints.txt")).unwrap();
+        let line = list
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
             .unwrap();
-        assert!(st.success());
-        let fpr = super::super::verify::tests::fpr("alice");
-        let s = Signer::Gpg(fpr.clone(), Some(home.path().to_path_buf()));
-        assert_eq!(s.fingerprint().unwrap().as_str(), fpr);
-        let signed = s.clearsign("a=b\n").unwrap();
-        let keyring = testimony::verify::Keyring::from_bytes(
-            &std::fs::read(keys().join("alice.cert")).unwrap(),
-            "alice",
-        )
-        .unwrap();
-        let v = testimony::verify::verify_cleartext(
+        line.split_once(' ').unwrap().1.to_string()
+    }
+
+    fn alice_keyring() -> Keyring {
+        Keyring::from_bytes(&std::fs::read(keys().join("alice.cert")).unwrap(), "alice").unwrap()
+    }
+
+    /// The signature checked against alice's certificate, now.
+    fn checked_by_alice(signed: &str) -> testimony::verify::Verified {
+        verify_cleartext(
             signed.as_bytes(),
-            &keyring,
+            &alice_keyring(),
             SystemTime::now(),
             "gpg",
         )
-        .unwrap();
-        assert_eq!(v.good_signers()[0].as_str(), fpr);
-        assert_eq!(v.text, "a=b\n");
-        let missing = Signer::Gpg("nobody@example.org".into(), Some(home.path().to_path_buf()));
-        assert!(missing.fingerprint().is_err());
-        let _ = Command::new("gpgconf")
-            .env("GNUPGHOME", home.path())
-            .args(["--kill", "all"])
-            .status();
+        .unwrap()
+    }
+
+    /// A temporary GNUPGHOME with alice's secret key; gpg-agent killed on drop.
+    struct GpgHome(tempfile::TempDir);
+
+    impl GpgHome {
+        fn with_alice() -> GpgHome {
+            let home = tempfile::tempdir().unwrap();
+            let st = Command::new("gpg")
+                .env("GNUPGHOME", home.path())
+                .args(["--batch", "--quiet", "--import"])
+                .arg(keys().join("alice.key"))
+                .status()
+                .unwrap();
+            assert!(st.success());
+            GpgHome(home)
+        }
+    }
+
+    impl Drop for GpgHome {
+        fn drop(&mut self) {
+            let _ = Command::new("gpgconf")
+                .env("GNUPGHOME", self.0.path())
+                .args(["--kill", "all"])
+                .status();
+        }
+    }
+
+    /// A build record with `n` files per package: about 100 bytes a line.
+    fn record(n: usize) -> BuildRecord {
+        let mut r = testimony::build_record::BuildRecord {
+            source: testimony::build_record::SourcePin {
+                manifest_sha256: sha256_hex(b"m"),
+                tarball_name: "linux.tar.xz".into(),
+                tarball_sha256: sha256_hex(b"t"),
+                source_date_epoch: 1,
+            },
+            toolchain: Default::default(),
+            kernel_config_sha256: sha256_hex(b"c"),
+            debs: vec![testimony::build_record::DebRecord {
+                file_name: "sk-test_1.0-1_all.deb".into(),
+                package: "sk-test".into(),
+                version: "1.0-1".into(),
+                architecture: "all".into(),
+                size: 1,
+                sha256: sha256_hex(b"deb"),
+                files: (0..n)
+                    .map(|i| testimony::build_record::FileHash {
+                        path: format!("lib/modules/6.12.38/kernel/drivers/some/module-{i:06}.ko"),
+                        sha256: sha256_hex(i.to_string().as_bytes()),
+                    })
+                    .collect(),
+            }],
+        };
+        r.normalize();
+        r
     }
 
     #[test]
-    fn testify_then_verify() {
-        let dir = tempfile::tempdir().unwrap();
-        let (deb, rec) = make_deb(dir.path(), "good");
-        let rp = dir.path().join("build-record.txt");
-        std::fs::write(&rp, rec.to_text()).unwrap();
-        let t = dir.path().join("t");
-        std::fs::create_dir(&t).unwrap();
-        for who in ["alice", "bob"] {
-            let args = TestifyArgs {
-                record: rp.clone(),
-                key: Some(keys().join(format!("{who}.key"))),
-                gpg_key: None,
-                name: who.into(),
-                review: 4,
-                trust: 50,
-                jurisdiction: Some("Iceland".into()),
-                computer_system: None,
-                canary: None,
-                no_canary: false,
-                statement: vec!["built twice".into()],
-                build_date: Some((AT - 86400).to_string()),
-                v1: who == "bob",
-                output: t.join(format!("{who}.asc")),
-            };
-            let written = write(&args).unwrap();
-            assert_eq!(written.len(), if who == "bob" { 2 } else { 1 });
-        }
-        assert!(t.join("bob.v1.asc").exists());
-        // Signed "now": verify at now.
-        let mut targs = trust(dir.path(), vec![t.display().to_string()]);
-        targs.at = None;
-        let v = decide(std::slice::from_ref(&deb), &targs).unwrap();
-        assert_eq!(v.exit_code(), 0, "{}", v.to_table());
-        // A value that cannot be canonical is refused before signing.
-        let bad = TestifyArgs {
-            record: rp,
-            key: Some(keys().join("alice.key")),
-            gpg_key: None,
-            name: "alice\nwitness-code-review=10".into(),
-            review: 0,
-            trust: 0,
+    fn gpg_hand_off_signs_with_the_named_key() {
+        let home = GpgHome::with_alice();
+        let s = Signer::Gpg(fpr("alice"), Some(home.0.path().to_path_buf()));
+        assert_eq!(s.fingerprint().unwrap().as_str(), fpr("alice"));
+        let signed = s.clearsign("a=b\n").unwrap();
+        let v = checked_by_alice(&signed);
+        assert_eq!(v.good_signers()[0].as_str(), fpr("alice"));
+        assert_eq!(v.text, "a=b\n");
+        let missing = Signer::Gpg(
+            "nobody@example.org".into(),
+            Some(home.0.path().to_path_buf()),
+        );
+        assert!(missing.fingerprint().is_err());
+    }
+
+    /// Issue 12.8: a default build's testimony (~1 MB) deadlocked `gpg
+    /// --clearsign` (both pipes full). 2.5 MB through real gpg must come back.
+    #[test]
+    fn gpg_clearsign_of_a_testimony_larger_than_a_pipe_returns() {
+        let home = GpgHome::with_alice();
+        let s = Signer::Gpg(fpr("alice"), Some(home.0.path().to_path_buf()));
+        let record = record(24_000);
+        let w = WitnessInfo {
+            name: "alice".into(),
+            fingerprint: Fingerprint::parse(&fpr("alice")).unwrap(),
             jurisdiction: None,
             computer_system: None,
+            code_review: 2,
+            computer_trust: 10,
             canary: None,
-            no_canary: true,
             statement: vec![],
-            build_date: None,
-            v1: false,
-            output: dir.path().join("x.asc"),
         };
-        assert!(write(&bad).is_err());
+        let text = TestimonyV2::from_build_record(&record, w, 1).to_text();
+        assert!(text.len() > 2 << 20, "{} bytes", text.len());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(s.clearsign(&text).map(|signed| (signed, text)));
+        });
+        let (signed, text) = rx
+            .recv_timeout(std::time::Duration::from_secs(300))
+            .expect("gpg --clearsign hung on a large testimony")
+            .unwrap();
+        let v = checked_by_alice(&signed);
+        assert_eq!(v.text, text);
+    }
+
+    #[test]
+    fn testify_writes_signed_v2_and_v1_and_refuses_non_canonical_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = record(3);
+        let rp = dir.path().join("build-record.txt");
+        std::fs::write(&rp, rec.to_text()).unwrap();
+        let args = |name: &str, out: &str| TestifyArgs {
+            record: rp.clone(),
+            key: Some(keys().join("alice.key")),
+            gpg_key: None,
+            name: name.into(),
+            review: 4,
+            trust: 50,
+            jurisdiction: Some("Iceland".into()),
+            computer_system: None,
+            canary: None,
+            no_canary: false,
+            statement: vec!["built twice".into()],
+            build_date: Some("1780185600".into()),
+            v1: true,
+            output: dir.path().join(out),
+        };
+        let written = write(&args("alice", "alice.asc")).unwrap();
+        assert_eq!(
+            written,
+            vec![
+                dir.path().join("alice.asc"),
+                dir.path().join("alice.v1.asc")
+            ]
+        );
+        let v = verify_cleartext(
+            &std::fs::read(&written[0]).unwrap(),
+            &alice_keyring(),
+            SystemTime::now(),
+            "t",
+        )
+        .unwrap();
+        let t = TestimonyV2::parse(&v.text).unwrap();
+        assert_eq!(
+            (t.witness.fingerprint.as_str(), t.debs[0].sha256.as_str()),
+            (fpr("alice").as_str(), rec.debs[0].sha256.as_str())
+        );
+        // A value that cannot be canonical is refused before signing.
+        assert!(write(&args("alice\nwitness-code-review=10", "x.asc")).is_err());
         assert!(!dir.path().join("x.asc").exists());
     }
 }

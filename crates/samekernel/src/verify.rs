@@ -1,0 +1,411 @@
+//! Verify orchestration: from .deb paths, a policy, keyrings and testimony
+//! sources to a [`Report`] (the verdict and what was skipped).
+//!
+//! ```no_run
+//! use samekernel::verify::{TrustInputs, verify};
+//! # fn main() -> Result<(), samekernel::verify::VerifyError> {
+//! let inputs = TrustInputs::new(
+//!     "policy.toml".into(),
+//!     vec!["testimonies/".into(), "https://mirror.example/testimonies.txt".into()],
+//!     vec!["witnesses.cert".into()],
+//! );
+//! let report = verify(&["linux-image.deb".into()], &inputs)?;
+//! println!("{}", report.to_table());
+//! std::process::exit(report.verdict.exit_code().into());
+//! # }
+//! ```
+//!
+//! Steps: read the policy; read the keyrings (copies of one certificate
+//! merged, secret keys refused, a policy fingerprint that is a subkey refused);
+//! identify each .deb by its own control fields and streamed sha256 (on one
+//! thread while the testimonies are gathered and checked on the others); gather
+//! testimonies within [`Limits`] from directories (`*.asc`) and HTTP(S)
+//! mirrors (one file, or a `.txt` index of file names); evaluate.
+//!
+//! Network reads are bounded in time by [`HttpTimeouts`]: connecting, each
+//! read (an idle timeout: a server trickling a byte a minute is cut off), and
+//! each whole file. A network failure is an error, not a skip: a testimony the
+//! user asked for and did not get might be the dissent.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use testimony::collect::{Collection, Limits, Skipped, is_cleartext, is_safe_name, parse_index};
+use testimony::policy::Policy;
+use testimony::verdict::{Subject, Verdict, evaluate};
+use testimony::verify::Keyring;
+
+/// Time bounds on every network read of testimony collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpTimeouts {
+    /// Connecting (DNS, TCP, TLS).
+    pub connect: Duration,
+    /// Any one read or write: the longest a server may stay silent.
+    pub idle: Duration,
+    /// One whole file, headers to last byte.
+    pub per_file: Duration,
+}
+
+impl Default for HttpTimeouts {
+    /// 15 s to connect, 30 s of silence, 120 s per file.
+    fn default() -> Self {
+        HttpTimeouts {
+            connect: Duration::from_secs(15),
+            idle: Duration::from_secs(30),
+            per_file: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Where testimonies come from and what decides.
+#[derive(Debug, Clone)]
+pub struct TrustInputs {
+    /// The policy file (TOML).
+    pub policy: PathBuf,
+    /// Directories and http(s) URLs (a testimony, or a `.txt` index).
+    pub sources: Vec<String>,
+    /// Keyring files (certificates).
+    pub keyrings: Vec<PathBuf>,
+    /// Reference time for signature and age checks.
+    pub at: SystemTime,
+    /// Bounds on testimony input.
+    pub limits: Limits,
+    /// Bounds on network time.
+    pub http: HttpTimeouts,
+}
+
+impl TrustInputs {
+    /// Inputs with the default limits and timeouts, at the current time.
+    pub fn new(policy: PathBuf, sources: Vec<String>, keyrings: Vec<PathBuf>) -> TrustInputs {
+        TrustInputs {
+            policy,
+            sources,
+            keyrings,
+            at: SystemTime::now(),
+            limits: Limits::default(),
+            http: HttpTimeouts::default(),
+        }
+    }
+}
+
+/// A verdict and what was left out of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The verdict.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// Testimony files not read (limits, not regular files).
+    pub skipped: Vec<Skipped>,
+    /// Local sources that held no `*.asc` file.
+    pub empty_sources: Vec<String>,
+}
+
+impl Report {
+    /// The verdict's table, then what was skipped.
+    pub fn to_table(&self) -> String {
+        let mut s = self.verdict.to_table();
+        for k in &self.skipped {
+            s.push_str(&format!("{k}\n"));
+        }
+        for e in &self.empty_sources {
+            s.push_str(&format!("warning: {e}: no *.asc testimony there\n"));
+        }
+        s
+    }
+}
+
+/// Why verification could not decide.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// A file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The policy, a keyring or testimonies are unusable (names its file).
+    #[error(transparent)]
+    Testimony(#[from] testimony::Error),
+    /// A policy witness is named by a subkey fingerprint.
+    #[error(
+        "{policy}: witness {witness:?}: {subkey} is a subkey of certificate {primary}; a policy names witnesses by primary fingerprint: write {primary}"
+    )]
+    SubkeyInPolicy {
+        /// The policy file.
+        policy: String,
+        /// The witness name.
+        witness: String,
+        /// The fingerprint written.
+        subkey: String,
+        /// The primary to write instead.
+        primary: String,
+    },
+    /// A .deb could not be read (detdeb's error names the file).
+    #[error(transparent)]
+    DebRead(#[from] detdeb::Error),
+    /// A .deb is not a regular file or has no such control field.
+    #[error("{}: {problem}", path.display())]
+    Deb {
+        /// The .deb.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A policy or keyring file is unreadable, not a regular file, or too large.
+    #[error("{}: {problem}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A testimony URL could not be fetched.
+    #[error("{url}: {problem}")]
+    Http {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        problem: String,
+    },
+}
+
+/// Largest keyring file read (a keyring of thousands of certificates is far smaller).
+const MAX_KEYRING_BYTES: u64 = 64 << 20;
+
+/// Reads and checks the policy.
+pub fn load_policy(path: &Path) -> Result<Policy, VerifyError> {
+    let text = read_small(path, 1 << 20).map_err(|problem| VerifyError::Unreadable {
+        path: path.into(),
+        problem,
+    })?;
+    let text = String::from_utf8(text).map_err(|_| VerifyError::Unreadable {
+        path: path.into(),
+        problem: "a policy is TOML text; this file is not UTF-8".into(),
+    })?;
+    Policy::parse(&text)
+        .map_err(|e| testimony::Error::Parse(e.with_origin(path.display().to_string())).into())
+}
+
+/// Reads the keyrings (merging copies of one certificate) and checks that no
+/// policy witness is named by a subkey.
+pub fn load_keyring(
+    paths: &[PathBuf],
+    policy: &Policy,
+    policy_path: &Path,
+) -> Result<Keyring, VerifyError> {
+    let mut keyring = Keyring::default();
+    for p in paths {
+        let bytes =
+            read_small(p, MAX_KEYRING_BYTES).map_err(|problem| VerifyError::Unreadable {
+                path: p.clone(),
+                problem,
+            })?;
+        keyring.extend(Keyring::from_bytes(&bytes, &p.display().to_string())?);
+    }
+    if let Some((w, primary)) = policy.subkey_witness(|f| keyring.primary_of_subkey(f)) {
+        return Err(VerifyError::SubkeyInPolicy {
+            policy: policy_path.display().to_string(),
+            witness: w.name.clone(),
+            subkey: w.fingerprint.to_string(),
+            primary: primary.to_string(),
+        });
+    }
+    Ok(keyring)
+}
+
+/// Reads a regular file of at most `max` bytes, opened once without blocking.
+fn read_small(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    let meta = f.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut bytes = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > max {
+        return Err(format!("larger than {max} bytes"));
+    }
+    Ok(bytes)
+}
+
+/// Identifies a .deb by its own control fields and its streamed sha256.
+pub fn subject(path: &Path) -> Result<Subject, VerifyError> {
+    let deb_err = |problem: String| VerifyError::Deb {
+        path: path.into(),
+        problem,
+    };
+    let control = detdeb::reader::DebReader::open(path)?.control()?;
+    let field = |f: &str| {
+        control.get(f).map(str::to_string).ok_or_else(|| {
+            deb_err(format!(
+                "the control file has no {f} field; is this a .deb?"
+            ))
+        })
+    };
+    Ok(Subject::from_file(
+        path,
+        &field("Package")?,
+        &field("Version")?,
+        &field("Architecture")?,
+    )?)
+}
+
+/// Verifies `debs` against the testimonies under the policy.
+pub fn verify(debs: &[PathBuf], inputs: &TrustInputs) -> Result<Report, VerifyError> {
+    let policy = load_policy(&inputs.policy)?;
+    let keyring = load_keyring(&inputs.keyrings, &policy, &inputs.policy)?;
+    let (subjects, gathered) = std::thread::scope(|s| {
+        let hashing = s.spawn(|| {
+            debs.iter()
+                .map(|d| subject(d))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let gathered = gather(&inputs.sources, inputs.limits, inputs.http)
+            .map(|(c, empty)| (c.evidence(&keyring, inputs.at), c.skipped().to_vec(), empty));
+        (hashing.join().expect("hashing thread panicked"), gathered)
+    });
+    let (subjects, (evidence, skipped, empty_sources)) = (subjects?, gathered?);
+    Ok(Report {
+        verdict: evaluate(&policy, &subjects, &evidence, inputs.at),
+        skipped,
+        empty_sources,
+    })
+}
+
+/// Reads every source into one collection; also returns the local sources
+/// with no testimony in them.
+pub fn gather(
+    sources: &[String],
+    limits: Limits,
+    http: HttpTimeouts,
+) -> Result<(Collection, Vec<String>), VerifyError> {
+    let mut coll = Collection::with_limits(limits);
+    let mut empty = Vec::new();
+    for src in sources {
+        if src.starts_with("http://") || src.starts_with("https://") {
+            add_url(&mut coll, src, http)?;
+        } else if coll.add_dir(Path::new(src))? == 0 {
+            empty.push(src.clone());
+        }
+    }
+    Ok((coll, empty))
+}
+
+fn agent(t: HttpTimeouts) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(t.connect))
+        .timeout_per_read(Some(t.idle))
+        .timeout_per_write(Some(t.idle))
+        .timeout_global(Some(t.per_file))
+        .build()
+        .into()
+}
+
+/// Fetches `url` within `budget` bytes; `Ok(None)` when the body is larger.
+fn get(agent: &ureq::Agent, url: &str, budget: u64) -> Result<Option<Vec<u8>>, VerifyError> {
+    let http = |e: ureq::Error| VerifyError::Http {
+        url: url.into(),
+        problem: e.to_string(),
+    };
+    let mut resp = agent.get(url).call().map_err(http)?;
+    match resp.body_mut().with_config().limit(budget).read_to_vec() {
+        Ok(b) => Ok(Some(b)),
+        Err(ureq::Error::BodyExceedsLimit(_)) => Ok(None),
+        Err(e) => Err(http(e)),
+    }
+}
+
+fn base_and_name(url: &str) -> Result<(&str, &str), VerifyError> {
+    let path_start = url.find("://").map_or(0, |i| i + 3);
+    match url[path_start..].rfind('/') {
+        Some(i) if path_start + i + 1 < url.len() => {
+            Ok((&url[..path_start + i + 1], &url[path_start + i + 1..]))
+        }
+        _ => Err(VerifyError::Http {
+            url: url.into(),
+            problem: "expected the URL of a testimony file or of a testimonies.txt index".into(),
+        }),
+    }
+}
+
+/// Fetches one file into the collection, within its budget; `false` if skipped.
+fn fetch_into(
+    coll: &mut Collection,
+    agent: &ureq::Agent,
+    name: &str,
+    url: &str,
+) -> Result<Option<bool>, VerifyError> {
+    let budget = match coll.budget(url) {
+        Ok(b) => b,
+        Err(s) => {
+            coll.skip(s);
+            return Ok(None);
+        }
+    };
+    match get(agent, url, budget)? {
+        Some(bytes) => {
+            let detached = name.ends_with(".asc") && !is_cleartext(&bytes);
+            Ok(coll.add(name, url, bytes)?.then_some(detached))
+        }
+        None => {
+            coll.skip(if budget < coll.limits().max_file_bytes {
+                Skipped::TotalTooLarge {
+                    origin: url.into(),
+                    limit: coll.limits().max_total_bytes,
+                }
+            } else {
+                Skipped::TooLarge {
+                    origin: url.into(),
+                    limit: coll.limits().max_file_bytes,
+                }
+            });
+            Ok(None)
+        }
+    }
+}
+
+/// Adds a testimony URL, or every file of a `.txt` index URL.
+pub fn add_url(coll: &mut Collection, url: &str, http: HttpTimeouts) -> Result<(), VerifyError> {
+    let agent = agent(http);
+    let (base, name) = base_and_name(url)?;
+    let mut names = if name.ends_with(".txt") {
+        let index =
+            get(&agent, url, coll.limits().max_file_bytes)?.ok_or_else(|| VerifyError::Http {
+                url: url.into(),
+                problem: format!("index larger than {} bytes", coll.limits().max_file_bytes),
+            })?;
+        let text = String::from_utf8(index).map_err(|_| VerifyError::Http {
+            url: url.into(),
+            problem: "index is not UTF-8".into(),
+        })?;
+        parse_index(&text, url)?
+    } else if is_safe_name(name) {
+        vec![name.to_string()]
+    } else {
+        return Err(VerifyError::Http {
+            url: url.into(),
+            problem: format!("refusing file name {name:?} (plain file names only)"),
+        });
+    };
+    coll.fit(url, &mut names);
+    for n in names {
+        let file_url = format!("{base}{n}");
+        if fetch_into(coll, &agent, &n, &file_url)? == Some(true) {
+            let data = n.trim_end_matches(".asc");
+            fetch_into(coll, &agent, data, &format!("{base}{data}"))?;
+        }
+    }
+    Ok(())
+}
