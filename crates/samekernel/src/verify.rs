@@ -34,7 +34,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use testimony::collect::{Collection, Limits, Skipped, is_cleartext, is_safe_name, parse_index};
-use testimony::policy::Policy;
+use testimony::policy::{Policy, Witness};
 use testimony::verdict::{Subject, Verdict, evaluate};
 use testimony::verify::Keyring;
 
@@ -101,6 +101,8 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Local sources that held no `*.asc` file.
     pub empty_sources: Vec<String>,
+    /// Policy witnesses with no certificate in the keyrings (always silent).
+    pub missing_certificates: Vec<Witness>,
 }
 
 impl Report {
@@ -112,6 +114,12 @@ impl Report {
         }
         for e in &self.empty_sources {
             s.push_str(&format!("warning: {e}: no *.asc testimony there\n"));
+        }
+        for w in &self.missing_certificates {
+            s.push_str(&format!(
+                "warning: witness {:?} ({}): no certificate in the --keyring files, so their testimonies cannot count; add it with --keyring\n",
+                w.name, w.fingerprint
+            ));
         }
         s
     }
@@ -277,7 +285,12 @@ pub fn verify(debs: &[PathBuf], inputs: &TrustInputs) -> Result<Report, VerifyEr
         (hashing.join().expect("hashing thread panicked"), gathered)
     });
     let (subjects, (evidence, skipped, empty_sources)) = (subjects?, gathered?);
+    let missing_certificates = (policy.witnesses.iter())
+        .filter(|w| !keyring.has_primary(&w.fingerprint))
+        .cloned()
+        .collect();
     Ok(Report {
+        missing_certificates,
         verdict: evaluate(&policy, &subjects, &evidence, inputs.at),
         skipped,
         empty_sources,

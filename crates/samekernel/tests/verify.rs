@@ -24,6 +24,15 @@ fn local_dir_pass_dissent_and_not_enough() {
     std::fs::write(t.join("bob.asc"), testify("bob", &rec)).unwrap();
     let r = verify(debs, &inp).unwrap();
     assert_eq!(r.verdict.exit_code(), 0, "{}", r.to_table());
+    assert!(r.missing_certificates.is_empty());
+    // A witness whose certificate was not given is named, with what to do.
+    let mut no_dave = inp.clone();
+    no_dave.keyrings.pop();
+    let r = verify(debs, &no_dave).unwrap();
+    assert_eq!(r.missing_certificates.len(), 1);
+    assert!(
+        r.to_table().contains("witness \"dave\"") && r.to_table().contains("add it with --keyring")
+    );
     std::fs::write(t.join("dave.asc"), testify("dave", &other)).unwrap();
     let r = verify(debs, &inp).unwrap();
     assert_eq!(r.verdict.exit_code(), 4, "{}", r.to_table());
