@@ -14,9 +14,7 @@ fn local_dir_pass_dissent_and_not_enough() {
     let dir = tempfile::tempdir().unwrap();
     let (deb, rec) = make_deb(dir.path(), "good");
     let (_, other) = make_deb(dir.path(), "evil");
-    let t = dir.path().join("t");
-    std::fs::create_dir(&t).unwrap();
-    std::fs::write(t.join("alice.asc"), testify("alice", &rec)).unwrap();
+    let t = testimonies(dir.path(), &[("alice", &rec)]);
     std::fs::write(t.join("notes.txt"), "ignored").unwrap();
     let inp = inputs(dir.path(), vec![t.display().to_string()]);
     let debs = std::slice::from_ref(&deb);
@@ -241,10 +239,7 @@ fn keyring_errors_name_the_file_once_and_say_what_to_do() {
 fn a_stale_keyring_copy_does_not_give_a_revoked_witness_a_vote() {
     let dir = tempfile::tempdir().unwrap();
     let (deb, rec) = make_deb(dir.path(), "good");
-    let t = dir.path().join("t");
-    std::fs::create_dir(&t).unwrap();
-    std::fs::write(t.join("alice.asc"), testify("alice", &rec)).unwrap();
-    std::fs::write(t.join("frank.asc"), testify("frank", &rec)).unwrap();
+    let t = testimonies(dir.path(), &[("alice", &rec), ("frank", &rec)]);
     let out = std::process::Command::new("sq")
         .args(["key", "extract-cert"])
         .arg(keys().join("frank.key"))
