@@ -30,7 +30,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 use testimony::collect::{Collection, Limits, Skipped, is_cleartext, is_safe_name, parse_index};
@@ -47,15 +47,19 @@ pub struct HttpTimeouts {
     pub idle: Duration,
     /// One whole file, headers to last byte.
     pub per_file: Duration,
+    /// All of testimony collection over the network; checked before each file,
+    /// so the whole is bounded by `total + per_file`.
+    pub total: Duration,
 }
 
 impl Default for HttpTimeouts {
-    /// 15 s to connect, 30 s of silence, 120 s per file.
+    /// 15 s to connect, 30 s of silence, 120 s per file, 15 min in all.
     fn default() -> Self {
         HttpTimeouts {
             connect: Duration::from_secs(15),
             idle: Duration::from_secs(30),
             per_file: Duration::from_secs(120),
+            total: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -306,9 +310,10 @@ pub fn gather(
 ) -> Result<(Collection, Vec<String>), VerifyError> {
     let mut coll = Collection::with_limits(limits);
     let mut empty = Vec::new();
+    let deadline = Instant::now() + http.total;
     for src in sources {
         if src.starts_with("http://") || src.starts_with("https://") {
-            add_url(&mut coll, src, http)?;
+            add_url(&mut coll, src, http, deadline)?;
         } else if coll.add_dir(Path::new(src))? == 0 {
             empty.push(src.clone());
         }
@@ -389,8 +394,14 @@ fn fetch_into(
     }
 }
 
-/// Adds a testimony URL, or every file of a `.txt` index URL.
-pub fn add_url(coll: &mut Collection, url: &str, http: HttpTimeouts) -> Result<(), VerifyError> {
+/// Adds a testimony URL, or every file of a `.txt` index URL; gives up
+/// (an error) when `deadline` passes.
+pub fn add_url(
+    coll: &mut Collection,
+    url: &str,
+    http: HttpTimeouts,
+    deadline: Instant,
+) -> Result<(), VerifyError> {
     let agent = agent(http);
     let (base, name) = base_and_name(url)?;
     let mut names = if name.ends_with(".txt") {
@@ -415,6 +426,15 @@ pub fn add_url(coll: &mut Collection, url: &str, http: HttpTimeouts) -> Result<(
     coll.fit(url, &mut names);
     for n in names {
         let file_url = format!("{base}{n}");
+        if Instant::now() > deadline {
+            return Err(VerifyError::Http {
+                url: file_url,
+                problem: format!(
+                    "testimony collection took longer than {} s in all; use fewer or faster mirrors",
+                    http.total.as_secs()
+                ),
+            });
+        }
         if fetch_into(coll, &agent, &n, &file_url)? == Some(true) {
             let data = n.trim_end_matches(".asc");
             fetch_into(coll, &agent, data, &format!("{base}{data}"))?;

@@ -282,3 +282,25 @@ fn a_stale_keyring_copy_does_not_give_a_revoked_witness_a_vote() {
         assert!(r.to_table().contains("is revoked"), "{}", r.to_table());
     }
 }
+
+/// The whole of network collection is bounded too, not only each file.
+#[test]
+fn network_collection_has_a_total_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (deb, rec) = make_deb(dir.path(), "good");
+    let files = body(&[
+        ("testimonies.txt", b"alice.asc\n".to_vec()),
+        ("alice.asc", testify("alice", &rec).into_bytes()),
+    ]);
+    let (m, h) = serve(files, 1);
+    let mut inp = inputs(dir.path(), vec![format!("{m}testimonies.txt")]);
+    inp.http.total = Duration::ZERO;
+    let msg = verify(std::slice::from_ref(&deb), &inp)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("alice.asc") && msg.contains("took longer than 0 s in all"),
+        "{msg}"
+    );
+    h.join().unwrap();
+}
