@@ -48,10 +48,7 @@ fn verify_exit_codes_json_and_typed_reasons() {
     let dir = tempfile::tempdir().unwrap();
     let (deb, rec) = make_deb(dir.path(), "good");
     let (_, other) = make_deb(dir.path(), "evil");
-    let t = dir.path().join("t");
-    std::fs::create_dir(&t).unwrap();
-    std::fs::write(t.join("alice.asc"), testify("alice", &rec)).unwrap();
-    std::fs::write(t.join("bob.asc"), testify("bob", &rec)).unwrap();
+    let t = testimonies(dir.path(), &[("alice", &rec), ("bob", &rec)]);
     let rings: Vec<_> = ["alice", "bob", "dave"]
         .iter()
         .map(|k| keys().join(format!("{k}.cert")))

@@ -91,7 +91,8 @@ pub fn install_with_hook(
     Ok(InstallOutcome { report, installed })
 }
 
-/// Copies each .deb (opened once) into `dir` as `N-NAME`, fsynced.
+/// Copies each .deb (opened once) into `dir` as `N/NAME` (the user's file
+/// name, so the report shows it), fsynced.
 fn private_copies(debs: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, VerifyError> {
     let mut out = Vec::with_capacity(debs.len());
     for (i, deb) in debs.iter().enumerate() {
@@ -103,7 +104,9 @@ fn private_copies(debs: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, VerifyEr
             || "package.deb".into(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let copy = dir.join(format!("{i}-{name}"));
+        let slot = dir.join(i.to_string());
+        std::fs::create_dir(&slot).map_err(io(&slot))?;
+        let copy = slot.join(name);
         let mut src = File::open(deb).map_err(io(deb))?;
         if !src.metadata().map_err(io(deb))?.is_file() {
             return Err(VerifyError::Deb {

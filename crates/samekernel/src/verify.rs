@@ -30,11 +30,11 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 use testimony::collect::{Collection, Limits, Skipped, is_cleartext, is_safe_name, parse_index};
-use testimony::policy::Policy;
+use testimony::policy::{Policy, Witness};
 use testimony::verdict::{Subject, Verdict, evaluate};
 use testimony::verify::Keyring;
 
@@ -47,15 +47,19 @@ pub struct HttpTimeouts {
     pub idle: Duration,
     /// One whole file, headers to last byte.
     pub per_file: Duration,
+    /// All of testimony collection over the network; checked before each file,
+    /// so the whole is bounded by `total + per_file`.
+    pub total: Duration,
 }
 
 impl Default for HttpTimeouts {
-    /// 15 s to connect, 30 s of silence, 120 s per file.
+    /// 15 s to connect, 30 s of silence, 120 s per file, 15 min in all.
     fn default() -> Self {
         HttpTimeouts {
             connect: Duration::from_secs(15),
             idle: Duration::from_secs(30),
             per_file: Duration::from_secs(120),
+            total: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -101,6 +105,8 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Local sources that held no `*.asc` file.
     pub empty_sources: Vec<String>,
+    /// Policy witnesses with no certificate in the keyrings (always silent).
+    pub missing_certificates: Vec<Witness>,
 }
 
 impl Report {
@@ -112,6 +118,12 @@ impl Report {
         }
         for e in &self.empty_sources {
             s.push_str(&format!("warning: {e}: no *.asc testimony there\n"));
+        }
+        for w in &self.missing_certificates {
+            s.push_str(&format!(
+                "warning: witness {:?} ({}): no certificate in the --keyring files, so their testimonies cannot count; add it with --keyring\n",
+                w.name, w.fingerprint
+            ));
         }
         s
     }
@@ -277,7 +289,12 @@ pub fn verify(debs: &[PathBuf], inputs: &TrustInputs) -> Result<Report, VerifyEr
         (hashing.join().expect("hashing thread panicked"), gathered)
     });
     let (subjects, (evidence, skipped, empty_sources)) = (subjects?, gathered?);
+    let missing_certificates = (policy.witnesses.iter())
+        .filter(|w| !keyring.has_primary(&w.fingerprint))
+        .cloned()
+        .collect();
     Ok(Report {
+        missing_certificates,
         verdict: evaluate(&policy, &subjects, &evidence, inputs.at),
         skipped,
         empty_sources,
@@ -293,9 +310,10 @@ pub fn gather(
 ) -> Result<(Collection, Vec<String>), VerifyError> {
     let mut coll = Collection::with_limits(limits);
     let mut empty = Vec::new();
+    let deadline = Instant::now() + http.total;
     for src in sources {
         if src.starts_with("http://") || src.starts_with("https://") {
-            add_url(&mut coll, src, http)?;
+            add_url(&mut coll, src, http, deadline)?;
         } else if coll.add_dir(Path::new(src))? == 0 {
             empty.push(src.clone());
         }
@@ -376,8 +394,14 @@ fn fetch_into(
     }
 }
 
-/// Adds a testimony URL, or every file of a `.txt` index URL.
-pub fn add_url(coll: &mut Collection, url: &str, http: HttpTimeouts) -> Result<(), VerifyError> {
+/// Adds a testimony URL, or every file of a `.txt` index URL; gives up
+/// (an error) when `deadline` passes.
+pub fn add_url(
+    coll: &mut Collection,
+    url: &str,
+    http: HttpTimeouts,
+    deadline: Instant,
+) -> Result<(), VerifyError> {
     let agent = agent(http);
     let (base, name) = base_and_name(url)?;
     let mut names = if name.ends_with(".txt") {
@@ -402,6 +426,15 @@ pub fn add_url(coll: &mut Collection, url: &str, http: HttpTimeouts) -> Result<(
     coll.fit(url, &mut names);
     for n in names {
         let file_url = format!("{base}{n}");
+        if Instant::now() > deadline {
+            return Err(VerifyError::Http {
+                url: file_url,
+                problem: format!(
+                    "testimony collection took longer than {} s in all; use fewer or faster mirrors",
+                    http.total.as_secs()
+                ),
+            });
+        }
         if fetch_into(coll, &agent, &n, &file_url)? == Some(true) {
             let data = n.trim_end_matches(".asc");
             fetch_into(coll, &agent, data, &format!("{base}{data}"))?;

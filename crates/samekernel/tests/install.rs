@@ -30,10 +30,7 @@ fn installs_only_after_a_pass() {
     let target = DpkgTarget {
         root: Some(root.clone()),
     };
-    let t = dir.path().join("t");
-    std::fs::create_dir(&t).unwrap();
-    std::fs::write(t.join("alice.asc"), testify("alice", &rec)).unwrap();
-    std::fs::write(t.join("dave.asc"), testify("dave", &other)).unwrap();
+    let t = testimonies(dir.path(), &[("alice", &rec), ("dave", &other)]);
     let installed = root.join("usr/share/sk-test/file");
     let inp = inputs(dir.path(), vec![t.display().to_string()]);
     let debs = std::slice::from_ref(&deb);
@@ -74,10 +71,7 @@ fn a_deb_swapped_after_verification_is_not_installed() {
     let (deb, rec) = make_deb(dir.path(), "good");
     let (evil, _) = make_deb(dir.path(), "evil");
     let root = dpkg_root(dir.path());
-    let t = dir.path().join("t");
-    std::fs::create_dir(&t).unwrap();
-    std::fs::write(t.join("alice.asc"), testify("alice", &rec)).unwrap();
-    std::fs::write(t.join("bob.asc"), testify("bob", &rec)).unwrap();
+    let t = testimonies(dir.path(), &[("alice", &rec), ("bob", &rec)]);
     let inp = inputs(dir.path(), vec![t.display().to_string()]);
     let mut swapped = false;
     let done = install_with_hook(

@@ -14,9 +14,7 @@ fn local_dir_pass_dissent_and_not_enough() {
     let dir = tempfile::tempdir().unwrap();
     let (deb, rec) = make_deb(dir.path(), "good");
     let (_, other) = make_deb(dir.path(), "evil");
-    let t = dir.path().join("t");
-    std::fs::create_dir(&t).unwrap();
-    std::fs::write(t.join("alice.asc"), testify("alice", &rec)).unwrap();
+    let t = testimonies(dir.path(), &[("alice", &rec)]);
     std::fs::write(t.join("notes.txt"), "ignored").unwrap();
     let inp = inputs(dir.path(), vec![t.display().to_string()]);
     let debs = std::slice::from_ref(&deb);
@@ -24,6 +22,15 @@ fn local_dir_pass_dissent_and_not_enough() {
     std::fs::write(t.join("bob.asc"), testify("bob", &rec)).unwrap();
     let r = verify(debs, &inp).unwrap();
     assert_eq!(r.verdict.exit_code(), 0, "{}", r.to_table());
+    assert!(r.missing_certificates.is_empty());
+    // A witness whose certificate was not given is named, with what to do.
+    let mut no_dave = inp.clone();
+    no_dave.keyrings.pop();
+    let r = verify(debs, &no_dave).unwrap();
+    assert_eq!(r.missing_certificates.len(), 1);
+    assert!(
+        r.to_table().contains("witness \"dave\"") && r.to_table().contains("add it with --keyring")
+    );
     std::fs::write(t.join("dave.asc"), testify("dave", &other)).unwrap();
     let r = verify(debs, &inp).unwrap();
     assert_eq!(r.verdict.exit_code(), 4, "{}", r.to_table());
@@ -232,10 +239,7 @@ fn keyring_errors_name_the_file_once_and_say_what_to_do() {
 fn a_stale_keyring_copy_does_not_give_a_revoked_witness_a_vote() {
     let dir = tempfile::tempdir().unwrap();
     let (deb, rec) = make_deb(dir.path(), "good");
-    let t = dir.path().join("t");
-    std::fs::create_dir(&t).unwrap();
-    std::fs::write(t.join("alice.asc"), testify("alice", &rec)).unwrap();
-    std::fs::write(t.join("frank.asc"), testify("frank", &rec)).unwrap();
+    let t = testimonies(dir.path(), &[("alice", &rec), ("frank", &rec)]);
     let out = std::process::Command::new("sq")
         .args(["key", "extract-cert"])
         .arg(keys().join("frank.key"))
@@ -277,4 +281,26 @@ fn a_stale_keyring_copy_does_not_give_a_revoked_witness_a_vote() {
         assert_eq!(r.verdict.exit_code(), 3, "{rings:?}: {}", r.to_table());
         assert!(r.to_table().contains("is revoked"), "{}", r.to_table());
     }
+}
+
+/// The whole of network collection is bounded too, not only each file.
+#[test]
+fn network_collection_has_a_total_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (deb, rec) = make_deb(dir.path(), "good");
+    let files = body(&[
+        ("testimonies.txt", b"alice.asc\n".to_vec()),
+        ("alice.asc", testify("alice", &rec).into_bytes()),
+    ]);
+    let (m, h) = serve(files, 1);
+    let mut inp = inputs(dir.path(), vec![format!("{m}testimonies.txt")]);
+    inp.http.total = Duration::ZERO;
+    let msg = verify(std::slice::from_ref(&deb), &inp)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("alice.asc") && msg.contains("took longer than 0 s in all"),
+        "{msg}"
+    );
+    h.join().unwrap();
 }

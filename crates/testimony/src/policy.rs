@@ -81,7 +81,7 @@ pub struct Policy {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
-    threshold: i64,
+    threshold: toml::Spanned<i64>,
     #[serde(default)]
     min_review: i64,
     #[serde(default)]
@@ -117,10 +117,12 @@ impl Policy {
             let line = e.span().map_or(0, |s| line_of(text, s.start));
             ParseError::new(Format::Policy, line, e.message().to_string())
         })?;
-        if raw.threshold < 1 {
-            return Err(perr(format!(
-                "threshold must be at least 1, found {}",
-                raw.threshold
+        let threshold_line = line_of(text, raw.threshold.span().start);
+        let threshold = *raw.threshold.get_ref();
+        let at_threshold = |p: String| ParseError::new(Format::Policy, threshold_line, p);
+        if threshold < 1 {
+            return Err(at_threshold(format!(
+                "threshold must be at least 1, found {threshold}"
             )));
         }
         if !(0..=10).contains(&raw.min_review) {
@@ -151,15 +153,14 @@ impl Policy {
         }
         let witnesses = witnesses(text, raw.witness)?;
         let groups: BTreeSet<&str> = witnesses.iter().map(|w| w.group.as_str()).collect();
-        if raw.threshold as u64 > groups.len() as u64 {
-            return Err(perr(format!(
-                "threshold {} can never be met: the policy has {} distinct witness group(s)",
-                raw.threshold,
+        if threshold as u64 > groups.len() as u64 {
+            return Err(at_threshold(format!(
+                "threshold {threshold} can never be met: the policy has {} distinct witness group(s); lower it or add witnesses of other groups",
                 groups.len()
             )));
         }
         Ok(Policy {
-            threshold: raw.threshold as usize,
+            threshold: threshold as usize,
             min_review: raw.min_review as u8,
             min_trust: raw.min_trust as u16,
             max_age_days: raw.max_age_days.map(|d| d as u64),
@@ -265,6 +266,18 @@ mod tests {
         assert_eq!(p.dissent, DissentRule::Refuse);
         assert!(!p.accept_v1, "v1 must be opted into");
         assert!(Policy::parse(&format!("threshold = 2\n[[witness]]\nname = \"a\"\nfingerprint = \"{A}\"\ngroup = \"g\"\n[[witness]]\nname = \"b\"\nfingerprint = \"{B}\"\ngroup = \"g\"\n")).is_err());
+    }
+
+    #[test]
+    fn threshold_errors_name_their_line() {
+        let w = format!("[[witness]]\nname = \"a\"\nfingerprint = \"{A}\"\n");
+        for bad in [
+            format!("# c\nthreshold = 0\n{w}"),
+            format!("# c\nthreshold = 2\n{w}"),
+        ] {
+            let e = Policy::parse(&bad).unwrap_err();
+            assert_eq!(e.line, 2, "{e}");
+        }
     }
 
     #[test]

@@ -97,6 +97,16 @@ pub fn testify(who: &str, record: &BuildRecord) -> String {
     .unwrap()
 }
 
+/// `dir/t` holding `WHO.asc`, each witness's testimony for its record.
+pub fn testimonies(dir: &Path, who: &[(&str, &BuildRecord)]) -> PathBuf {
+    let t = dir.join("t");
+    std::fs::create_dir_all(&t).unwrap();
+    for (w, r) in who {
+        std::fs::write(t.join(format!("{w}.asc")), testify(w, r)).unwrap();
+    }
+    t
+}
+
 /// Policy (threshold 2; alice, bob, dave) and keyrings, at [`AT`].
 pub fn inputs(dir: &Path, sources: Vec<String>) -> TrustInputs {
     let policy = dir.join("policy.toml");
