@@ -184,10 +184,7 @@ pub fn stage_headers(
     remove_generated_asm(&dest)?;
     let moddir = stage.join(format!("lib/modules/{r}"));
     mkdir(&moddir)?;
-    symlink(
-        format!("/usr/src/linux-headers-{r}"),
-        &moddir.join("build"),
-    )?;
+    symlink(format!("/usr/src/linux-headers-{r}"), &moddir.join("build"))?;
     let pkg = format!("linux-headers-{r}");
     write_docs(stage, &pkg, meta)?;
     mkdir(&stage.join("DEBIAN"))?;
@@ -395,4 +392,56 @@ fn write_control(
     c.set("Description", description);
     c.sort_fields();
     write(&stage.join("DEBIAN/control"), c.to_text())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> PackageMeta {
+        PackageMeta {
+            kernel_release: "6.12.117-samekernel".into(),
+            version: "6.12.117-1~deb12u1+sk.0123456789ab".into(),
+            target: Target::AMD64,
+            source_date_epoch: 1_794_660_961,
+            initrd: true,
+            source_description: "test".into(),
+        }
+    }
+
+    #[test]
+    fn maintainer_scripts_are_upstream_builddebs() {
+        // What scripts/package/builddeb of 6.12 writes for postinst (heredoc with
+        // leading tabs stripped), for KERNELRELEASE=6.12.117-samekernel, INITRD=Yes.
+        let expected = "#!/bin/sh\n\nset -e\n\n# Pass maintainer script parameters to hook scripts\nexport DEB_MAINT_PARAMS=\"$*\"\n\n# Tell initramfs builder whether it's wanted\nexport INITRD=Yes\n\ntest -d /etc/kernel/postinst.d && run-parts --arg=\"6.12.117-samekernel\" --arg=\"/boot/vmlinuz-6.12.117-samekernel\" /etc/kernel/postinst.d\nexit 0\n";
+        assert_eq!(
+            maintainer_script("postinst", &meta(), "boot/vmlinuz-6.12.117-samekernel"),
+            expected
+        );
+    }
+
+    #[test]
+    fn rfc2822_dates() {
+        assert_eq!(rfc2822(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+        assert_eq!(rfc2822(1_794_660_961), "Sat, 14 Nov 2026 12:56:01 +0000");
+        assert_eq!(rfc2822(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
+    }
+
+    #[test]
+    fn a_missing_image_is_named() {
+        let t = tempfile::tempdir().unwrap();
+        let obj = t.path().join("obj");
+        fs::create_dir(&obj).unwrap();
+        fs::write(obj.join("System.map"), "").unwrap();
+        fs::write(obj.join(".config"), "").unwrap();
+        let mut kb = crate::kbuild::fake::FakeKbuild::new(|_| Ok(0));
+        let err = stage_image(&mut kb, &obj, &t.path().join("stage"), &meta()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: No such file or directory (os error 2)",
+                obj.join("arch/x86/boot/bzImage").display()
+            )
+        );
+    }
 }

@@ -112,7 +112,7 @@ pub fn run_gates(
     on_finding: &mut dyn FnMut(&Finding),
 ) -> Result<Vec<Finding>, GateError> {
     let findings: Vec<Finding> = gates.iter().flat_map(|g| g.check(config)).collect();
-    findings.iter().for_each(|f| on_finding(f));
+    findings.iter().for_each(on_finding);
     let items: Vec<String> = findings
         .iter()
         .filter(|f| f.severity == Severity::Blocking)
@@ -152,7 +152,10 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.items, ["CONFIG_RANDSTRUCT_FULL"]);
-        assert!(err.to_string().starts_with("obj/.config: 1 blocking finding(s) (CONFIG_RANDSTRUCT_FULL)"));
+        assert!(
+            err.to_string()
+                .starts_with("obj/.config: 1 blocking finding(s) (CONFIG_RANDSTRUCT_FULL)")
+        );
         assert_eq!(seen.len(), 1);
         let allowed = run_gates(&[&hazards(true)], &c, "x".as_ref(), &mut |_| {}).unwrap();
         assert_eq!(allowed[0].severity, Severity::Allowed);
@@ -180,9 +183,22 @@ mod tests {
         }
         let hazards = hazards(false);
         let gates: [&dyn ConfigGate; 2] = [&hazards, &NoModules];
-        let err = run_gates(&gates, &config("CONFIG_MODULES=y\n"), "c".as_ref(), &mut |_| {})
-            .unwrap_err();
+        let err = run_gates(
+            &gates,
+            &config("CONFIG_MODULES=y\n"),
+            "c".as_ref(),
+            &mut |_| {},
+        )
+        .unwrap_err();
         assert_eq!(err.items, ["CONFIG_MODULES"]);
-        assert!(run_gates(&gates, &config("# CONFIG_MODULES is not set\n"), "c".as_ref(), &mut |_| {}).is_ok());
+        assert!(
+            run_gates(
+                &gates,
+                &config("# CONFIG_MODULES is not set\n"),
+                "c".as_ref(),
+                &mut |_| {}
+            )
+            .is_ok()
+        );
     }
 }

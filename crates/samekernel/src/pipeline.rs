@@ -15,11 +15,11 @@ use crate::kbuild::KbuildRunner;
 use crate::plan::BuildPlan;
 use crate::record::{build_record, deb_record, sha256_file, write_record};
 use crate::report::{BuildReporter, FetchToReporter, Stage};
+use crate::stage::compile;
 use crate::stage::config::{require_debug_info, resolve_config};
 use crate::stage::package::{PackageDirs, package};
 use crate::stage::pin::{PinnedSource, fetch_pin, unpack_source};
 use crate::stage::publish::{Results, check_out_free};
-use crate::stage::compile;
 
 /// What a successful build made.
 #[derive(Debug, Clone)]
@@ -75,7 +75,8 @@ pub fn build(
     reporter: &mut dyn BuildReporter,
 ) -> Result<BuildOutcome, BuildError> {
     plan.target.check_buildable()?;
-    let (fingerprint, toolchain_diffs) = timed(reporter, Stage::Toolchain, "", |_| toolchain(plan))?;
+    let (fingerprint, toolchain_diffs) =
+        timed(reporter, Stage::Toolchain, "", |_| toolchain(plan))?;
     if plan.expected_toolchain.is_some() {
         reporter.toolchain_compared(&toolchain_diffs);
     }
@@ -99,17 +100,29 @@ pub fn build(
         .chain(plan.extra_gates.iter().map(|g| &**g))
         .collect();
     let findings = timed(reporter, Stage::Gate, "", |r| {
-        run_gates(&gates, &resolved.config, &resolved.path, &mut |f| r.finding(f))
+        run_gates(&gates, &resolved.config, &resolved.path, &mut |f| {
+            r.finding(f)
+        })
     })?;
     if plan.extras.dbg {
         require_debug_info(&resolved)?;
     }
     let release = compile::kernel_release(&mut kbuild, &plan.target)?;
     let config_sha256 = resolved.sha256();
-    let expected = plan.step_memo.as_ref().and_then(|m| m.recall(&config_sha256));
+    let expected = plan
+        .step_memo
+        .as_ref()
+        .and_then(|m| m.recall(&config_sha256));
     let detail = format!("{release} (-j{})", plan.jobs);
     let compiled = timed(reporter, Stage::Compile, &detail, |r| {
-        compile::compile(&mut kbuild, &plan.target, &obj, release, expected, &mut |p| r.compile(p))
+        compile::compile(
+            &mut kbuild,
+            &plan.target,
+            &obj,
+            release,
+            expected,
+            &mut |p| r.compile(p),
+        )
     })?;
     if let Some(memo) = &plan.step_memo {
         // A progress hint: failing to remember it must not fail the build.
@@ -138,7 +151,10 @@ pub fn build(
         package(&mut kbuild, dirs, &meta, plan.extras, plan.compressor)
     })?;
     let record = timed(reporter, Stage::Record, "", |_| {
-        let debs = debs.iter().map(|d| deb_record(d)).collect::<Result<Vec<_>, _>>()?;
+        let debs = debs
+            .iter()
+            .map(|d| deb_record(d))
+            .collect::<Result<Vec<_>, _>>()?;
         let source = SourcePin {
             manifest_sha256: pinned.identity.to_string(),
             tarball_name: pinned.tarball_name(),

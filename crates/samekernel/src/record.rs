@@ -101,7 +101,9 @@ pub fn deb_record(path: &Path) -> Result<DebRecord, RecordError> {
         })?
         .len();
     Ok(DebRecord {
-        file_name: path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        file_name: path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
         package: field("Package")?,
         version: field("Version")?,
         architecture: field("Architecture")?,
@@ -176,4 +178,87 @@ pub fn write_record(
         fs::write(&path, text).map_err(|source| RecordError::Io { path, source })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fingerprint() -> ToolchainFingerprint {
+        let mut fp = ToolchainFingerprint::default();
+        fp.packages
+            .insert("gcc-12".into(), Some("12.2.0-14+deb12u1".into()));
+        fp.packages.insert("pahole".into(), None);
+        fp.banners.insert("make".into(), "GNU Make 4.3".into());
+        fp.binaries
+            .insert("/usr/bin/x86_64-linux-gnu-gcc-12".into(), "ab".repeat(32));
+        fp
+    }
+
+    fn deb(name: &str) -> DebRecord {
+        DebRecord {
+            file_name: name.into(),
+            package: name.split('_').next().unwrap().into(),
+            version: "1".into(),
+            architecture: "amd64".into(),
+            size: 3,
+            sha256: "cd".repeat(32),
+            files: vec![FileHash {
+                path: "boot/x".into(),
+                sha256: "ef".repeat(32),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_record_names_pin_toolchain_config_and_debs_and_parses_back() {
+        let source = SourcePin {
+            manifest_sha256: "01".repeat(32),
+            tarball_name: "linux-source-6.12.tar.xz".into(),
+            tarball_sha256: "02".repeat(32),
+            source_date_epoch: 1_794_660_961,
+        };
+        let debs = vec![deb("z_1_amd64.deb"), deb("a_1_amd64.deb")];
+        let record = build_record(source, &fingerprint(), "03".repeat(32), debs).unwrap();
+        assert_eq!(record.debs[0].file_name, "a_1_amd64.deb", "normalized");
+        let names: Vec<&str> = record
+            .toolchain
+            .components
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["gcc-12", "pahole", "sha256_usr_bin_x86_64-linux-gnu-gcc-12"]
+        );
+        assert_eq!(record.toolchain.components[1].version, "none");
+        assert_eq!(record.toolchain.banners, ["make: GNU Make 4.3"]);
+
+        let t = tempfile::tempdir().unwrap();
+        write_record(t.path(), &record, &fingerprint()).unwrap();
+        let text = fs::read_to_string(t.path().join("BUILD-RECORD")).unwrap();
+        assert_eq!(BuildRecord::parse(&text).unwrap(), record);
+        assert!(text.contains(&format!("kernel-config-sha256={}\n", "03".repeat(32))));
+        let toolchain = fs::read_to_string(t.path().join("TOOLCHAIN")).unwrap();
+        assert_eq!(
+            ToolchainFingerprint::parse(&toolchain).unwrap(),
+            fingerprint()
+        );
+    }
+
+    #[test]
+    fn a_record_that_would_not_validate_is_refused() {
+        let source = SourcePin {
+            manifest_sha256: "not hex".into(),
+            tarball_name: "t".into(),
+            tarball_sha256: "02".repeat(32),
+            source_date_epoch: 1,
+        };
+        let err = build_record(source, &fingerprint(), "03".repeat(32), vec![]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("the build record does not validate"),
+            "{err}"
+        );
+    }
 }

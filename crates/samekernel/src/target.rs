@@ -122,7 +122,10 @@ mod tests {
         for t in Target::ALL {
             assert_eq!(Target::from_debian_arch(t.debian_arch), Ok(t));
             assert!(t.multiarch.starts_with(t.machine));
-            assert!(t.image_in_tree.starts_with(&format!("arch/{}/", t.src_arch)));
+            assert!(
+                t.image_in_tree
+                    .starts_with(&format!("arch/{}/", t.src_arch))
+            );
         }
         assert!(Target::AMD64.check_buildable().is_ok());
         let err = Target::ARM64.check_buildable().unwrap_err().to_string();

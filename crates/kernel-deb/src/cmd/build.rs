@@ -136,7 +136,10 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         Err(e) => {
             if work.is_temporary() {
                 let kept = work.keep();
-                eprintln!("kernel-deb: work directory kept for inspection: {}", kept.display());
+                eprintln!(
+                    "kernel-deb: work directory kept for inspection: {}",
+                    kept.display()
+                );
             }
             return Err(explain(e));
         }
@@ -176,7 +179,11 @@ fn print_outcome(args: &BuildArgs, outcome: &BuildOutcome, elapsed: Duration) ->
     for d in &record.debs {
         println!("{}  {}", d.sha256, outcome.out.join(&d.file_name).display());
     }
-    println!("{}  {}", record.sha256(), outcome.out.join("BUILD-RECORD").display());
+    println!(
+        "{}  {}",
+        record.sha256(),
+        outcome.out.join("BUILD-RECORD").display()
+    );
     if !args.quiet {
         eprintln!(
             "built {} in {:.0} s",
@@ -250,7 +257,12 @@ impl BuildReporter for BuildUi {
             self.fetch.finish();
         }
         if self.bar.is_none() && !self.quiet && took >= Duration::from_secs(10) {
-            eprintln!("[{:>4}s] {} took {} s", self.started.elapsed().as_secs(), stage.name(), took.as_secs());
+            eprintln!(
+                "[{:>4}s] {} took {} s",
+                self.started.elapsed().as_secs(),
+                stage.name(),
+                took.as_secs()
+            );
         }
     }
 

@@ -26,8 +26,8 @@ pub enum CompileError {
     /// The config makes kbuild build another boot image than the target's.
     #[error("the config builds {kbuild_says}, but {target} packages {expected}")]
     ImageName {
-        /// The target.
-        target: Target,
+        /// The target's Debian architecture.
+        target: &'static str,
         /// [`Target::image_in_tree`].
         expected: &'static str,
         /// `make -s image_name`.
@@ -48,7 +48,7 @@ pub fn kernel_release(kbuild: &mut dyn Kbuild, target: &Target) -> Result<String
     let image = kbuild.query(&["image_name"])?;
     if image != target.image_in_tree {
         return Err(CompileError::ImageName {
-            target: *target,
+            target: target.debian_arch,
             expected: target.image_in_tree,
             kbuild_says: image,
         });
@@ -143,14 +143,26 @@ mod tests {
         let mut kb = fake(t.path(), "arch/x86/boot/bzImage", 60);
         let release = kernel_release(&mut kb, &Target::AMD64).unwrap();
         let mut seen = Vec::new();
-        let c = compile(&mut kb, &Target::AMD64, t.path(), release, Some(100), &mut |p| seen.push(p))
-            .unwrap();
-        assert_eq!((c.kernel_release.as_str(), c.steps), ("6.12.117-samekernel", 60));
+        let c = compile(
+            &mut kb,
+            &Target::AMD64,
+            t.path(),
+            release,
+            Some(100),
+            &mut |p| seen.push(p),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.kernel_release.as_str(), c.steps),
+            ("6.12.117-samekernel", 60)
+        );
         let steps: Vec<u64> = seen.iter().map(|p| p.steps).collect();
         assert_eq!(steps, [25, 50]);
         assert!(seen.iter().all(|p| p.expected == Some(100)));
 
-        let memo = StepMemo { dir: t.path().join("memo") };
+        let memo = StepMemo {
+            dir: t.path().join("memo"),
+        };
         assert_eq!(memo.recall("abc"), None);
         memo.remember("abc", c.steps).unwrap();
         assert_eq!(memo.recall("abc"), Some(60));
@@ -161,8 +173,13 @@ mod tests {
     fn another_image_than_the_targets_is_refused_before_compiling() {
         let t = tempfile::tempdir().unwrap();
         let mut kb = fake(t.path(), "arch/x86/boot/Image.gz", 0);
-        let err = kernel_release(&mut kb, &Target::AMD64).unwrap_err().to_string();
-        assert_eq!(err, "the config builds arch/x86/boot/Image.gz, but amd64 packages arch/x86/boot/bzImage");
+        let err = kernel_release(&mut kb, &Target::AMD64)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "the config builds arch/x86/boot/Image.gz, but amd64 packages arch/x86/boot/bzImage"
+        );
         assert!(!kb.calls.iter().any(|c| c == "make all"));
     }
 
@@ -170,10 +187,21 @@ mod tests {
     fn a_build_without_its_image_is_an_error_naming_it() {
         let t = tempfile::tempdir().unwrap();
         let mut kb = FakeKbuild::new(|_| Ok(3));
-        let err = compile(&mut kb, &Target::AMD64, t.path(), "r".into(), None, &mut |_| {}).unwrap_err();
+        let err = compile(
+            &mut kb,
+            &Target::AMD64,
+            t.path(),
+            "r".into(),
+            None,
+            &mut |_| {},
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("{}/arch/x86/boot/bzImage: missing after make all", t.path().display())
+            format!(
+                "{}/arch/x86/boot/bzImage: missing after make all",
+                t.path().display()
+            )
         );
     }
 }

@@ -134,7 +134,10 @@ mod tests {
         let mut kb = FakeKbuild::new(move |args| {
             assert_eq!(args, ["olddefconfig"]);
             *seen_in.borrow_mut() = fs::read_to_string(obj_in.join(".config"))?;
-            fs::write(obj_in.join(".config"), "CONFIG_A=y\nCONFIG_B=m\nCONFIG_C=y\n")?;
+            fs::write(
+                obj_in.join(".config"),
+                "CONFIG_A=y\nCONFIG_B=m\nCONFIG_C=y\n",
+            )?;
             Ok(0)
         });
         let r = resolve_config(&mut kb, &ConfigSource::Full(full), &[frag], &work, &obj).unwrap();
@@ -143,7 +146,10 @@ mod tests {
         assert!(r.config.is_enabled("CONFIG_C"));
         assert_eq!(r.sha256().len(), 64);
         let err = require_debug_info(&r).unwrap_err().to_string();
-        assert!(err.starts_with(&format!("{}: no debug info", r.path.display())), "{err}");
+        assert!(
+            err.starts_with(&format!("{}: no debug info", r.path.display())),
+            "{err}"
+        );
     }
 
     #[test]
@@ -154,7 +160,13 @@ mod tests {
         let obj_in = obj.clone();
         let all = work.join("allconfig");
         let mut kb = FakeKbuild::new(move |args| {
-            assert_eq!(args, [format!("KCONFIG_ALLCONFIG={}", all.display()).as_str(), "allnoconfig"]);
+            assert_eq!(
+                args,
+                [
+                    format!("KCONFIG_ALLCONFIG={}", all.display()).as_str(),
+                    "allnoconfig"
+                ]
+            );
             assert_eq!(fs::read_to_string(&all)?, "CONFIG_DEBUG_INFO=y\n");
             fs::write(obj_in.join(".config"), "CONFIG_DEBUG_INFO=y\n")?;
             Ok(0)
@@ -170,8 +182,17 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let mut kb = FakeKbuild::new(|_| panic!("make must not run"));
         let missing = t.path().join("nope.config");
-        let err = resolve_config(&mut kb, &ConfigSource::Allnoconfig(String::new()), &[missing.clone()], t.path(), t.path())
-            .unwrap_err();
-        assert!(err.to_string().starts_with(&missing.display().to_string()), "{err}");
+        let err = resolve_config(
+            &mut kb,
+            &ConfigSource::Allnoconfig(String::new()),
+            std::slice::from_ref(&missing),
+            t.path(),
+            t.path(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with(&missing.display().to_string()),
+            "{err}"
+        );
     }
 }

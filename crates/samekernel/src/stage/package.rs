@@ -130,7 +130,10 @@ mod tests {
                     fs::create_dir_all(inc.join("asm"))?;
                     fs::create_dir_all(inc.join("linux"))?;
                     fs::write(inc.join("asm/unistd.h"), "#define __NR_read 0\n")?;
-                    fs::write(inc.join("linux/version.h"), "#define LINUX_VERSION_CODE 396405\n")?;
+                    fs::write(
+                        inc.join("linux/version.h"),
+                        "#define LINUX_VERSION_CODE 396405\n",
+                    )?;
                 }
                 other => panic!("unexpected make {other}"),
             }
@@ -140,7 +143,10 @@ mod tests {
             assert!(script.ends_with("scripts/package/install-extmod-build"));
             fs::create_dir_all(dest.join("scripts/mod"))?;
             fs::write(dest.join("Makefile"), "# kbuild\n")?;
-            fs::write(dest.join("scripts/mod/devicetable-offsets.s"), "# /abs/path\n")?;
+            fs::write(
+                dest.join("scripts/mod/devicetable-offsets.s"),
+                "# /abs/path\n",
+            )?;
             Ok(())
         });
         kb
@@ -175,7 +181,12 @@ mod tests {
     }
 
     fn files(deb: &Path) -> Vec<String> {
-        deb_record(deb).unwrap().files.into_iter().map(|f| f.path).collect()
+        deb_record(deb)
+            .unwrap()
+            .files
+            .into_iter()
+            .map(|f| f.path)
+            .collect()
     }
 
     #[test]
@@ -206,7 +217,10 @@ mod tests {
             assert!(image.contains(&want), "{want} not in {image:?}");
         }
         let libc = files(&debs[1]);
-        assert!(libc.contains(&"usr/include/x86_64-linux-gnu/asm/unistd.h".to_owned()), "{libc:?}");
+        assert!(
+            libc.contains(&"usr/include/x86_64-linux-gnu/asm/unistd.h".to_owned()),
+            "{libc:?}"
+        );
         assert!(!libc.iter().any(|f| f.starts_with("usr/include/asm/")));
         let headers = files(&debs[2]);
         assert!(headers.contains(&format!("usr/src/linux-headers-{R}/Makefile")));
@@ -225,14 +239,25 @@ mod tests {
         }
         assert!(!info.contains("Depends"), "no computed Depends:\n{info}");
         let image_list = run(Command::new("dpkg-deb").arg("--contents").arg(&debs[0]));
-        assert!(!image_list.contains(&format!("lib/modules/{R}/build")), "{image_list}");
+        assert!(
+            !image_list.contains(&format!("lib/modules/{R}/build")),
+            "{image_list}"
+        );
         let headers_list = run(Command::new("dpkg-deb").arg("--contents").arg(&debs[2]));
         assert!(
-            headers_list.contains(&format!("./lib/modules/{R}/build -> /usr/src/linux-headers-{R}")),
+            headers_list.contains(&format!(
+                "./lib/modules/{R}/build -> /usr/src/linux-headers-{R}"
+            )),
             "{headers_list}"
         );
-        let postinst = run(Command::new("dpkg-deb").arg("--info").arg(&debs[0]).arg("postinst"));
-        assert!(postinst.contains(&format!("--arg=\"/boot/vmlinuz-{R}\"")), "{postinst}");
+        let postinst = run(Command::new("dpkg-deb")
+            .arg("--info")
+            .arg(&debs[0])
+            .arg("postinst"));
+        assert!(
+            postinst.contains(&format!("--arg=\"/boot/vmlinuz-{R}\"")),
+            "{postinst}"
+        );
     }
 
     #[test]
@@ -249,7 +274,11 @@ mod tests {
 
     fn run(cmd: &mut Command) -> String {
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }

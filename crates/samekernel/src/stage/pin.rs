@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use srcpin::identity::manifest_identity;
-use srcpin::{FetchProgress, FetchedSources, Fetcher, Manifest, Sha256Digest, Source, UnpackLimits};
+use srcpin::{
+    FetchProgress, FetchedSources, Fetcher, Manifest, Sha256Digest, Source, UnpackLimits,
+};
 
 /// A pin whose sources are fetched and verified.
 #[derive(Debug, Clone)]

@@ -101,12 +101,18 @@ mod tests {
         fs::create_dir(&out).unwrap(); // an empty --out is replaced
         let results = Results::beside(&out).unwrap();
         fs::write(results.path().join("a.deb"), b"deb").unwrap();
-        assert!(fs::read_dir(&out).unwrap().next().is_none(), "nothing before publish");
+        assert!(
+            fs::read_dir(&out).unwrap().next().is_none(),
+            "nothing before publish"
+        );
         results.publish(&out).unwrap();
         assert_eq!(fs::read(out.join("a.deb")).unwrap(), b"deb");
         let mode = fs::metadata(&out).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o755);
-        let names: Vec<_> = fs::read_dir(t.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(t.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, ["out"]);
     }
 
@@ -117,12 +123,22 @@ mod tests {
         fs::create_dir(&out).unwrap();
         fs::write(out.join("mine"), b"keep").unwrap();
         let err = check_out_free(&out).unwrap_err();
-        assert!(err.to_string().ends_with("refusing to overwrite an existing non-empty directory"));
+        assert!(
+            err.to_string()
+                .ends_with("refusing to overwrite an existing non-empty directory")
+        );
         let results = Results::beside(&out).unwrap();
         fs::write(results.path().join("a.deb"), b"deb").unwrap();
-        assert!(matches!(results.publish(&out), Err(PublishError::NotEmpty { .. })));
+        assert!(matches!(
+            results.publish(&out),
+            Err(PublishError::NotEmpty { .. })
+        ));
         assert_eq!(fs::read(out.join("mine")).unwrap(), b"keep");
         assert!(!out.join("a.deb").exists());
-        assert_eq!(fs::read_dir(t.path()).unwrap().count(), 1, "results removed");
+        assert_eq!(
+            fs::read_dir(t.path()).unwrap().count(),
+            1,
+            "results removed"
+        );
     }
 }
