@@ -16,7 +16,7 @@ use crate::plan::BuildPlan;
 use crate::record::{build_record, deb_record, sha256_file, write_record};
 use crate::report::{BuildReporter, FetchToReporter, Stage};
 use crate::stage::compile;
-use crate::stage::config::{require_debug_info, resolve_config};
+use crate::stage::config::{ResolvedConfig, require_debug_info, resolve_config};
 use crate::stage::package::{PackageDirs, package};
 use crate::stage::pin::{PinnedSource, fetch_pin, unpack_source};
 use crate::stage::publish::{Results, check_out_free};
@@ -74,6 +74,58 @@ pub fn build(
     work: &Path,
     reporter: &mut dyn BuildReporter,
 ) -> Result<BuildOutcome, BuildError> {
+    let mut prepared = prepare(plan, fetcher, work, reporter)?;
+    let compiled = compile_stage(plan, &mut prepared, reporter)?;
+    let meta = package_meta(plan, &prepared, &compiled)?;
+    let results = Results::beside(&plan.out)?;
+    let debs = timed(reporter, Stage::Package, "", |_| {
+        let dirs = PackageDirs {
+            src: &prepared.src,
+            obj: &prepared.obj,
+            staging: &work.join("staging"),
+            results: results.path(),
+        };
+        package(
+            &mut prepared.kbuild,
+            dirs,
+            &meta,
+            plan.extras,
+            plan.compressor,
+        )
+    })?;
+    let record = timed(reporter, Stage::Record, "", |_| {
+        record_stage(&prepared, &debs, results.path())
+    })?;
+    timed(reporter, Stage::Publish, "", |_| results.publish(&plan.out))?;
+    Ok(BuildOutcome {
+        out: plan.out.clone(),
+        kernel_release: compiled.kernel_release,
+        version: meta.version,
+        record,
+        findings: prepared.findings,
+        toolchain_diffs: prepared.toolchain_diffs,
+    })
+}
+
+/// Everything up to compiling: a verified tree with a gated `.config`.
+struct Prepared {
+    fingerprint: ToolchainFingerprint,
+    toolchain_diffs: Vec<FingerprintDiff>,
+    pinned: PinnedSource,
+    src: PathBuf,
+    obj: PathBuf,
+    kbuild: KbuildRunner,
+    resolved: ResolvedConfig,
+    findings: Vec<Finding>,
+}
+
+/// Stages toolchain, pin, source, config and gate; fails before anything is compiled.
+fn prepare(
+    plan: &BuildPlan,
+    fetcher: &Fetcher,
+    work: &Path,
+    reporter: &mut dyn BuildReporter,
+) -> Result<Prepared, BuildError> {
     plan.target.check_buildable()?;
     let (fingerprint, toolchain_diffs) =
         timed(reporter, Stage::Toolchain, "", |_| toolchain(plan))?;
@@ -107,73 +159,83 @@ pub fn build(
     if plan.extras.dbg {
         require_debug_info(&resolved)?;
     }
-    let release = compile::kernel_release(&mut kbuild, &plan.target)?;
-    let config_sha256 = resolved.sha256();
-    let expected = plan
-        .step_memo
-        .as_ref()
-        .and_then(|m| m.recall(&config_sha256));
+    Ok(Prepared {
+        fingerprint,
+        toolchain_diffs,
+        pinned,
+        src,
+        obj,
+        kbuild,
+        resolved,
+        findings,
+    })
+}
+
+/// The compile stage, with the remembered step count as the progress estimate.
+fn compile_stage(
+    plan: &BuildPlan,
+    p: &mut Prepared,
+    reporter: &mut dyn BuildReporter,
+) -> Result<compile::Compiled, BuildError> {
+    let release = compile::kernel_release(&mut p.kbuild, &plan.target)?;
+    let config_sha256 = p.resolved.sha256();
+    let memo = plan.step_memo.as_ref();
+    let expected = memo.and_then(|m| m.recall(&config_sha256));
     let detail = format!("{release} (-j{})", plan.jobs);
     let compiled = timed(reporter, Stage::Compile, &detail, |r| {
+        let mut progress = |progress| r.compile(progress);
         compile::compile(
-            &mut kbuild,
+            &mut p.kbuild,
             &plan.target,
-            &obj,
+            &p.obj,
             release,
             expected,
-            &mut |p| r.compile(p),
+            &mut progress,
         )
     })?;
-    if let Some(memo) = &plan.step_memo {
+    if let Some(memo) = memo {
         // A progress hint: failing to remember it must not fail the build.
         let _ = memo.remember(&config_sha256, compiled.steps);
     }
-    let meta = PackageMeta {
+    Ok(compiled)
+}
+
+/// Names and stamps of the packages: version `<pin version>+sk.<12 hex of the config>`.
+fn package_meta(
+    plan: &BuildPlan,
+    p: &Prepared,
+    compiled: &compile::Compiled,
+) -> Result<PackageMeta, BuildError> {
+    let release = &compiled.kernel_release;
+    Ok(PackageMeta {
         version: format!(
             "{}+sk.{}",
-            pinned.package_version_base(&compiled.kernel_release),
-            &config_sha256[..12]
+            p.pinned.package_version_base(release),
+            &p.resolved.sha256()[..12]
         ),
-        kernel_release: compiled.kernel_release.clone(),
+        kernel_release: release.clone(),
         target: plan.target,
-        source_date_epoch: pinned.source_date_epoch()?,
-        initrd: resolved.config.is_enabled("CONFIG_BLK_DEV_INITRD"),
-        source_description: pinned.description(),
-    };
-    let results = Results::beside(&plan.out)?;
-    let debs = timed(reporter, Stage::Package, "", |_| {
-        let dirs = PackageDirs {
-            src: &src,
-            obj: &obj,
-            staging: &work.join("staging"),
-            results: results.path(),
-        };
-        package(&mut kbuild, dirs, &meta, plan.extras, plan.compressor)
-    })?;
-    let record = timed(reporter, Stage::Record, "", |_| {
-        let debs = debs
-            .iter()
-            .map(|d| deb_record(d))
-            .collect::<Result<Vec<_>, _>>()?;
-        let source = SourcePin {
-            manifest_sha256: pinned.identity.to_string(),
-            tarball_name: pinned.tarball_name(),
-            tarball_sha256: sha256_file(&pinned.fetched.tarball)?,
-            source_date_epoch: pinned.fetched.source_date_epoch,
-        };
-        let record = build_record(source, &fingerprint, config_sha256.clone(), debs)?;
-        write_record(results.path(), &record, &fingerprint)?;
-        Ok::<_, BuildError>(record)
-    })?;
-    timed(reporter, Stage::Publish, "", |_| results.publish(&plan.out))?;
-    Ok(BuildOutcome {
-        out: plan.out.clone(),
-        kernel_release: compiled.kernel_release,
-        version: meta.version,
-        record,
-        findings,
-        toolchain_diffs,
+        source_date_epoch: p.pinned.source_date_epoch()?,
+        initrd: p.resolved.config.is_enabled("CONFIG_BLK_DEV_INITRD"),
+        source_description: p.pinned.description(),
     })
+}
+
+/// The record stage: every package read back, the pin, the toolchain and the config.
+fn record_stage(p: &Prepared, debs: &[PathBuf], dir: &Path) -> Result<BuildRecord, BuildError> {
+    let debs = debs
+        .iter()
+        .map(|d| deb_record(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let source = SourcePin {
+        manifest_sha256: p.pinned.identity.to_string(),
+        tarball_name: p.pinned.tarball_name(),
+        tarball_sha256: sha256_file(&p.pinned.fetched.tarball)?,
+        source_date_epoch: p.pinned.fetched.source_date_epoch,
+    };
+    let record = build_record(source, &p.fingerprint, p.resolved.sha256(), debs)?;
+    write_record(dir, &record, &p.fingerprint)?;
+    Ok(record)
 }
 
 /// The sanitized environment for this plan and a runner logging to `work/build.log`.
