@@ -76,6 +76,30 @@ impl HazardKind {
         self != HazardKind::Note
     }
 
+    /// What a build that finds this hazard in its own `.config` does about it:
+    ///
+    /// * [`BuildAction::Block`] for [`HazardKind::RandomPerBuild`]: no two builds can
+    ///   agree, so building (and testifying) is pointless unless the user overrides it;
+    /// * [`BuildAction::Ignore`] for [`HazardKind::ToolchainProbed`] (it only matters
+    ///   against another builder's toolchain, which the fingerprint comparison covers)
+    ///   and [`HazardKind::Note`];
+    /// * [`BuildAction::Warn`] for the rest: the output may depend on the build's time,
+    ///   path or outside files, which the sanitized environment usually defuses.
+    ///
+    /// ```
+    /// use kbuild_env::{HazardKind, hazards::BuildAction};
+    /// assert_eq!(HazardKind::RandomPerBuild.build_action(), BuildAction::Block);
+    /// assert_eq!(HazardKind::EmbedsTimeOrPath.build_action(), BuildAction::Warn);
+    /// assert_eq!(HazardKind::Note.build_action(), BuildAction::Ignore);
+    /// ```
+    pub fn build_action(self) -> BuildAction {
+        match self {
+            HazardKind::RandomPerBuild => BuildAction::Block,
+            HazardKind::ToolchainProbed | HazardKind::Note => BuildAction::Ignore,
+            HazardKind::EmbedsTimeOrPath | HazardKind::ExternalInput => BuildAction::Warn,
+        }
+    }
+
     /// Kebab-case name, as used in the docs table.
     pub fn name(self) -> &'static str {
         match self {
@@ -86,6 +110,17 @@ impl HazardKind {
             HazardKind::Note => "note",
         }
     }
+}
+
+/// What a build does about a hazard it finds ([`HazardKind::build_action`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BuildAction {
+    /// Stop before compiling, unless the user explicitly allows it.
+    Block,
+    /// Build, and tell the user.
+    Warn,
+    /// Build without comment.
+    Ignore,
 }
 
 /// Something the builder can have in place that makes a rule harmless. Each one is a field

@@ -40,6 +40,7 @@ fn build_id(elf: &Path) -> String {
 }
 
 #[test]
+#[ignore = "network"]
 fn debug_info_build_packages_dbg_and_leaks_no_build_path() {
     let base = tempfile::Builder::new()
         .prefix("sk-dbg-")

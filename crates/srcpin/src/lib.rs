@@ -164,6 +164,7 @@ pub mod deb;
 mod digest;
 mod error;
 pub mod fetch;
+pub mod identity;
 pub mod manifest;
 pub mod openpgp;
 pub mod patch;

@@ -1,7 +1,4 @@
-//! The kernel build's packaging half (staging trees, control files) and the one
-//! process-wide setting it needs.
-
-pub mod package;
+//! The one process-wide setting a build needs, which no library may make.
 
 /// Sets the process umask (inherited by kbuild and everything it runs), returning
 /// the previous one. kbuild's outputs take their modes from it.

@@ -1,0 +1,266 @@
+//! [`build`]: every stage in order, from a [`BuildPlan`] to a published output.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use kbuild_env::{EnvSpec, FingerprintDiff, KbuildEnv, ToolchainFingerprint};
+use srcpin::Fetcher;
+use testimony::BuildRecord;
+use testimony::build_record::SourcePin;
+
+use crate::builddeb::PackageMeta;
+use crate::error::BuildError;
+use crate::gate::{ConfigGate, Finding, HazardGate, run_gates};
+use crate::kbuild::KbuildRunner;
+use crate::plan::BuildPlan;
+use crate::record::{build_record, deb_record, sha256_file, write_record};
+use crate::report::{BuildReporter, FetchToReporter, Stage};
+use crate::stage::compile;
+use crate::stage::config::{ResolvedConfig, require_debug_info, resolve_config};
+use crate::stage::package::{PackageDirs, package};
+use crate::stage::pin::{PinnedSource, fetch_pin, unpack_source};
+use crate::stage::publish::{Results, check_out_free};
+
+/// What a successful build made.
+#[derive(Debug, Clone)]
+pub struct BuildOutcome {
+    /// Where the packages and the record are.
+    pub out: PathBuf,
+    /// `make -s kernelrelease`.
+    pub kernel_release: String,
+    /// The packages' Debian version.
+    pub version: String,
+    /// The build record as written to `BUILD-RECORD`.
+    pub record: BuildRecord,
+    /// Everything the gates found (none blocking).
+    pub findings: Vec<Finding>,
+    /// Differences from the expected toolchain (empty when none was given or none differ).
+    pub toolchain_diffs: Vec<FingerprintDiff>,
+}
+
+/// Runs `f` as `stage`, reporting its start and its duration.
+fn timed<T, E>(
+    reporter: &mut dyn BuildReporter,
+    stage: Stage,
+    detail: &str,
+    f: impl FnOnce(&mut dyn BuildReporter) -> Result<T, E>,
+) -> Result<T, E> {
+    reporter.stage_started(stage, detail);
+    let started = Instant::now();
+    let value = f(reporter)?;
+    reporter.stage_finished(stage, started.elapsed());
+    Ok(value)
+}
+
+/// The toolchain stage: fingerprint this machine (every tool kbuild needs is checked,
+/// a missing one named with its Debian package) and compare with the plan's.
+pub fn toolchain(
+    plan: &BuildPlan,
+) -> Result<(ToolchainFingerprint, Vec<FingerprintDiff>), BuildError> {
+    let fingerprint = kbuild_env::collect(&kbuild_env::ToolchainQuery::default())?;
+    let diffs = plan
+        .expected_toolchain
+        .as_ref()
+        .map_or_else(Vec::new, |theirs| fingerprint.diff(theirs));
+    Ok((fingerprint, diffs))
+}
+
+/// Builds `plan` in `work` (the caller owns it and decides whether to keep it), then
+/// publishes to `plan.out`. The process umask should be [`kbuild_env::UMASK`]: it is
+/// process-wide, so setting it is the caller's business.
+pub fn build(
+    plan: &BuildPlan,
+    fetcher: &Fetcher,
+    work: &Path,
+    reporter: &mut dyn BuildReporter,
+) -> Result<BuildOutcome, BuildError> {
+    let mut prepared = prepare(plan, fetcher, work, reporter)?;
+    let compiled = compile_stage(plan, &mut prepared, reporter)?;
+    let meta = package_meta(plan, &prepared, &compiled)?;
+    let results = Results::beside(&plan.out)?;
+    let debs = timed(reporter, Stage::Package, "", |_| {
+        let dirs = PackageDirs {
+            src: &prepared.src,
+            obj: &prepared.obj,
+            staging: &work.join("staging"),
+            results: results.path(),
+        };
+        package(
+            &mut prepared.kbuild,
+            dirs,
+            &meta,
+            plan.extras,
+            plan.compressor,
+        )
+    })?;
+    let record = timed(reporter, Stage::Record, "", |_| {
+        record_stage(&prepared, &debs, results.path())
+    })?;
+    timed(reporter, Stage::Publish, "", |_| results.publish(&plan.out))?;
+    Ok(BuildOutcome {
+        out: plan.out.clone(),
+        kernel_release: compiled.kernel_release,
+        version: meta.version,
+        record,
+        findings: prepared.findings,
+        toolchain_diffs: prepared.toolchain_diffs,
+    })
+}
+
+/// Everything up to compiling: a verified tree with a gated `.config`.
+struct Prepared {
+    fingerprint: ToolchainFingerprint,
+    toolchain_diffs: Vec<FingerprintDiff>,
+    pinned: PinnedSource,
+    src: PathBuf,
+    obj: PathBuf,
+    kbuild: KbuildRunner,
+    resolved: ResolvedConfig,
+    findings: Vec<Finding>,
+}
+
+/// Stages toolchain, pin, source, config and gate; fails before anything is compiled.
+fn prepare(
+    plan: &BuildPlan,
+    fetcher: &Fetcher,
+    work: &Path,
+    reporter: &mut dyn BuildReporter,
+) -> Result<Prepared, BuildError> {
+    plan.target.check_buildable()?;
+    let (fingerprint, toolchain_diffs) =
+        timed(reporter, Stage::Toolchain, "", |_| toolchain(plan))?;
+    if plan.expected_toolchain.is_some() {
+        reporter.toolchain_compared(&toolchain_diffs);
+    }
+    check_out_free(&plan.out)?;
+    let pinned = timed(reporter, Stage::Pin, "", |r| {
+        fetch_pin(&plan.manifest, fetcher, &mut FetchToReporter(r))
+    })?;
+    let src = timed(reporter, Stage::Source, "", |r| {
+        unpack_source(&pinned, &work.join("src"), &mut FetchToReporter(r))
+    })?;
+    let (mut kbuild, env) = kbuild_runner(plan, &pinned, &src, work)?;
+    let obj = env.spec().obj_dir.clone();
+    let resolved = timed(reporter, Stage::Config, "", |_| {
+        resolve_config(&mut kbuild, &plan.config, &plan.fragments, work, &obj)
+    })?;
+    let hazards = HazardGate {
+        context: env.lint_context(),
+        allow_blocking: plan.allow_hazards,
+    };
+    let gates: Vec<&dyn ConfigGate> = std::iter::once(&hazards as &dyn ConfigGate)
+        .chain(plan.extra_gates.iter().map(|g| &**g))
+        .collect();
+    let findings = timed(reporter, Stage::Gate, "", |r| {
+        run_gates(&gates, &resolved.config, &resolved.path, &mut |f| {
+            r.finding(f)
+        })
+    })?;
+    if plan.extras.dbg {
+        require_debug_info(&resolved)?;
+    }
+    Ok(Prepared {
+        fingerprint,
+        toolchain_diffs,
+        pinned,
+        src,
+        obj,
+        kbuild,
+        resolved,
+        findings,
+    })
+}
+
+/// The compile stage, with the remembered step count as the progress estimate.
+fn compile_stage(
+    plan: &BuildPlan,
+    p: &mut Prepared,
+    reporter: &mut dyn BuildReporter,
+) -> Result<compile::Compiled, BuildError> {
+    let release = compile::kernel_release(&mut p.kbuild, &plan.target)?;
+    let config_sha256 = p.resolved.sha256();
+    let memo = plan.step_memo.as_ref();
+    let expected = memo.and_then(|m| m.recall(&config_sha256));
+    let detail = format!("{release} (-j{})", plan.jobs);
+    let compiled = timed(reporter, Stage::Compile, &detail, |r| {
+        let mut progress = |progress| r.compile(progress);
+        compile::compile(
+            &mut p.kbuild,
+            &plan.target,
+            &p.obj,
+            release,
+            expected,
+            &mut progress,
+        )
+    })?;
+    if let Some(memo) = memo {
+        // A progress hint: failing to remember it must not fail the build.
+        let _ = memo.remember(&config_sha256, compiled.steps);
+    }
+    Ok(compiled)
+}
+
+/// Names and stamps of the packages: version `<pin version>+sk.<12 hex of the config>`.
+fn package_meta(
+    plan: &BuildPlan,
+    p: &Prepared,
+    compiled: &compile::Compiled,
+) -> Result<PackageMeta, BuildError> {
+    let release = &compiled.kernel_release;
+    Ok(PackageMeta {
+        version: format!(
+            "{}+sk.{}",
+            p.pinned.package_version_base(release),
+            &p.resolved.sha256()[..12]
+        ),
+        kernel_release: release.clone(),
+        target: plan.target,
+        source_date_epoch: p.pinned.source_date_epoch()?,
+        initrd: p.resolved.config.is_enabled("CONFIG_BLK_DEV_INITRD"),
+        source_description: p.pinned.description(),
+    })
+}
+
+/// The record stage: every package read back, the pin, the toolchain and the config.
+fn record_stage(p: &Prepared, debs: &[PathBuf], dir: &Path) -> Result<BuildRecord, BuildError> {
+    let debs = debs
+        .iter()
+        .map(|d| deb_record(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let source = SourcePin {
+        manifest_sha256: p.pinned.identity.to_string(),
+        tarball_name: p.pinned.tarball_name(),
+        tarball_sha256: sha256_file(&p.pinned.fetched.tarball)?,
+        source_date_epoch: p.pinned.fetched.source_date_epoch,
+    };
+    let record = build_record(source, &p.fingerprint, p.resolved.sha256(), debs)?;
+    write_record(dir, &record, &p.fingerprint)?;
+    Ok(record)
+}
+
+/// The sanitized environment for this plan and a runner logging to `work/build.log`.
+fn kbuild_runner(
+    plan: &BuildPlan,
+    pinned: &PinnedSource,
+    src: &Path,
+    work: &Path,
+) -> Result<(KbuildRunner, KbuildEnv), BuildError> {
+    let obj = work.join("obj");
+    let home = work.join("home");
+    for dir in [&obj, &home] {
+        std::fs::create_dir_all(dir).map_err(|source| BuildError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    let sde = pinned.source_date_epoch()?;
+    let spec = EnvSpec::new(sde, src.to_path_buf(), obj, home, plan.jobs);
+    let env = KbuildEnv::new(&spec)?;
+    let runner = KbuildRunner::new(
+        env.clone(),
+        work.join("build.log"),
+        &plan.target,
+        std::env::consts::ARCH,
+    );
+    Ok((runner, env))
+}
