@@ -25,6 +25,13 @@ const ENABLERS: &[(&str, &str, &str)] = &[
     ("SLUB", "y", "the only allocator with freelist hardening"),
 ];
 
+/// x86_64-only prerequisites.
+const X86_ENABLERS: &[(&str, &str, &str)] = &[(
+    "RELOCATABLE",
+    "y",
+    "RANDOMIZE_BASE (KASLR) and RANDOMIZE_MEMORY depend on it",
+)];
+
 /// How to build a fragment.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FragmentOptions {
@@ -52,7 +59,12 @@ pub fn fragment(tc: &Toolchain, policy: &Policy, opts: FragmentOptions) -> Strin
         "# (KCONFIG_ALLCONFIG=base+this for allnoconfig, or merge_config.sh), then olddefconfig."
     );
     out.push_str("\n# prerequisites\n");
-    for (sym, v, why) in ENABLERS {
+    let arch_enablers = if tc.arch == crate::Arch::X86_64 {
+        X86_ENABLERS
+    } else {
+        &[]
+    };
+    for (sym, v, why) in ENABLERS.iter().chain(arch_enablers) {
         let _ = writeln!(out, "# {why}\nCONFIG_{sym}={v}");
     }
     if tc.compiler == Compiler::Gcc && tc.gcc_plugins {
