@@ -25,6 +25,22 @@ const ENABLERS: &[(&str, &str, &str)] = &[
     ("SLUB", "y", "the only allocator with freelist hardening"),
 ];
 
+/// arm64-only prerequisites.
+const ARM64_ENABLERS: &[(&str, &str, &str)] = &[
+    ("ARM64_BTI", "y", "ARM64_BTI_KERNEL depends on it"),
+    (
+        "KASAN",
+        "y",
+        "KASAN_HW_TAGS is one KASAN mode (the MTE one, cheap enough for production)",
+    ),
+    ("ARM64_TAGGED_ADDR_ABI", "y", "ARM64_MTE depends on it"),
+    (
+        "ARM64_MTE",
+        "y",
+        "selects HAVE_ARCH_KASAN_HW_TAGS, which KASAN_HW_TAGS depends on",
+    ),
+];
+
 /// x86_64-only prerequisites.
 const X86_ENABLERS: &[(&str, &str, &str)] = &[(
     "RELOCATABLE",
@@ -59,10 +75,9 @@ pub fn fragment(tc: &Toolchain, policy: &Policy, opts: FragmentOptions) -> Strin
         "# (KCONFIG_ALLCONFIG=base+this for allnoconfig, or merge_config.sh), then olddefconfig."
     );
     out.push_str("\n# prerequisites\n");
-    let arch_enablers = if tc.arch == crate::Arch::X86_64 {
-        X86_ENABLERS
-    } else {
-        &[]
+    let arch_enablers = match tc.arch {
+        crate::Arch::X86_64 => X86_ENABLERS,
+        crate::Arch::Arm64 => ARM64_ENABLERS,
     };
     for (sym, v, why) in ENABLERS.iter().chain(arch_enablers) {
         let _ = writeln!(out, "# {why}\nCONFIG_{sym}={v}");

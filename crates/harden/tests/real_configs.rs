@@ -196,3 +196,40 @@ fn a_protection_lost_through_a_dependency_is_refused_with_its_culprit() {
         tiny.culprit
     );
 }
+
+#[test]
+#[ignore = "needs an unpacked Linux 6.12 tree: HARDEN_LINUX_SRC (default /work/brief/linux-source-6.12)"]
+fn arm64_fragment_resolves_with_the_cross_compiler() {
+    let tc = Toolchain::debian12_gcc(Arch::Arm64, false);
+    let frag = fragment(&tc, &Policy::default(), FragmentOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let base =
+        "CONFIG_EXPERT=y\nCONFIG_MODULES=y\nCONFIG_PRINTK=y\nCONFIG_SYSFS=y\nCONFIG_PROC_FS=y\n";
+    let config = resolve_allnoconfig(
+        &linux_tree(),
+        Arch::Arm64,
+        Some("aarch64-linux-gnu-"),
+        &format!("{base}{frag}"),
+        dir.path(),
+    )
+    .unwrap();
+    assert_eq!(
+        Toolchain::from_config(&config, "arm64").unwrap().arch,
+        Arch::Arm64
+    );
+    let report = evaluate(&Inputs::config(&config), &tc, &Policy::default());
+    print_totals("arm64 allnoconfig+fragment", &report);
+    let tree = KconfigTree::load(&linux_tree(), Arch::Arm64).unwrap();
+    for r in explain_failures(&report, &config, &tree) {
+        eprintln!("REFUSED {}: {}", r.rule, r.culprit);
+    }
+    assert_eq!(
+        report.get("kconfig:ARM64_PTR_AUTH_KERNEL").unwrap().status,
+        Status::Ok
+    );
+    assert!(
+        report.passes(),
+        "{} required rules failed",
+        report.required_fail
+    );
+}

@@ -144,9 +144,70 @@ impl KconfigTree {
                 entry.at
             );
         }
+        if !entry.has_prompt {
+            return self.explain_unselected(symbol, entry, config, depth);
+        }
         format!(
             "CONFIG_{symbol} is off although its dependencies hold ({}): nothing enables it; set it in the fragment",
             entry.at
+        )
+    }
+
+    /// A symbol without a prompt is only ever set by `select` (or a default): name who could,
+    /// and when an enabled selector's `if` is false, why.
+    fn explain_unselected(
+        &self,
+        symbol: &str,
+        entry: &Entry,
+        config: &KernelConfig,
+        depth: usize,
+    ) -> String {
+        let selects: Vec<&ReverseDep> = self
+            .reverse
+            .get(symbol)
+            .into_iter()
+            .flatten()
+            .filter(|r| r.how == "select")
+            .collect();
+        let head = format!(
+            "CONFIG_{symbol} is off: it has no prompt ({}) and only a select sets it",
+            entry.at
+        );
+        let blocked = selects.iter().find_map(|r| {
+            let cond = r.cond.as_ref()?;
+            (config.is_enabled(&format!("CONFIG_{}", r.by)) && expr::eval(cond, config) == 0)
+                .then_some((r, cond))
+        });
+        if let Some((r, cond)) = blocked {
+            let mut syms = Vec::new();
+            expr::symbols(cond, &mut syms);
+            let values: Vec<String> = syms.iter().map(|s| value_of(s, config)).collect();
+            let mut out = format!(
+                "{head}; CONFIG_{}=y selects it only if {} ({}), and {}",
+                r.by,
+                expr::render(cond),
+                r.at,
+                values.join(", ")
+            );
+            if let (Expr::Sym(s), true) = (cond, depth < 3) {
+                out.push_str(&format!(
+                    "; {}",
+                    self.explain_off_depth(s, config, depth + 1)
+                ));
+            }
+            return out;
+        }
+        let names: Vec<String> = selects
+            .iter()
+            .take(6)
+            .map(|r| value_of(&r.by, config))
+            .collect();
+        if names.is_empty() {
+            return format!("{head}, and nothing selects it");
+        }
+        format!(
+            "{head}, but none of its selectors is on: {}",
+            names.join(", ")
         )
     }
 
