@@ -2,8 +2,10 @@
 //! fragment resolved by the real kbuild, and a real dependency loss named by the guard.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+mod common;
+use common::linux_tree;
 use harden::{
     Arch, FragmentOptions, Inputs, KconfigTree, KernelConfig, Policy, Report, Status, Toolchain,
     evaluate, explain_failures, fragment, resolve::resolve_allnoconfig,
@@ -95,16 +97,15 @@ fn debian_6_12_amd64_config() {
     );
 }
 
-fn linux_tree() -> PathBuf {
-    let p = std::env::var_os("HARDEN_LINUX_SRC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/work/brief/linux-source-6.12".into());
-    assert!(
-        p.join("Kconfig").is_file(),
-        "no Linux 6.12 tree at {} (set HARDEN_LINUX_SRC)",
-        p.display()
-    );
-    p
+/// Evaluates with the default policy and prints totals and the guard's refusals.
+fn judge(name: &str, config: &KernelConfig, tc: &Toolchain) -> Report {
+    let report = evaluate(&Inputs::config(config), tc, &Policy::default());
+    print_totals(name, &report);
+    let tree = KconfigTree::load(&linux_tree(), tc.arch).unwrap();
+    for r in explain_failures(&report, config, &tree) {
+        eprintln!("REFUSED {}: {}", r.rule, r.culprit);
+    }
+    report
 }
 
 fn resolve(extra: &str, out: &Path) -> KernelConfig {
@@ -130,14 +131,8 @@ fn tiny_with_the_fragment_passes_the_default_policy_after_olddefconfig() {
     let dir = tempfile::tempdir().unwrap();
     let before = resolve("", &dir.path().join("plain"));
     let after = resolve(&frag, &dir.path().join("hardened"));
-    let tree = KconfigTree::load(&linux_tree(), Arch::X86_64).unwrap();
-    let plain = evaluate(&Inputs::config(&before), &tc, &Policy::default());
-    let hardened = evaluate(&Inputs::config(&after), &tc, &Policy::default());
-    print_totals("tiny", &plain);
-    print_totals("tiny+fragment", &hardened);
-    for r in explain_failures(&hardened, &after, &tree) {
-        eprintln!("REFUSED {}: {}", r.rule, r.culprit);
-    }
+    let plain = judge("tiny", &before, &tc);
+    let hardened = judge("tiny+fragment", &after, &tc);
     assert!(!plain.passes());
     assert_eq!(
         Toolchain::from_config(&after, "tiny+fragment")
@@ -217,12 +212,7 @@ fn arm64_fragment_resolves_with_the_cross_compiler() {
         Toolchain::from_config(&config, "arm64").unwrap().arch,
         Arch::Arm64
     );
-    let report = evaluate(&Inputs::config(&config), &tc, &Policy::default());
-    print_totals("arm64 allnoconfig+fragment", &report);
-    let tree = KconfigTree::load(&linux_tree(), Arch::Arm64).unwrap();
-    for r in explain_failures(&report, &config, &tree) {
-        eprintln!("REFUSED {}: {}", r.rule, r.culprit);
-    }
+    let report = judge("arm64 allnoconfig+fragment", &config, &tc);
     assert_eq!(
         report.get("kconfig:ARM64_PTR_AUTH_KERNEL").unwrap().status,
         Status::Ok

@@ -1,8 +1,9 @@
 //! The rule table itself: ids, words, coverage, and (with a kernel tree) symbol existence.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
+mod common;
+use common::linux_tree;
 use harden::rules::{self, Group, Kind};
 use harden::{Arch, KconfigTree};
 
@@ -79,19 +80,6 @@ fn coverage_per_kind_and_arch() {
     for g in Group::ALL {
         assert!(rules::all().any(|r| r.group == g), "{g:?} has no rules");
     }
-}
-
-/// The Linux 6.12 tree: `HARDEN_LINUX_SRC`, else the brief's unpacked copy.
-fn linux_tree() -> PathBuf {
-    let p = std::env::var_os("HARDEN_LINUX_SRC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/work/brief/linux-source-6.12".into());
-    assert!(
-        p.join("Kconfig").is_file(),
-        "no Linux 6.12 tree at {} (set HARDEN_LINUX_SRC)",
-        p.display()
-    );
-    p
 }
 
 #[test]

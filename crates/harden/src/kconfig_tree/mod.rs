@@ -179,23 +179,14 @@ impl KconfigTree {
                 .then_some((r, cond))
         });
         if let Some((r, cond)) = blocked {
-            let mut syms = Vec::new();
-            expr::symbols(cond, &mut syms);
-            let values: Vec<String> = syms.iter().map(|s| value_of(s, config)).collect();
-            let mut out = format!(
-                "{head}; CONFIG_{}=y selects it only if {} ({}), and {}",
+            return format!(
+                "{head}; CONFIG_{}=y selects it only if {} ({}), and {}{}",
                 r.by,
                 expr::render(cond),
                 r.at,
-                values.join(", ")
+                values_in(cond, config),
+                self.deeper(cond, config, depth)
             );
-            if let (Expr::Sym(s), true) = (cond, depth < 3) {
-                out.push_str(&format!(
-                    "; {}",
-                    self.explain_off_depth(s, config, depth + 1)
-                ));
-            }
-            return out;
         }
         let names: Vec<String> = selects
             .iter()
@@ -217,9 +208,7 @@ impl KconfigTree {
             .into_iter()
             .find(|c| expr::eval(c, config) == 0)
             .unwrap_or(&cond.expr);
-        let mut syms = Vec::new();
-        expr::symbols(part, &mut syms);
-        let values: Vec<String> = syms.iter().map(|s| value_of(s, config)).collect();
+        let values = values_in(part, config);
         let verb = match cond.what {
             "depends on" => "it depends on",
             other => {
@@ -227,23 +216,27 @@ impl KconfigTree {
                     "it sits inside `{other} {}` ({}), and {}",
                     expr::render(&cond.expr),
                     cond.at,
-                    values.join(", ")
+                    values
                 );
             }
         };
-        let mut out = format!(
-            "{verb} {} ({}), and {}",
+        format!(
+            "{verb} {} ({}), and {}{}",
             expr::render(part),
             cond.at,
-            values.join(", ")
-        );
-        if let (Expr::Sym(s), true) = (part, depth < 3) {
-            out.push_str(&format!(
-                "; {}",
-                self.explain_off_depth(s, config, depth + 1)
-            ));
+            values,
+            self.deeper(part, config, depth)
+        )
+    }
+
+    /// When the failing condition is a single symbol, why *that* symbol is off (bounded depth).
+    fn deeper(&self, e: &Expr, config: &KernelConfig, depth: usize) -> String {
+        match e {
+            Expr::Sym(s) if depth < 3 => {
+                format!("; {}", self.explain_off_depth(s, config, depth + 1))
+            }
+            _ => String::new(),
         }
-        out
     }
 
     /// Why `symbol` is on in `config` although wanted off.
@@ -274,6 +267,16 @@ impl KconfigTree {
         }
         format!("{value}: set explicitly by the config or its fragment")
     }
+}
+
+/// "CONFIG_A=y, CONFIG_B is not set" for every symbol in `e`.
+fn values_in(e: &Expr, config: &KernelConfig) -> String {
+    let mut syms = Vec::new();
+    expr::symbols(e, &mut syms);
+    syms.iter()
+        .map(|s| value_of(s, config))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn value_of(symbol: &str, config: &KernelConfig) -> String {
