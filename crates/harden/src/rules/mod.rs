@@ -211,7 +211,7 @@ impl Rule {
     /// The stable id: `kind:NAME` of the main term (e.g. `kconfig:STACKPROTECTOR_STRONG`,
     /// `cmdline:slab_nomerge`), unless the table gives one (per-arch variants). The main term is
     /// the first that does not merely switch a feature off: in "MODULES off or MODULE_SIG=y"
-    /// it is MODULE_SIG.
+    /// it is MODULE_SIG; when every term switches something off, the last one.
     pub fn id(&self) -> String {
         if !self.explicit_id.is_empty() {
             return self.explicit_id.to_owned();
