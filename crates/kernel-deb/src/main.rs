@@ -44,6 +44,8 @@ enum Command {
     Verify(cmd::verify::VerifyArgs),
     /// Verify, then install with dpkg only if the policy passed.
     Install(cmd::install::InstallArgs),
+    /// Check a kernel config (or the running kernel) against the hardening rules.
+    HardenReport(cmd::harden::HardenArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Testify(a) => cmd::testify::run(a),
         Command::Verify(a) => cmd::verify::run(a),
         Command::Install(a) => cmd::install::run(a),
+        Command::HardenReport(a) => cmd::harden::run(a),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 pub mod build;
 pub mod deb;
 pub mod fetch;
+pub mod harden;
 pub mod install;
 pub mod pin;
 pub mod source;

@@ -1,0 +1,287 @@
+//! `kernel-deb harden-report`: check a kernel config (and optionally its command line and
+//! sysctls) against samekernel's hardening rules.
+//!
+//! ```text
+//! kernel-deb harden-report CONFIG | --deb IMAGE.deb | --running
+//!     [--cmdline FILE] [--sysctl FILE] [--policy P.toml] [--kernel-tree DIR]
+//!     [--show fail|ok|all] [--json] [--fragment OUT]
+//! ```
+//!
+//! - `CONFIG`: a resolved `.config`.
+//! - `--deb`: the `boot/config-*` inside a linux-image .deb (read with detdeb, not unpacked).
+//! - `--running`: `/proc/config.gz` (else `/boot/config-$(uname -r)`), `/proc/cmdline`, and
+//!   each rule's sysctl from `/proc/sys`.
+//!
+//! The toolchain facts (arch, compiler, GCC plugins) come from the config itself. With
+//! `--kernel-tree` (the kernel source the config belongs to), each required failure is traced
+//! through Kconfig to its culprit ("CONFIG_X is off because it depends on !Y, and CONFIG_Y=y").
+//! `--fragment OUT` also writes the Kconfig fragment that turns on the required
+//! self-protection rules this toolchain supports.
+//!
+//! Exit codes:
+//! - 0: every rule the policy requires is OK (or not applicable, with a reason);
+//! - 1: at least one required rule failed;
+//! - 2: bad input (unreadable or unparsable config, policy, .deb, command line, sysctls) or
+//!   usage error.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use harden::{
+    Cmdline, FragmentOptions, Inputs, KconfigTree, KernelConfig, Policy, Refusal, Report, Status,
+    Sysctls, Toolchain,
+};
+
+/// Largest config read from a .deb or /proc/config.gz.
+const MAX_CONFIG: u64 = 16 * 1024 * 1024;
+
+/// Which results to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Show {
+    /// Only failures.
+    Fail,
+    /// Only passes.
+    Ok,
+    /// Everything, including not applicable.
+    All,
+}
+
+/// Arguments of `kernel-deb harden-report`.
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("input").required(true).args(["config", "deb", "running"]))]
+pub struct HardenArgs {
+    /// A resolved kernel .config.
+    pub config: Option<PathBuf>,
+    /// A linux-image .deb: its boot/config-* is checked.
+    #[arg(long, value_name = "IMAGE.deb")]
+    pub deb: Option<PathBuf>,
+    /// The running kernel: /proc/config.gz or /boot/config-$(uname -r), /proc/cmdline, /proc/sys.
+    #[arg(long)]
+    pub running: bool,
+    /// A kernel command line to check (a file such as a saved /proc/cmdline).
+    #[arg(long, value_name = "FILE", conflicts_with = "running")]
+    pub cmdline: Option<PathBuf>,
+    /// Sysctl values to check (`sysctl -a` output or sysctl.conf syntax).
+    #[arg(long, value_name = "FILE", conflicts_with = "running")]
+    pub sysctl: Option<PathBuf>,
+    /// Hardening policy (TOML) [default: every self-protection rule the toolchain supports].
+    #[arg(long, value_name = "P.toml")]
+    pub policy: Option<PathBuf>,
+    /// The kernel source tree the config belongs to: explain each required failure.
+    #[arg(long, value_name = "DIR")]
+    pub kernel_tree: Option<PathBuf>,
+    /// Which rules to list.
+    #[arg(long, value_enum, default_value = "fail")]
+    pub show: Show,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the hardening fragment for this config's toolchain to OUT.
+    #[arg(long, value_name = "OUT")]
+    pub fragment: Option<PathBuf>,
+}
+
+/// Runs the subcommand; bad input is exit code 2, required failures 1.
+pub fn run(args: HardenArgs) -> Result<ExitCode> {
+    let (report, refusals) = match check(&args) {
+        Ok(v) => v,
+        Err(err) => {
+            eprintln!("kernel-deb: error: {err:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if args.json {
+        let mut value = serde_json::to_value(&report)?;
+        value["refusals"] = serde_json::to_value(&refusals)?;
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print_text(&report, &refusals, args.show);
+    }
+    Ok(if report.passes() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn check(args: &HardenArgs) -> Result<(Report, Vec<Refusal>)> {
+    let (config, origin) = load_config(args)?;
+    let toolchain = Toolchain::from_config(&config, &origin)?;
+    let policy = match &args.policy {
+        Some(p) => Policy::from_toml(&read_text(p)?, &p.display().to_string())?,
+        None => Policy::default(),
+    };
+    let (cmdline, sysctls) = if args.running {
+        running_extras()?
+    } else {
+        given_extras(args)?
+    };
+    let inputs = Inputs {
+        config: &config,
+        cmdline: cmdline.as_ref(),
+        sysctls: sysctls.as_ref(),
+    };
+    let report = harden::evaluate(&inputs, &toolchain, &policy);
+    let refusals = match &args.kernel_tree {
+        Some(tree) if !report.passes() => {
+            let tree = KconfigTree::load(tree, toolchain.arch)?;
+            harden::explain_failures(&report, &config, &tree)
+        }
+        _ => Vec::new(),
+    };
+    if let Some(out) = &args.fragment {
+        let text = harden::fragment(&toolchain, &policy, FragmentOptions::default());
+        write_atomic(out, text.as_bytes())?;
+    }
+    Ok((report, refusals))
+}
+
+fn load_config(args: &HardenArgs) -> Result<(KernelConfig, String)> {
+    let (text, origin) = if let Some(path) = &args.config {
+        (read_text(path)?, path.display().to_string())
+    } else if let Some(deb) = &args.deb {
+        config_from_deb(deb)?
+    } else {
+        running_config()?
+    };
+    Ok((KernelConfig::parse(&text, &origin)?, origin))
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CONFIG).read_to_string(&mut text))
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(text)
+}
+
+/// The first `boot/config-*` regular file in the .deb's data.
+fn config_from_deb(deb: &Path) -> Result<(String, String)> {
+    let reader = detdeb::DebReader::open(deb)?;
+    let mut tar = reader.data_tar()?;
+    while let Some(entry) = tar.next_entry()? {
+        let name = entry.name_lossy();
+        let name = name.trim_start_matches("./");
+        if entry.kind == detdeb::TarEntryKind::File
+            && name.starts_with("boot/config-")
+            && !name.contains("/..")
+        {
+            if entry.size > MAX_CONFIG {
+                bail!(
+                    "{}: {name} is larger than {MAX_CONFIG} bytes",
+                    deb.display()
+                );
+            }
+            let bytes = tar.read_data_to_vec()?;
+            let text = String::from_utf8(bytes)
+                .with_context(|| format!("{}: {name} is not UTF-8", deb.display()))?;
+            return Ok((text, format!("{}:{name}", deb.display())));
+        }
+    }
+    bail!("{}: no boot/config-* in the package", deb.display())
+}
+
+fn running_config() -> Result<(String, String)> {
+    let gz = Path::new("/proc/config.gz");
+    if gz.exists() {
+        let mut text = String::new();
+        let f = std::fs::File::open(gz).context("/proc/config.gz")?;
+        flate2::read::GzDecoder::new(f)
+            .take(MAX_CONFIG)
+            .read_to_string(&mut text)
+            .context("/proc/config.gz")?;
+        return Ok((text, gz.display().to_string()));
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .context("/proc/sys/kernel/osrelease")?;
+    let boot = PathBuf::from(format!("/boot/config-{}", release.trim()));
+    Ok((read_text(&boot)?, boot.display().to_string()))
+}
+
+fn running_extras() -> Result<(Option<Cmdline>, Option<Sysctls>)> {
+    let cmdline = Cmdline::parse(&read_text(Path::new("/proc/cmdline"))?, "/proc/cmdline")?;
+    let keys = harden::rules::sysctl::RULES
+        .iter()
+        .flat_map(|r| r.check.terms())
+        .filter(|t| t.kind == harden::rules::Kind::Sysctl)
+        .map(|t| t.name);
+    let sysctls = Sysctls::read_proc(Path::new("/proc/sys"), keys)?;
+    Ok((Some(cmdline), Some(sysctls)))
+}
+
+fn given_extras(args: &HardenArgs) -> Result<(Option<Cmdline>, Option<Sysctls>)> {
+    let cmdline = match &args.cmdline {
+        Some(p) => Some(Cmdline::parse(&read_text(p)?, &p.display().to_string())?),
+        None => None,
+    };
+    let sysctls = match &args.sysctl {
+        Some(p) => Some(Sysctls::parse(&read_text(p)?, &p.display().to_string())?),
+        None => None,
+    };
+    Ok((cmdline, sysctls))
+}
+
+fn print_text(report: &Report, refusals: &[Refusal], show: Show) {
+    for r in &report.results {
+        let shown = match show {
+            Show::Fail => r.status == Status::Fail,
+            Show::Ok => r.status == Status::Ok,
+            Show::All => true,
+        };
+        if !shown {
+            continue;
+        }
+        let (tag, detail) = match r.status {
+            Status::Ok => ("OK  ", r.found.clone()),
+            Status::Fail => ("FAIL", format!("{} (want {})", r.found, r.expected)),
+            Status::NotApplicable => ("N/A ", format!("not applicable: {}", r.reason)),
+        };
+        let req = if r.required { "*" } else { " " };
+        println!("{tag}{req} {:<45} {detail}\n        why: {}", r.id, r.why);
+    }
+    println!("\n{:<20} {:>5} {:>5} {:>5}", "group", "ok", "fail", "n/a");
+    for (g, t) in &report.groups {
+        println!(
+            "{:<20} {:>5} {:>5} {:>5}",
+            g.name(),
+            t.ok,
+            t.fail,
+            t.not_applicable
+        );
+    }
+    println!(
+        "{:<20} {:>5} {:>5} {:>5}",
+        "total", report.totals.ok, report.totals.fail, report.totals.not_applicable
+    );
+    for r in refusals {
+        println!("REFUSED {}: {}", r.rule, r.culprit);
+    }
+    let verdict = if report.passes() {
+        "every required rule holds"
+    } else {
+        "required rules FAIL (marked *)"
+    };
+    println!(
+        "toolchain: {} {}; {} required failure(s): {verdict}",
+        report.toolchain.arch.name(),
+        report.toolchain.describe(),
+        report.required_fail
+    );
+}
+
+/// Temp file in the same directory, fsync, rename: never a half-written fragment.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("{}: cannot create a temp file", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}
