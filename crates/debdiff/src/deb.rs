@@ -164,7 +164,19 @@ fn diff_control<S: detdeb::reader::DebSource>(
             Some(y) => {
                 let mut item = ItemDiff::new(Area::Control, path);
                 metadata_finding(&mut item, &x.entry, &y.entry);
-                if x.contents != y.contents && x.name != "control" {
+                if x.contents != y.contents && x.name == "md5sums" {
+                    // A consequence of the data files that differ, explained there.
+                    item.text_diff = Some(crate::text::unified(
+                        &x.contents,
+                        &y.contents,
+                        "md5sums",
+                        limits.max_diff_lines,
+                    ));
+                    item.causes.push(Finding::new(
+                        CauseKind::Text,
+                        "md5sums (follows from the data files that differ)",
+                    ));
+                } else if x.contents != y.contents && x.name != "control" {
                     content::explain(&mut item, &x.name, &x.contents, &y.contents, limits);
                 }
                 if !item.causes.is_empty() {

@@ -72,10 +72,11 @@ pub fn classify(a: &object::File<'_>, b: &object::File<'_>, limits: &Limits, ite
     for y in sb.iter().filter(|y| !sa.iter().any(|x| x.name == y.name)) {
         item.sections.push(section_diff(None, Some(y), true));
     }
-    explain_sections(&differing, limits, item);
+    // DWARF first: its findings name the unit and attribute, so they lead ties.
     if differing.iter().any(|(x, _)| is_debug(&x.name)) {
         explain_dwarf(a, b, limits, item);
     }
+    explain_sections(&differing, limits, item);
     explain_rest(&differing, item);
 }
 

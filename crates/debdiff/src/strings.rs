@@ -118,6 +118,33 @@ pub fn path_roots<'x>(a: &'x str, b: &'x str) -> (&'x str, &'x str) {
     (cut(a, &ca), cut(b, &cb))
 }
 
+/// Whether two paths are one path under two build directories: they share a
+/// tail of components and differ in a leading part that is a plain directory
+/// (no spaces: `<md5>  boot/x` lines are not paths that moved).
+fn is_moved_path(a: &str, b: &str) -> bool {
+    let (ra, rb) = path_roots(a, b);
+    ra.len() < a.len()
+        && !ra.is_empty()
+        && !rb.is_empty()
+        && !ra.contains(char::is_whitespace)
+        && !rb.contains(char::is_whitespace)
+}
+
+/// Pairs of one-sided paths that are the same path under other build directories
+/// (looking at most at 64 strings per side).
+fn moved_paths<'x>(a: &[&'x str], b: &[&'x str], max: usize) -> Vec<(&'x str, &'x str)> {
+    let mut out = Vec::new();
+    for x in a.iter().take(64) {
+        if let Some(y) = b.iter().take(64).find(|y| is_moved_path(x, y)) {
+            out.push((*x, *y));
+            if out.len() >= max {
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// Classifies one-sided strings found at `location`.
 pub fn classify(only_a: &[&str], only_b: &[&str], location: &str, limits: &Limits) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -138,17 +165,26 @@ pub fn classify(only_a: &[&str], only_b: &[&str], location: &str, limits: &Limit
     for (kind, matches, what) in rules {
         let a: Vec<&str> = only_a.iter().copied().filter(|s| matches(s)).collect();
         let b: Vec<&str> = only_b.iter().copied().filter(|s| matches(s)).collect();
-        if a.is_empty() || b.is_empty() {
+        let pairs = if kind == CauseKind::BuildPath {
+            moved_paths(&a, &b, limits.max_evidence)
+        } else {
+            a.iter()
+                .copied()
+                .zip(b.iter().copied())
+                .take(limits.max_evidence)
+                .collect()
+        };
+        let Some(&(x0, y0)) = pairs.first() else {
             continue;
-        }
+        };
         let detail = if kind == CauseKind::BuildPath {
-            let (ra, rb) = path_roots(a[0], b[0]);
+            let (ra, rb) = path_roots(x0, y0);
             format!("{location} (build directory {ra:?} vs {rb:?})")
         } else {
             location.to_owned()
         };
         let mut f = Finding::new(kind, detail);
-        for (x, y) in a.iter().zip(b.iter()).take(limits.max_evidence) {
+        for (x, y) in pairs {
             f = f.with(format!("{what} in {location}"), x, y);
         }
         out.push(f);

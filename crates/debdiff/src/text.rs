@@ -1,6 +1,12 @@
 //! Text files (config, changelog, control files, scripts): a unified diff.
 
+use std::time::Duration;
+
 use similar::TextDiff;
+
+/// Longest time one diff may take; past it similar returns a coarser (still
+/// correct) diff, so a hostile text file cannot hang the report.
+const DIFF_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Whether `data` reads as text: UTF-8 (or nearly: a few stray bytes) without NUL.
 pub fn is_text(data: &[u8]) -> bool {
@@ -12,7 +18,9 @@ pub fn is_text(data: &[u8]) -> bool {
 /// A unified diff of `a` and `b` (3 lines of context), cut after `max_lines`.
 pub fn unified(a: &[u8], b: &[u8], name: &str, max_lines: usize) -> String {
     let (ta, tb) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
-    let diff = TextDiff::from_lines(ta.as_ref(), tb.as_ref());
+    let diff = TextDiff::configure()
+        .timeout(DIFF_DEADLINE)
+        .diff_lines(ta.as_ref(), tb.as_ref());
     let full = diff
         .unified_diff()
         .context_radius(3)
@@ -33,7 +41,9 @@ pub fn unified(a: &[u8], b: &[u8], name: &str, max_lines: usize) -> String {
 
 /// The lines removed and added, for classifying what changed.
 pub fn changed_lines<'t>(a: &'t str, b: &'t str) -> (Vec<&'t str>, Vec<&'t str>) {
-    let diff = TextDiff::from_lines(a, b);
+    let diff = TextDiff::configure()
+        .timeout(DIFF_DEADLINE)
+        .diff_lines(a, b);
     let (mut removed, mut added) = (Vec::new(), Vec::new());
     for op in diff.ops() {
         for change in diff.iter_changes(op) {

@@ -44,6 +44,8 @@ enum Command {
     Verify(cmd::verify::VerifyArgs),
     /// Verify, then install with dpkg only if the policy passed.
     Install(cmd::install::InstallArgs),
+    /// Compare two .debs, directories of .debs or build records; name the cause.
+    Diff(cmd::diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Testify(a) => cmd::testify::run(a),
         Command::Verify(a) => cmd::verify::run(a),
         Command::Install(a) => cmd::install::run(a),
+        Command::Diff(a) => cmd::diff::run(a),
     };
     match result {
         Ok(code) => code,
