@@ -6,7 +6,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&split, rest)) = data.split_first() else { return };
+    let Some((&split, rest)) = data.split_first() else {
+        return;
+    };
     let at = (split as usize * rest.len()) / 255;
     let (a, b) = rest.split_at(at.min(rest.len()));
     let limits = debdiff::Limits {
@@ -17,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
         max_strings: 10_000,
         ..debdiff::Limits::default()
     };
-    for name in ["lib/modules/x/m.ko", "lib/modules/x/m.ko.xz", "boot/vmlinuz"] {
+    for name in [
+        "lib/modules/x/m.ko",
+        "lib/modules/x/m.ko.xz",
+        "boot/vmlinuz",
+    ] {
         let item = debdiff::diff_file_contents(name, a, b, &limits);
         assert_eq!(item.causes.is_empty(), a == b);
     }

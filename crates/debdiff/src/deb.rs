@@ -71,7 +71,11 @@ fn item_with(area: Area, path: String, kind: CauseKind, detail: &str) -> ItemDif
 
 /// Whether two files have the same bytes: sizes first, then both sha256s in parallel.
 fn same_bytes(a: &Path, b: &Path) -> Result<bool> {
-    let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).map_err(|e| Error::io(p, e));
+    let len = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.len())
+            .map_err(|e| Error::io(p, e))
+    };
     if len(a)? != len(b)? {
         return Ok(false);
     }

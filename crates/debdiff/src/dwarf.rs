@@ -72,9 +72,7 @@ pub fn unit_facts(file: &object::File<'_>, limits: &Limits) -> Result<Vec<UnitFa
         if let Some(program) = &unit.line_program {
             let header = program.header();
             for dir in header.include_directories() {
-                facts
-                    .line_paths
-                    .push(attr_string(&dwarf, &unit, dir.clone()));
+                facts.line_paths.push(attr_string(&dwarf, &unit, *dir));
             }
             for f in header.file_names() {
                 facts

@@ -145,10 +145,13 @@ fn moved_paths<'x>(a: &[&'x str], b: &[&'x str], max: usize) -> Vec<(&'x str, &'
     out
 }
 
+/// A cause, the strings that show it, and what to call them in evidence.
+type Rule = (CauseKind, fn(&str) -> bool, &'static str);
+
 /// Classifies one-sided strings found at `location`.
 pub fn classify(only_a: &[&str], only_b: &[&str], location: &str, limits: &Limits) -> Vec<Finding> {
     let mut out = Vec::new();
-    let rules: [(CauseKind, fn(&str) -> bool, &str); 4] = [
+    let rules: [Rule; 4] = [
         (
             CauseKind::Vermagic,
             |s| s.starts_with("vermagic="),
