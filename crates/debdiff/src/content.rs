@@ -221,9 +221,10 @@ fn explain_nested_payload(
 ) {
     let first = |d: &[u8]| decompress_first_stream(codec, d, inner, limits.max_decompressed);
     match (first(a), first(b)) {
-        (Ok(da), Ok(db)) if da == db => item
-            .notes
-            .push("bzImage payload decompresses to the same vmlinux".into()),
+        (Ok(da), Ok(db)) if da == db => item.causes.push(Finding::new(
+            CauseKind::Code,
+            "bzImage setup code/header only (the payload decompresses to the same vmlinux)",
+        )),
         (Ok(da), Ok(db)) => {
             item.notes
                 .push(format!("compared the bzImage's {codec} payload (vmlinux)"));
