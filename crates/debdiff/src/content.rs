@@ -28,7 +28,18 @@ fn explain_at(item: &mut ItemDiff, name: &str, a: &[u8], b: &[u8], limits: &Limi
     if depth < limits.max_nesting
         && let Some((codec, inner)) = nested_codec(name, a, b)
     {
-        return explain_nested(item, codec, inner, a, b, limits, depth);
+        let nesting = Nesting {
+            codec,
+            inner,
+            decode: decompress,
+            same_inside: Finding::new(
+                CauseKind::Compression,
+                format!(
+                    "{codec} stream only (header or settings; the decompressed {inner} is identical)"
+                ),
+            ),
+        };
+        return explain_nested(item, nesting, a, b, limits, depth);
     }
     if let (Some(pa), Some(pb)) = (kernel::bzimage_payload(a), kernel::bzimage_payload(b)) {
         return explain_bzimage(item, name, pa, pb, limits, depth);
@@ -141,8 +152,18 @@ pub fn decompress(
     limit: u64,
 ) -> Result<Vec<u8>, String> {
     let dec = detdeb::compress::decoder(codec, data, name).map_err(|e| e.to_string())?;
+    read_bounded(dec, codec, name, limit)
+}
+
+/// Reads all of `r`, refusing more than `limit` bytes.
+fn read_bounded(
+    r: impl Read,
+    codec: Compressor,
+    name: &str,
+    limit: u64,
+) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    dec.take(limit + 1)
+    r.take(limit + 1)
         .read_to_end(&mut out)
         .map_err(|e| format!("{name}: {codec} stream: {e}"))?;
     if out.len() as u64 > limit {
@@ -153,32 +174,33 @@ pub fn decompress(
     Ok(out)
 }
 
+/// How a nested stream is unwrapped, and what equal insides mean.
+struct Nesting<'n> {
+    codec: Compressor,
+    inner: &'n str,
+    decode: fn(Compressor, &[u8], &str, u64) -> Result<Vec<u8>, String>,
+    same_inside: Finding,
+}
+
 fn explain_nested(
     item: &mut ItemDiff,
-    codec: Compressor,
-    inner: &str,
+    n: Nesting<'_>,
     a: &[u8],
     b: &[u8],
     limits: &Limits,
     depth: u32,
 ) {
-    let decoded = decompress(codec, a, inner, limits.max_decompressed)
-        .and_then(|x| Ok((x, decompress(codec, b, inner, limits.max_decompressed)?)));
-    match decoded {
-        Ok((da, db)) if da == db => item.causes.push(Finding::new(
-            CauseKind::Compression,
-            format!(
-                "{codec} stream only (header or settings; the decompressed {inner} is identical)"
-            ),
-        )),
+    let decode = |d: &[u8]| (n.decode)(n.codec, d, n.inner, limits.max_decompressed);
+    match decode(a).and_then(|x| Ok((x, decode(b)?))) {
+        Ok((da, db)) if da == db => item.causes.push(n.same_inside),
         Ok((da, db)) => {
             item.notes
-                .push(format!("compared after {codec} decompression"));
-            explain_at(item, inner, &da, &db, limits, depth + 1);
+                .push(format!("compared after {} decompression", n.codec));
+            explain_at(item, n.inner, &da, &db, limits, depth + 1);
         }
         Err(e) => {
             item.notes.push(format!("not decompressed: {e}"));
-            explain_leaf(item, inner, a, b, limits);
+            explain_leaf(item, n.inner, a, b, limits);
         }
     }
 }
@@ -207,35 +229,16 @@ fn explain_bzimage(
     // Kernel payloads end with a 4-byte size after the stream; decoders stop at
     // the stream's end, so only the stream is read.
     let vmlinux = format!("{name} (payload vmlinux)");
-    explain_nested_payload(item, codec, &vmlinux, pa.payload, pb.payload, limits, depth);
-}
-
-fn explain_nested_payload(
-    item: &mut ItemDiff,
-    codec: Compressor,
-    inner: &str,
-    a: &[u8],
-    b: &[u8],
-    limits: &Limits,
-    depth: u32,
-) {
-    let first = |d: &[u8]| decompress_first_stream(codec, d, inner, limits.max_decompressed);
-    match (first(a), first(b)) {
-        (Ok(da), Ok(db)) if da == db => item.causes.push(Finding::new(
+    let nesting = Nesting {
+        codec,
+        inner: &vmlinux,
+        decode: decompress_first_stream,
+        same_inside: Finding::new(
             CauseKind::Code,
             "bzImage setup code/header only (the payload decompresses to the same vmlinux)",
-        )),
-        (Ok(da), Ok(db)) => {
-            item.notes
-                .push(format!("compared the bzImage's {codec} payload (vmlinux)"));
-            explain_at(item, inner, &da, &db, limits, depth + 1);
-        }
-        (Err(e), _) | (_, Err(e)) => {
-            item.notes
-                .push(format!("bzImage payload not decompressed: {e}"));
-            explain_leaf(item, inner, a, b, limits);
-        }
-    }
+        ),
+    };
+    explain_nested(item, nesting, pa.payload, pb.payload, limits, depth);
 }
 
 /// Memory the xz decoder may use on a payload (xz -9 needs 65 MiB).
@@ -248,7 +251,6 @@ fn decompress_first_stream(
     name: &str,
     limit: u64,
 ) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
     let r: Box<dyn Read> = match codec {
         Compressor::Gzip => Box::new(flate2::read::GzDecoder::new(data)),
         Compressor::Xz => {
@@ -265,13 +267,5 @@ fn decompress_first_stream(
         }
         Compressor::None => Box::new(data),
     };
-    r.take(limit + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("{name}: {codec} payload: {e}"))?;
-    if out.len() as u64 > limit {
-        return Err(format!(
-            "{name}: payload decompresses to more than {limit} bytes"
-        ));
-    }
-    Ok(out)
+    read_bounded(r, codec, name, limit)
 }

@@ -11,6 +11,10 @@ fn kinds(item: &ItemDiff) -> Vec<CauseKind> {
     item.causes.iter().map(|f| f.kind).collect()
 }
 
+fn assert_primary(item: &ItemDiff, kind: CauseKind) {
+    assert_eq!(item.primary().unwrap().kind, kind, "{item:#?}");
+}
+
 fn evidence_of(item: &ItemDiff, kind: CauseKind) -> String {
     item.causes
         .iter()
@@ -35,11 +39,7 @@ fn build_path_in_dwarf() {
         &[],
     );
     let item = diff_file_contents("usr/bin/hello", &a, &b, &Limits::default());
-    assert_eq!(
-        item.primary().unwrap().kind,
-        CauseKind::BuildPath,
-        "{item:#?}"
-    );
+    assert_primary(&item, CauseKind::BuildPath);
     let ev = evidence_of(&item, CauseKind::BuildPath);
     assert!(ev.contains("DW_AT_comp_dir"), "{ev}");
     assert!(
@@ -63,11 +63,7 @@ fn compiler_flag_in_dw_at_producer() {
     let a = gcc(&dir, HELLO, &["-g", "-O1"], &[]);
     let b = gcc(&dir, HELLO, &["-g", "-O2"], &[]);
     let item = diff_file_contents("usr/bin/hello", &a, &b, &Limits::default());
-    assert_eq!(
-        item.primary().unwrap().kind,
-        CauseKind::CompilerFlags,
-        "{item:#?}"
-    );
+    assert_primary(&item, CauseKind::CompilerFlags);
     let ev = evidence_of(&item, CauseKind::CompilerFlags);
     assert!(ev.contains("-O1") && ev.contains("-O2"), "{ev}");
 }
@@ -80,7 +76,7 @@ fn compiler_flag_without_debug_info_is_code() {
     let a = gcc(&dir, src, &["-O0"], &[]);
     let b = gcc(&dir, src, &["-O2"], &[]);
     let item = diff_file_contents("usr/bin/hello", &a, &b, &Limits::default());
-    assert_eq!(item.primary().unwrap().kind, CauseKind::Code, "{item:#?}");
+    assert_primary(&item, CauseKind::Code);
     assert!(
         item.sections
             .iter()
@@ -106,11 +102,7 @@ fn source_date_epoch_in_date_macros() {
         &[("SOURCE_DATE_EPOCH", "1700090000")],
     );
     let item = diff_file_contents("usr/bin/hello", &a, &b, &Limits::default());
-    assert_eq!(
-        item.primary().unwrap().kind,
-        CauseKind::Timestamp,
-        "{item:#?}"
-    );
+    assert_primary(&item, CauseKind::Timestamp);
     let ev = evidence_of(&item, CauseKind::Timestamp);
     assert!(
         ev.contains("Nov 14 2023") && ev.contains("Nov 15 2023"),
@@ -140,11 +132,7 @@ fn compiler_banner_in_comment() {
         &b,
         &Limits::default(),
     );
-    assert_eq!(
-        item.primary().unwrap().kind,
-        CauseKind::CompilerBanner,
-        "{item:#?}"
-    );
+    assert_primary(&item, CauseKind::CompilerBanner);
     let ev = evidence_of(&item, CauseKind::CompilerBanner);
     assert!(
         ev.contains("GCC: (Debian 12") && ev.contains("13.2.0-25"),
@@ -170,11 +158,7 @@ fn recorded_gcc_switches() {
         &[],
     );
     let item = diff_file_contents("usr/bin/hello", &a, &b, &Limits::default());
-    assert_eq!(
-        item.primary().unwrap().kind,
-        CauseKind::CompilerFlags,
-        "{item:#?}"
-    );
+    assert_primary(&item, CauseKind::CompilerFlags);
     let ev = evidence_of(&item, CauseKind::CompilerFlags);
     assert!(
         ev.contains(" -fcommon") && ev.contains("-fno-common"),
@@ -212,11 +196,7 @@ fn embedded_config() {
         &[],
     );
     let item = diff_file_contents("boot/vmlinux", &a, &b, &Limits::default());
-    assert_eq!(
-        item.primary().unwrap().kind,
-        CauseKind::EmbeddedConfig,
-        "{item:#?}"
-    );
+    assert_primary(&item, CauseKind::EmbeddedConfig);
     let diff = item.text_diff.as_deref().unwrap();
     assert!(
         diff.contains("-CONFIG_HZ=250") && diff.contains("+CONFIG_HZ=1000"),
@@ -234,11 +214,7 @@ fn xz_module_compression_only() {
     let xb = enc.finish().unwrap();
     assert_ne!(xa, xb);
     let item = diff_file_contents("lib/modules/x/hello.ko.xz", &xa, &xb, &Limits::default());
-    assert_eq!(
-        item.primary().unwrap().kind,
-        CauseKind::Compression,
-        "{item:#?}"
-    );
+    assert_primary(&item, CauseKind::Compression);
 }
 
 #[test]
