@@ -174,11 +174,14 @@ fn read_bounded(
     Ok(out)
 }
 
+/// A bounded decompression: (codec, bytes, name for messages, limit).
+type Decoder = fn(Compressor, &[u8], &str, u64) -> Result<Vec<u8>, String>;
+
 /// How a nested stream is unwrapped, and what equal insides mean.
 struct Nesting<'n> {
     codec: Compressor,
     inner: &'n str,
-    decode: fn(Compressor, &[u8], &str, u64) -> Result<Vec<u8>, String>,
+    decode: Decoder,
     same_inside: Finding,
 }
 
