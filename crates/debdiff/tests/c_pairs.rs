@@ -234,3 +234,27 @@ fn decompression_bomb_is_a_note_not_a_crash() {
     assert!(item.notes.iter().any(|n| n.contains("limit")), "{item:#?}");
     assert_eq!(item.primary().unwrap().kind, CauseKind::Bytes);
 }
+
+#[test]
+fn btf_from_pahole() {
+    // Another field type: pahole -J (dwarves, as kbuild's BTF step) encodes other BTF.
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("src");
+    let src = |ty: &str| {
+        format!("struct s {{ {ty} a; }};\nstruct s g;\nint main(void) {{ return (int)g.a; }}\n")
+    };
+    let mut sides = Vec::new();
+    for ty in ["int", "long"] {
+        gcc(&dir, &src(ty), &["-g", "-O2"], &[]);
+        run(Command::new("pahole").arg("-J").arg(dir.join("hello")));
+        sides.push(std::fs::read(dir.join("hello")).unwrap());
+    }
+    let item = diff_file_contents("usr/lib/x/prog", &sides[0], &sides[1], &Limits::default());
+    assert_primary(&item, CauseKind::Btf);
+    assert!(
+        item.sections
+            .iter()
+            .any(|s| s.name == ".BTF" && s.content_differs)
+    );
+    assert!(!kinds(&item).contains(&CauseKind::BuildPath), "{item:#?}");
+}
