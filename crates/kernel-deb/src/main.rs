@@ -46,6 +46,8 @@ enum Command {
     Install(cmd::install::InstallArgs),
     /// Check a kernel config (or the running kernel) against the hardening rules.
     HardenReport(cmd::harden::HardenArgs),
+    /// Compare two .debs, directories of .debs or build records; name the cause.
+    Diff(cmd::diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => cmd::verify::run(a),
         Command::Install(a) => cmd::install::run(a),
         Command::HardenReport(a) => cmd::harden::run(a),
+        Command::Diff(a) => cmd::diff::run(a),
     };
     match result {
         Ok(code) => code,

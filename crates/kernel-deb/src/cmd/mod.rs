@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod deb;
+pub mod diff;
 pub mod fetch;
 pub mod harden;
 pub mod install;
