@@ -228,7 +228,7 @@ fn entry_name(e: &TarEntry) -> String {
 fn scan<S: detdeb::reader::DebSource>(d: &DebReader<S>) -> Result<Vec<(String, Scanned)>> {
     let mut tar = d.data_tar()?;
     let mut out = Vec::new();
-    while let Some(entry) = tar.next_entry()? {
+    while let Some(entry) = tar.next_entry().map_err(detdeb::Error::from)? {
         let sha256 = match entry.kind {
             TarEntryKind::File => Some(sha256_reader(tar.data_reader()).map_err(|e| {
                 Error::io(format!("{}: {}", d.display_name(), entry.name_lossy()), e)
@@ -354,7 +354,7 @@ fn collect<S: detdeb::reader::DebSource>(
     let mut tar = d.data_tar()?;
     let mut left = wanted.len();
     while left > 0
-        && let Some(entry) = tar.next_entry()?
+        && let Some(entry) = tar.next_entry().map_err(detdeb::Error::from)?
     {
         let name = entry_name(&entry);
         let Some(&idx) = wanted.get(&name) else {
