@@ -178,7 +178,7 @@ pub static RULES: &[Rule] = &[
     rule(k("LSM", ListContains("safesetid")), SecurityPolicy, &[Kspp], K_SEC, "the default LSM order must start SafeSetID").with_id("kconfig:LSM:safesetid"),
     rule(k("LSM", ListContains("loadpin")), SecurityPolicy, &[Kspp], K_SEC, "the default LSM order must start LoadPin").with_id("kconfig:LSM:loadpin"),
     rule(k("MODULE_FORCE_LOAD", Off), SecurityPolicy, &[Kspp], KSPP, "forced loads skip version checks that protect against mismatched modules"),
-    rule(k("TRIM_UNUSED_KSYMS", Yes), CutAttackSurface, &[Ours], OURS, "fewer exported symbols means fewer functions a malicious module can call"),
+    rule(k("TRIM_UNUSED_KSYMS", Yes), CutAttackSurface, &[Ours], K_INIT, "fewer exported symbols means fewer functions a malicious module can call"),
 
     // ---- harden user space ----
     rule(k("SECCOMP", Yes), HardenUserSpace, &[Defconfig, Kspp], KSPP, "system-call filtering for sandboxes"),
