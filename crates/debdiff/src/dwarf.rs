@@ -45,7 +45,50 @@ fn section_bytes<'d>(
             range.uncompressed_size, limits.max_decompressed
         ));
     }
-    s.uncompressed_data().map_err(|e| format!("{name}: {e}"))
+    let data = s.uncompressed_data().map_err(|e| format!("{name}: {e}"))?;
+    if file.kind() != object::ObjectKind::Relocatable {
+        return Ok(data);
+    }
+    Ok(Cow::Owned(relocate(file, &s, data.into_owned())))
+}
+
+/// Applies a relocatable object's (`.o`, `.ko`) absolute relocations to a debug
+/// section, as the linker would: without them every string offset of a unit
+/// reads as the addend-less 0. Other relocation kinds are left alone.
+fn relocate(
+    file: &object::File<'_>,
+    section: &object::Section<'_, '_>,
+    mut data: Vec<u8>,
+) -> Vec<u8> {
+    use object::{ObjectSymbol, RelocationKind, RelocationTarget};
+    for (offset, r) in section.relocations() {
+        if r.kind() != RelocationKind::Absolute {
+            continue;
+        }
+        let base = match r.target() {
+            RelocationTarget::Symbol(i) => file.symbol_by_index(i).map_or(0, |sym| sym.address()),
+            _ => 0,
+        };
+        let value = base.wrapping_add_signed(r.addend());
+        let at = usize::try_from(offset).unwrap_or(usize::MAX);
+        let bytes = match r.size() {
+            32 => (value as u32).to_le_bytes().to_vec(),
+            64 => value.to_le_bytes().to_vec(),
+            _ => continue,
+        };
+        let bytes = if file.is_little_endian() {
+            bytes
+        } else {
+            bytes.into_iter().rev().collect()
+        };
+        if let Some(slot) = at
+            .checked_add(bytes.len())
+            .and_then(|end| data.get_mut(at..end))
+        {
+            slot.copy_from_slice(&bytes);
+        }
+    }
+    data
 }
 
 /// The build facts of every unit (up to the limits), or an error saying why not.

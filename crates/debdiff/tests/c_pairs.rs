@@ -258,3 +258,24 @@ fn btf_from_pahole() {
     );
     assert!(!kinds(&item).contains(&CauseKind::BuildPath), "{item:#?}");
 }
+
+#[test]
+fn build_path_in_relocatable_object_dwarf() {
+    // A .o (as a .ko before modpost): DWARF string offsets live in relocations.
+    let t = tempfile::tempdir().unwrap();
+    let objects: Vec<Vec<u8>> = ["one/obj", "two-longer/obj"]
+        .iter()
+        .map(|d| {
+            let dir = t.path().join(d);
+            gcc(&dir, HELLO, &["-g", "-O2", "-c"], &[]);
+            std::fs::read(dir.join("hello")).unwrap()
+        })
+        .collect();
+    let item = diff_file_contents("hello.ko", &objects[0], &objects[1], &Limits::default());
+    assert_primary(&item, CauseKind::BuildPath);
+    let ev = evidence_of(&item, CauseKind::BuildPath);
+    assert!(
+        ev.contains("DW_AT_comp_dir") && ev.contains("two-longer/obj"),
+        "{ev}"
+    );
+}
