@@ -220,26 +220,30 @@ pub fn rfc2822_epoch(date: &str) -> Option<u64> {
     let [day, mon, year, hms, zone] = f[..] else {
         return None;
     };
-    let day: i64 = day.parse().ok()?;
+    // Every field is range-checked before any arithmetic: the text comes from apt
+    // metadata and changelogs, and an absurd value must be refused, not overflow.
+    let day = in_range(day, 1, 31)?;
     let mon = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ]
     .iter()
     .position(|m| *m == mon)? as i64
         + 1;
-    let year: i64 = year.parse().ok()?;
-    let t: Vec<i64> = hms
-        .split(':')
-        .map(|x| x.parse().ok())
-        .collect::<Option<_>>()?;
+    let year = in_range(year, 1970, 9999)?;
+    let t: Vec<&str> = hms.split(':').collect();
     let [h, mi, s] = t[..] else { return None };
+    let (h, mi, s) = (in_range(h, 0, 23)?, in_range(mi, 0, 59)?, in_range(s, 0, 60)?);
     let sign = match zone.as_bytes().first()? {
         b'+' => 1,
         b'-' => -1,
         _ => return None,
     };
-    let z: i64 = zone.get(1..)?.parse().ok()?;
-    let offset = sign * ((z / 100) * 3600 + (z % 100) * 60);
+    let digits = zone.get(1..)?;
+    if digits.len() != 4 {
+        return None;
+    }
+    let (zh, zm) = (in_range(&digits[..2], 0, 14)?, in_range(&digits[2..], 0, 59)?);
+    let offset = sign * (zh * 3600 + zm * 60);
     // Howard Hinnant's days_from_civil.
     let y = if mon <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
@@ -249,4 +253,53 @@ pub fn rfc2822_epoch(date: &str) -> Option<u64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     u64::try_from(days * 86_400 + h * 3600 + mi * 60 + s - offset).ok()
+}
+
+/// `text` as a number in `lo..=hi` (ASCII digits only), or `None`.
+fn in_range(text: &str, lo: i64, hi: i64) -> Option<i64> {
+    if text.is_empty() || text.len() > 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = text.parse().ok()?;
+    (lo..=hi).contains(&n).then_some(n)
+}
+
+#[cfg(test)]
+mod rfc2822_tests {
+    use super::rfc2822_epoch;
+
+    #[test]
+    fn a_debian_date_converts() {
+        assert_eq!(
+            rfc2822_epoch("Sat, 08 Mar 2026 13:15:41 +0000"),
+            Some(1_772_975_741)
+        );
+        assert_eq!(
+            rfc2822_epoch("Sat, 08 Mar 2026 14:15:41 +0100"),
+            Some(1_772_975_741)
+        );
+    }
+
+    /// The three inputs `cargo xtask fuzz` found overflowing (fuzz/regressions/srcpin_apt_meta).
+    #[test]
+    fn absurd_fields_are_refused_not_overflowed() {
+        for date in [
+            "Sat, 08 Mar 2026 9999999999999999:15:41 +0000",
+            "Sat, 08 Mar 9223372036854775807 13:15:41 +0000",
+            "Sat, 08 Mar 2026 13:15:41 +0000000000000000000000547204519323704256",
+            "Sat, 08 Mar 2026 24:00:00 +0000",
+            "Sat, 32 Mar 2026 13:15:41 +0000",
+            "Sat, 08 Mar 2026 13:15:41 +1599",
+            "Sat, 08 Mar 2026 +1:15:41 +0000",
+        ] {
+            assert_eq!(rfc2822_epoch(date), None, "{date}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(date in "\\PC{0,80}") {
+            let _ = rfc2822_epoch(&date);
+        }
+    }
 }
