@@ -19,7 +19,8 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Writes `bytes` to `path` atomically (temp file named `<prefix>*` in the same directory,
-/// fsync, mode `mode`, rename, fsync of the directory). Errors name `path`.
+/// fsync, mode `mode`, rename, fsync of the directory). The `io::Error` does not name
+/// `path`: callers add it to their own error.
 pub fn write_file(path: &Path, bytes: &[u8], mode: u32, prefix: &str) -> io::Result<()> {
     let dir = parent_of(path);
     let mut tmp = tempfile::Builder::new().prefix(prefix).tempfile_in(dir)?;

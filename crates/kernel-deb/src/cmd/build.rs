@@ -120,6 +120,9 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     // The one process-wide setting kbuild-env cannot carry in the environment.
     crate::build::set_umask(kbuild_env::UMASK);
     let mut plan = plan(&args)?;
+    // Refusals that need no work directory come first (the library checks again).
+    plan.target.check_buildable()?;
+    samekernel::stage::publish::check_out_free(&plan.out)?;
     let fetcher = make_fetcher(args.cache.clone())?;
     plan.step_memo = Some(StepMemo {
         dir: fetcher.cache().root().to_path_buf(),

@@ -24,7 +24,7 @@
 //! - 2: bad input (unreadable or unparsable config, policy, .deb, command line, sysctls) or
 //!   usage error.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -273,15 +273,6 @@ fn print_text(report: &Report, refusals: &[Refusal], show: Show) {
 
 /// Temp file in the same directory, fsync, rename: never a half-written fragment.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot create a temp file", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(())
+    detdeb::safe_extract::atomic::write_file(path, bytes, 0o644, ".harden-")
+        .with_context(|| format!("cannot write {}", path.display()))
 }

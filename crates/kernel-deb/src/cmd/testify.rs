@@ -183,19 +183,10 @@ impl Signer {
     }
 }
 
-/// Writes `text` to a temporary file next to `path`, fsyncs, renames: never a
-/// half-written testimony.
+/// Temp file next to `path`, fsync, rename: never a half-written testimony.
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let ctx = || format!("writing {}", path.display());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(ctx)?;
-    tmp.write_all(text.as_bytes()).with_context(ctx)?;
-    tmp.as_file().sync_all().with_context(ctx)?;
-    tmp.persist(path).map_err(|e| e.error).with_context(ctx)?;
-    Ok(())
+    detdeb::safe_extract::atomic::write_file(path, text.as_bytes(), 0o644, ".testimony-")
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn v1_path(out: &Path) -> PathBuf {
