@@ -8,7 +8,8 @@
 //! * `--sanitizer address|none` (default address).
 //!
 //! Each target's corpus is `fuzz/corpus/<target>/` (grown, not committed) read together
-//! with the committed seeds `fuzz/seeds/<target>/`; its log is
+//! with the committed seeds `fuzz/seeds/<target>/` and past findings
+//! `fuzz/regressions/<target>/`; its log is
 //! `target/fuzz-logs/<target>.log`; a crash input lands in `fuzz/artifacts/<target>/`.
 
 mod seeds;
@@ -152,11 +153,14 @@ fn fuzz_cmd(sub: &str, sanitizer: &str) -> Command {
 fn run_target(root: &Path, t: &str, budget: Budget, sanitizer: &str, log: &Path) -> Result<bool> {
     let corpus = root.join("fuzz/corpus").join(t);
     std::fs::create_dir_all(&corpus)?;
-    let seeds = root.join("fuzz/seeds").join(t);
     let mut c = fuzz_cmd("run", sanitizer);
     c.arg(t).arg(&corpus);
-    if seeds.is_dir() {
-        c.arg(&seeds);
+    // Past findings run first, so a regression fails the run at once.
+    for extra in ["fuzz/seeds", "fuzz/regressions"] {
+        let dir = root.join(extra).join(t);
+        if dir.is_dir() {
+            c.arg(dir);
+        }
     }
     c.arg("--");
     if let Some(s) = budget.seconds {
