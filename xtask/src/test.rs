@@ -44,6 +44,7 @@ pub fn test(mut flags: Flags) -> Result<()> {
     } else {
         "cargo test with the network tests (real dpkg-deb, gpg, sqv, Debian's archive); slow_* skipped"
     });
+    let linux_src = pinned_source_tree()?;
     let mut test = cargo([
         "test",
         "--workspace",
@@ -55,7 +56,9 @@ pub fn test(mut flags: Flags) -> Result<()> {
         test.args(["--skip", SLOW_PREFIX]);
     }
     // Older network tests look for this variable instead of #[ignore = "network"].
-    run(test.env("SAMEKERNEL_NETWORK_TESTS", "1"))?;
+    test.env("SAMEKERNEL_NETWORK_TESTS", "1")
+        .env("SAMEKERNEL_LINUX_SRC", &linux_src);
+    run(&mut test)?;
     crate::fuzz::smoke(fuzz_seconds)?;
     cargo_tool("deny", "cargo-deny")?;
     step("cargo deny check licenses bans sources (advisories need GitHub: see deny.toml)");
@@ -70,4 +73,29 @@ pub fn test(mut flags: Flags) -> Result<()> {
     ]))?;
     eprintln!("\nall checks passed in {:.0} s", t0.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The pinned source, unpacked once under `target/` by `kernel-deb source` (which
+/// verifies it against the built-in pin), for the tests that read its Kconfig files or
+/// build against it (`SAMEKERNEL_LINUX_SRC`). Reused while complete: `kernel-deb source`
+/// renames the tree into place only when finished.
+fn pinned_source_tree() -> Result<std::path::PathBuf> {
+    let tree = std::env::current_dir()?.join("target/pinned-linux-source");
+    if !tree.join("Kconfig").is_file() {
+        step("the pinned Linux source for the tests (kernel-deb source)");
+        if tree.exists() {
+            std::fs::remove_dir_all(&tree)?;
+        }
+        run(cargo([
+            "run",
+            "--quiet",
+            "-p",
+            "kernel-deb",
+            "--",
+            "source",
+            "--out",
+        ])
+        .arg(&tree))?;
+    }
+    Ok(tree)
 }

@@ -12,7 +12,12 @@ use std::sync::OnceLock;
 use common::{deb, run, xz};
 use debdiff::{CauseKind, Limits, diff_debs, diff_file_contents};
 
-const SOURCE: &str = "/work/brief/linux-source-6.12";
+/// The pinned source tree (`cargo xtask test` unpacks it and sets the variable).
+fn source() -> PathBuf {
+    PathBuf::from(std::env::var_os("SAMEKERNEL_LINUX_SRC").expect(
+        "set SAMEKERNEL_LINUX_SRC to an unpacked pinned source (kernel-deb source --out DIR)",
+    ))
+}
 
 /// The prepared object tree, made once (1–2 min) and kept under target/.
 fn kernel_tree() -> &'static Path {
@@ -23,7 +28,8 @@ fn kernel_tree() -> &'static Path {
             || !tree.join("include/generated/autoconf.h").exists()
         {
             run(Command::new("nice")
-                .args(["-n", "10", "make", "-s", "-j2", "-C", SOURCE])
+                .args(["-n", "10", "make", "-s", "-j2", "-C"])
+                .arg(source())
                 .arg(format!("O={}", tree.display()))
                 .args(["defconfig", "modules_prepare"]));
         }
@@ -105,8 +111,8 @@ fn sign_file_tool(dir: &Path) -> PathBuf {
     run(Command::new("gcc")
         .arg("-o")
         .arg(&bin)
-        .arg(format!("-I{SOURCE}/scripts"))
-        .arg(format!("{SOURCE}/scripts/sign-file.c"))
+        .arg(format!("-I{}/scripts", source().display()))
+        .arg(source().join("scripts/sign-file.c"))
         .arg("-lcrypto")
         .arg("-Wno-deprecated-declarations"));
     bin

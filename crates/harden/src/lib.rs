@@ -136,9 +136,9 @@
 //! plus Debian's real 6.12 amd64 config from the `linux-config-6.12` package. The tests that
 //! need a full Linux 6.12 tree — every kconfig symbol exists for its arch; the fragment
 //! survives `allnoconfig` + `olddefconfig` on x86_64 and arm64; the dependency-loss refusal —
-//! take it from `HARDEN_LINUX_SRC` (default `/work/brief/linux-source-6.12`) and are
-//! `#[ignore]`d, so `cargo xtask test` (which runs ignored tests) needs that variable set to an
-//! unpacked tree. No generated symbol list stands in for the tree.
+//! take it from `SAMEKERNEL_LINUX_SRC` and are `#[ignore = "network"]`: `cargo xtask test`
+//! unpacks the pinned source with `kernel-deb source` and sets the variable. No generated
+//! symbol list stands in for the tree.
 
 pub mod cmdline;
 mod error;

@@ -121,7 +121,7 @@ fn resolve(extra: &str, out: &Path) -> KernelConfig {
 }
 
 #[test]
-#[ignore = "needs an unpacked Linux 6.12 tree: HARDEN_LINUX_SRC (default /work/brief/linux-source-6.12)"]
+#[ignore = "network"] // the pinned source tree: SAMEKERNEL_LINUX_SRC, which `cargo xtask test` unpacks from the archive
 fn tiny_with_the_fragment_passes_the_default_policy_after_olddefconfig() {
     let tc = Toolchain::debian12_gcc(
         Arch::X86_64,
@@ -148,7 +148,7 @@ fn tiny_with_the_fragment_passes_the_default_policy_after_olddefconfig() {
 }
 
 #[test]
-#[ignore = "needs an unpacked Linux 6.12 tree: HARDEN_LINUX_SRC (default /work/brief/linux-source-6.12)"]
+#[ignore = "network"] // the pinned source tree: SAMEKERNEL_LINUX_SRC, which `cargo xtask test` unpacks from the archive
 fn a_protection_lost_through_a_dependency_is_refused_with_its_culprit() {
     // The bug7 shape: the hardened fragment asks for slab freelist hardening, then a later
     // copied option (here the tiny default's own CONFIG_SLUB_TINY=y) makes Kconfig drop it.
@@ -193,7 +193,7 @@ fn a_protection_lost_through_a_dependency_is_refused_with_its_culprit() {
 }
 
 #[test]
-#[ignore = "needs an unpacked Linux 6.12 tree: HARDEN_LINUX_SRC (default /work/brief/linux-source-6.12)"]
+#[ignore = "network"] // the pinned source tree: SAMEKERNEL_LINUX_SRC, which `cargo xtask test` unpacks from the archive
 fn arm64_fragment_resolves_with_the_cross_compiler() {
     let tc = Toolchain::debian12_gcc(Arch::Arm64, false);
     let frag = fragment(&tc, &Policy::default(), FragmentOptions::default());
@@ -225,8 +225,8 @@ fn arm64_fragment_resolves_with_the_cross_compiler() {
 }
 
 #[test]
-#[ignore = "slow: builds the hardened tiny kernel and boots it under qemu (about 8 minutes on 2 cores); needs HARDEN_LINUX_SRC"]
-fn hardened_tiny_kernel_builds_and_boots() {
+#[ignore = "slow: builds the hardened tiny kernel and boots it under qemu (about 8 minutes on 2 cores); needs SAMEKERNEL_LINUX_SRC"]
+fn slow_hardened_tiny_kernel_builds_and_boots() {
     let tc = Toolchain::debian12_gcc(Arch::X86_64, false);
     let dir = tempfile::tempdir().unwrap();
     let config = resolve(

@@ -149,10 +149,10 @@ fn deb_input_reads_boot_config_from_a_real_package() {
 }
 
 #[test]
-#[ignore = "needs an unpacked Linux 6.12 tree: HARDEN_LINUX_SRC (default /work/brief/linux-source-6.12)"]
+#[ignore = "network"] // the pinned source tree: SAMEKERNEL_LINUX_SRC, which `cargo xtask test` unpacks from the archive
 fn kernel_tree_names_the_culprit() {
-    let tree = std::env::var("HARDEN_LINUX_SRC")
-        .unwrap_or_else(|_| "/work/brief/linux-source-6.12".into());
+    let tree = std::env::var("SAMEKERNEL_LINUX_SRC")
+        .expect("set SAMEKERNEL_LINUX_SRC to an unpacked pinned source (kernel-deb source)");
     let dir = tempfile::tempdir().unwrap();
     let config = debian_config(dir.path());
     let out = report(&[config.to_str().unwrap(), "--kernel-tree", &tree]);

@@ -232,7 +232,11 @@ pub fn rfc2822_epoch(date: &str) -> Option<u64> {
     let year = in_range(year, 1970, 9999)?;
     let t: Vec<&str> = hms.split(':').collect();
     let [h, mi, s] = t[..] else { return None };
-    let (h, mi, s) = (in_range(h, 0, 23)?, in_range(mi, 0, 59)?, in_range(s, 0, 60)?);
+    let (h, mi, s) = (
+        in_range(h, 0, 23)?,
+        in_range(mi, 0, 59)?,
+        in_range(s, 0, 60)?,
+    );
     let sign = match zone.as_bytes().first()? {
         b'+' => 1,
         b'-' => -1,
@@ -242,7 +246,10 @@ pub fn rfc2822_epoch(date: &str) -> Option<u64> {
     if digits.len() != 4 {
         return None;
     }
-    let (zh, zm) = (in_range(&digits[..2], 0, 14)?, in_range(&digits[2..], 0, 59)?);
+    let (zh, zm) = (
+        in_range(&digits[..2], 0, 14)?,
+        in_range(&digits[2..], 0, 59)?,
+    );
     let offset = sign * (zh * 3600 + zm * 60);
     // Howard Hinnant's days_from_civil.
     let y = if mon <= 2 { year - 1 } else { year };

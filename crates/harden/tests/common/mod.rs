@@ -2,15 +2,16 @@
 
 use std::path::PathBuf;
 
-/// The Linux 6.12 tree: `HARDEN_LINUX_SRC`, else the brief's unpacked copy. Tests that call
-/// this are `#[ignore]`d, so plain `cargo test` never needs it.
+/// The pinned Linux 6.12 tree, unpacked: `SAMEKERNEL_LINUX_SRC` (`cargo xtask test` sets it
+/// after `kernel-deb source`). Tests that call this are `#[ignore = "network"]`, so plain
+/// `cargo test` never needs it.
 pub fn linux_tree() -> PathBuf {
-    let p = std::env::var_os("HARDEN_LINUX_SRC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/work/brief/linux-source-6.12".into());
+    let p = PathBuf::from(std::env::var_os("SAMEKERNEL_LINUX_SRC").expect(
+        "set SAMEKERNEL_LINUX_SRC to an unpacked pinned source (kernel-deb source --out DIR)",
+    ));
     assert!(
         p.join("Kconfig").is_file(),
-        "no Linux 6.12 tree at {} (set HARDEN_LINUX_SRC)",
+        "no Linux 6.12 tree at {} (set SAMEKERNEL_LINUX_SRC)",
         p.display()
     );
     p
