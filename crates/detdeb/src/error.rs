@@ -67,13 +67,21 @@ pub enum Error {
     },
 
     /// A tar member is malformed, hostile or over a limit; or extraction refused an
-    /// entry. Match [`safe_extract::Error::refusal`] for the rule it broke.
+    /// entry. Match [`safe_extract::Error::refusal`] for the rule it broke. Boxed: a
+    /// refusal quotes entry names, and every `Result<_, detdeb::Error>` would otherwise
+    /// carry its size.
     #[error(transparent)]
-    Archive(#[from] safe_extract::Error),
+    Archive(Box<safe_extract::Error>),
 }
 
 /// Shorthand for `Result<T, detdeb::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<safe_extract::Error> for Error {
+    fn from(e: safe_extract::Error) -> Self {
+        Error::Archive(Box::new(e))
+    }
+}
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
