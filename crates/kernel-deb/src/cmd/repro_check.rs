@@ -8,6 +8,9 @@
 //! `--config-fragment`, `-Z`, `--arch`, `--with-libc-dev`…). A variation this
 //! machine cannot apply is skipped and named with the reason, never silently.
 //!
+//! `--keep-out` keeps both output directories even when identical (the CI test
+//! installs and boots what it checked).
+//!
 //! Exit codes: 0 reproducible, 1 the packages differ, 2 bad input (unknown
 //! variation, a build flag the check sets itself), 3 a build failed (its work
 //! directory is kept).
@@ -46,6 +49,10 @@ pub struct ReproCheckArgs {
     /// The debdiff report as JSON on stdout (the progress lines go to stderr).
     #[arg(long)]
     pub json: bool,
+    /// Keep both output directories (BASE/a/out, BASE/b/out) even when identical,
+    /// e.g. to install or boot what was checked.
+    #[arg(long)]
+    pub keep_out: bool,
     /// Flags for both `kernel-deb build` runs, after `--`.
     #[arg(last = true, value_name = "BUILD FLAGS")]
     pub build_args: Vec<OsString>,
@@ -244,7 +251,8 @@ fn compare(base: &Path, a: &Path, b: &Path, args: &ReproCheckArgs) -> Result<Exi
     } else if !report.is_identical() {
         out.write_all(report.render().as_bytes())?;
     }
-    if report.is_identical() {
+    let identical = report.is_identical();
+    if identical && !args.keep_out {
         std::fs::remove_dir_all(base).with_context(|| base.display().to_string())?;
         writeln!(out, "reproducible: every package is identical")?;
         return Ok(ExitCode::SUCCESS);
