@@ -314,16 +314,7 @@ mod tests {
 
     #[test]
     fn without_root_or_fuse_those_variations_are_skipped_with_a_reason() {
-        let everything = [
-            "setarch",
-            "taskset",
-            "faketime",
-            "setpriv",
-            "useradd",
-            "unshare",
-            "disorderfs",
-            "fusermount",
-        ];
+        let everything = PROGRAMS;
         let (applied, skipped) = VariationSet::all().plan(&caps(true, true, &everything));
         assert_eq!(applied, VariationSet::all());
         assert!(skipped.is_empty());
