@@ -217,8 +217,10 @@ fn build_side(
     let child = repro::build_command(inv, paths, side, applied);
     eprintln!("build {}: {}", side.letter(), child.display());
     let t0 = Instant::now();
+    // The builds' own output goes to stderr: stdout is the check's report.
     let status = child
         .to_command()
+        .stdout(std::io::stderr())
         .status()
         .with_context(|| format!("starting {}", child.display()))?;
     let took = t0.elapsed();

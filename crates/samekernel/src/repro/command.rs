@@ -252,7 +252,9 @@ fn wrap_process_context(cmd: &mut ChildCommand, inv: &BuildInvocation, vary: &Va
         cmd.wrap(["setpriv".to_owned(), u, g, "--init-groups".to_owned()]);
     }
     if vary.contains(Variation::DomainHost) {
-        let script = "hostname \"$1\" && domainname \"$1.example\" && shift && exec \"$@\"";
+        // Absolute paths: exec_path puts a fake `hostname` first in PATH.
+        let script =
+            "/bin/hostname \"$1\" && /bin/domainname \"$1.example\" && shift && exec \"$@\"";
         cmd.wrap([
             "unshare", "--uts", "--", "sh", "-c", script, "sh", OTHER_HOST,
         ]);
@@ -431,6 +433,8 @@ mod tests {
         );
         // The build flags passed through stay last, unchanged.
         assert_eq!(&got[got.len() - 2..], ["-Z", "xz"]);
+        // The hostname script must not run exec_path's fake `hostname`.
+        assert!(got[5].starts_with("/bin/hostname "), "{}", got[5]);
     }
 
     #[test]
