@@ -4,8 +4,10 @@
 //!   `.ci/apt-packages` (with sudo when not root).
 //! * `cargo xtask test [--slow] [--fuzz-seconds N]` — what CI runs ([`test`]).
 //! * `cargo xtask run [kernel-deb build flags]` — the main job ([`run`]).
-//! * `cargo xtask bench pack|verify|build …` — speed against the reference tools
-//!   ([`bench`]).
+//! * `cargo xtask repro-check [flags] [-- build flags]` — build twice under
+//!   reprotest's variations and compare ([`repro_check`]).
+//! * `cargo xtask bench pack|verify|build|diff …` — speed against the reference tools
+//!   ([`bench`], [`bench_diff`]).
 //! * `cargo xtask fuzz [--seconds N] [--runs N] [--target T]… [--sanitizer S]` and
 //!   `cargo xtask fuzz seeds` — the fuzz targets and their seed corpus ([`fuzz`]).
 //!
@@ -13,12 +15,14 @@
 //! only ([`cmd`]): no path is ever pasted into a shell string.
 
 mod bench;
+mod bench_diff;
 mod cmd;
 mod deps;
 mod flags;
 mod fuzz;
 mod gating;
 mod record;
+mod repro_check;
 mod run;
 mod test;
 
@@ -34,9 +38,12 @@ usage: cargo xtask <task>
   deps                                   install .ci/apt-packages
   test [--slow] [--fuzz-seconds N]       what CI runs (network tests included; --slow adds slow_*)
   run [kernel-deb build flags]           the main job: a real kernel build into target/kernel-debs
+  repro-check [--vary L] [--no-vary L] [-- build flags]
+                                         two builds under reprotest's variations, then debdiff
   bench pack [--runs N]                  detdeb vs dpkg-deb on Debian's linux-image tree
   bench verify [--runs N]                kernel-deb verify vs sha256sum + 20 x gpgv
   bench build [-Z C] [--runs N]          kernel-deb build vs make bindeb-pkg
+  bench diff [--runs N]                  kernel-deb diff vs diffoscope on a real differing pair
   fuzz [--seconds N] [--runs N] [--target T]... [--sanitizer address|none]
                                          every (or the named) fuzz target; prints executions
   fuzz seeds                             rebuild fuzz/seeds/ from real files";
@@ -61,6 +68,7 @@ fn run_task() -> Result<()> {
         Some("deps") => flags.finish().and_then(|()| deps::install_apt_packages()),
         Some("test") => test::test(flags),
         Some("run") => run::main_job(flags),
+        Some("repro-check") => repro_check::repro_check(flags),
         Some("bench") => bench::dispatch(flags),
         Some("fuzz") => fuzz::dispatch(flags),
         None => bail!("no task given\n{USAGE}"),

@@ -48,6 +48,8 @@ enum Command {
     HardenReport(cmd::harden::HardenArgs),
     /// Compare two .debs, directories of .debs or build records; name the cause.
     Diff(cmd::diff::DiffArgs),
+    /// Build twice under reprotest's variations and compare the packages.
+    ReproCheck(cmd::repro_check::ReproCheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Install(a) => cmd::install::run(a),
         Command::HardenReport(a) => cmd::harden::run(a),
         Command::Diff(a) => cmd::diff::run(a),
+        Command::ReproCheck(a) => cmd::repro_check::run(a),
     };
     match result {
         Ok(code) => code,

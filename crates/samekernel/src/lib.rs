@@ -106,6 +106,7 @@ pub mod pipeline;
 mod plan;
 pub mod record;
 mod report;
+pub mod repro;
 pub mod stage;
 mod target;
 pub mod verify;

@@ -33,9 +33,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
+use testimony::build_record::{DebRecord, FileHash};
 use testimony::collect::{Collection, Limits, Skipped, is_cleartext, is_safe_name, parse_index};
+use testimony::evidence::{Evidence, Testimony};
 use testimony::policy::{Policy, Witness};
-use testimony::verdict::{Subject, Verdict, evaluate};
+use testimony::verdict::{Cell, Subject, Verdict, evaluate};
 use testimony::verify::Keyring;
 
 /// Time bounds on every network read of testimony collection.
@@ -107,6 +109,9 @@ pub struct Report {
     pub empty_sources: Vec<String>,
     /// Policy witnesses with no certificate in the keyrings (always silent).
     pub missing_certificates: Vec<Witness>,
+    /// For each dissent backed by a v2 testimony: the files inside the .deb on
+    /// which the witness and this .deb disagree.
+    pub file_disagreements: Vec<FileDisagreement>,
 }
 
 impl Report {
@@ -124,6 +129,9 @@ impl Report {
                 "warning: witness {:?} ({}): no certificate in the --keyring files, so their testimonies cannot count; add it with --keyring\n",
                 w.name, w.fingerprint
             ));
+        }
+        for d in &self.file_disagreements {
+            s.push_str(&d.to_text());
         }
         s
     }
@@ -285,18 +293,21 @@ pub fn verify(debs: &[PathBuf], inputs: &TrustInputs) -> Result<Report, VerifyEr
                 .collect::<Result<Vec<_>, _>>()
         });
         let gathered = gather(&inputs.sources, inputs.limits, inputs.http)
-            .map(|(c, empty)| (c.evidence(&keyring, inputs.at), c.skipped().to_vec(), empty));
+            .map(|(c, empty)| (c.evidence(&keyring, inputs.at), c, empty));
         (hashing.join().expect("hashing thread panicked"), gathered)
     });
-    let (subjects, (evidence, skipped, empty_sources)) = (subjects?, gathered?);
+    let (subjects, (evidence, collection, empty_sources)) = (subjects?, gathered?);
     let missing_certificates = (policy.witnesses.iter())
         .filter(|w| !keyring.has_primary(&w.fingerprint))
         .cloned()
         .collect();
+    let verdict = evaluate(&policy, &subjects, &evidence, inputs.at);
+    let full = |origin: &str| collection.full_evidence(origin, &keyring, inputs.at);
     Ok(Report {
         missing_certificates,
-        verdict: evaluate(&policy, &subjects, &evidence, inputs.at),
-        skipped,
+        file_disagreements: file_disagreements(debs, &verdict, full)?,
+        verdict,
+        skipped: collection.skipped().to_vec(),
         empty_sources,
     })
 }
@@ -441,4 +452,247 @@ pub fn add_url(
         }
     }
     Ok(())
+}
+
+/// How many differing files a [`FileDisagreement`] lists (the count is always whole).
+pub const MAX_LISTED_FILES: usize = 20;
+
+/// One file on which a witness and the local .deb disagree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileMismatch {
+    /// Path inside the .deb, e.g. `boot/vmlinuz-6.12.0`.
+    pub path: String,
+    /// sha256 in the local .deb (`None`: the file is not in it).
+    pub local: Option<String>,
+    /// sha256 the witness testified (`None`: not in their .deb).
+    pub witness: Option<String>,
+}
+
+impl FileMismatch {
+    /// `content`, `only here`, or `only in the testimony`.
+    pub fn kind(&self) -> &'static str {
+        match (&self.local, &self.witness) {
+            (Some(_), Some(_)) => "content",
+            (Some(_), None) => "only here",
+            _ => "only in the testimony",
+        }
+    }
+}
+
+/// Which files inside one .deb a dissenting witness's v2 testimony disagrees on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileDisagreement {
+    /// The local .deb's file name.
+    pub deb: String,
+    /// The witness's name in the policy.
+    pub witness: String,
+    /// The testimony file.
+    pub origin: String,
+    /// How many files disagree in all.
+    pub count: usize,
+    /// The first [`MAX_LISTED_FILES`] of them, by path.
+    pub files: Vec<FileMismatch>,
+}
+
+impl FileDisagreement {
+    /// `deb: witness disagrees on N file(s): …`, one indented line per listed file.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "{}: {} disagrees on {} file(s) inside ({}):\n",
+            self.deb, self.witness, self.count, self.origin
+        );
+        if self.count == 0 {
+            s = format!(
+                "{}: {} testified other bytes but the same file hashes: the difference is in the package's metadata or compression ({})\n",
+                self.deb, self.witness, self.origin
+            );
+        }
+        for f in &self.files {
+            s.push_str(&format!("  {:<22} {}\n", f.kind(), f.path));
+        }
+        if self.count > self.files.len() {
+            s.push_str(&format!("  … and {} more\n", self.count - self.files.len()));
+        }
+        s
+    }
+}
+
+/// Files whose hash differs or that are on one side only, both lists sorted by
+/// path; returns the whole count and the first `limit`.
+pub fn compare_files(
+    local: &[FileHash],
+    witness: &[FileHash],
+    limit: usize,
+) -> (usize, Vec<FileMismatch>) {
+    use std::collections::BTreeMap;
+    let mut by_path: BTreeMap<&str, (Option<&str>, Option<&str>)> = BTreeMap::new();
+    for f in local {
+        by_path.entry(&f.path).or_default().0 = Some(&f.sha256);
+    }
+    for f in witness {
+        by_path.entry(&f.path).or_default().1 = Some(&f.sha256);
+    }
+    let mut count = 0;
+    let mut listed = Vec::new();
+    for (path, (l, w)) in by_path.into_iter().filter(|(_, (l, w))| l != w) {
+        count += 1;
+        if listed.len() < limit {
+            listed.push(FileMismatch {
+                path: path.to_owned(),
+                local: l.map(str::to_owned),
+                witness: w.map(str::to_owned),
+            });
+        }
+    }
+    (count, listed)
+}
+
+/// The v2 testimony's record of `subject` in `ev`, if it has file hashes.
+fn testified_record(ev: Evidence, subject: &Subject) -> Option<DebRecord> {
+    let Some(Ok(Testimony::V2(t))) = ev.testimony else {
+        return None;
+    };
+    // A testimony without file hashes (hand-made, or from an older tool) says
+    // nothing about files.
+    t.debs.into_iter().find(|d| {
+        d.package == subject.package
+            && d.version == subject.version
+            && d.architecture == subject.architecture
+            && !d.files.is_empty()
+    })
+}
+
+/// For each dissent backed by a v2 testimony with file hashes, which files differ
+/// (the local .deb is read again only then).
+fn file_disagreements(
+    debs: &[PathBuf],
+    verdict: &Verdict,
+    full_evidence: impl Fn(&str) -> Option<Evidence>,
+) -> Result<Vec<FileDisagreement>, VerifyError> {
+    let mut out = Vec::new();
+    for (path, row) in debs.iter().zip(&verdict.debs) {
+        let mut local: Option<DebRecord> = None;
+        for (witness, cell) in verdict.witnesses.iter().zip(&row.cells) {
+            let Cell::Dissent { origin, .. } = cell else {
+                continue;
+            };
+            let theirs = full_evidence(origin).and_then(|ev| testified_record(ev, &row.subject));
+            let Some(theirs) = theirs else {
+                continue;
+            };
+            if local.is_none() {
+                local = Some(
+                    crate::record::deb_record(path).map_err(|e| VerifyError::Deb {
+                        path: path.clone(),
+                        problem: format!("listing its files: {e}"),
+                    })?,
+                );
+            }
+            let mine = local.as_ref().map_or(&[][..], |r| &r.files[..]);
+            let (count, files) = compare_files(mine, &theirs.files, MAX_LISTED_FILES);
+            out.push(FileDisagreement {
+                deb: row.subject.file_name.clone(),
+                witness: witness.name.clone(),
+                origin: origin.clone(),
+                count,
+                files,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    fn hashes(list: &[(&str, &str)]) -> Vec<FileHash> {
+        list.iter()
+            .map(|(p, h)| FileHash {
+                path: p.to_string(),
+                sha256: h.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compare_files_names_content_and_one_sided_files() {
+        type Case<'a> = (
+            &'a [(&'a str, &'a str)],
+            &'a [(&'a str, &'a str)],
+            usize,
+            &'a [(&'a str, &'a str)],
+        );
+        let table: &[Case] = &[
+            // identical lists
+            (&[("a", "1"), ("b", "2")], &[("a", "1"), ("b", "2")], 0, &[]),
+            // one content difference
+            (
+                &[("a", "1"), ("b", "2")],
+                &[("a", "1"), ("b", "3")],
+                1,
+                &[("b", "content")],
+            ),
+            // a file only here, one only in the testimony
+            (
+                &[("a", "1"), ("c", "4")],
+                &[("a", "1"), ("b", "2")],
+                2,
+                &[("b", "only in the testimony"), ("c", "only here")],
+            ),
+            // empty testimony list: every local file
+            (
+                &[("x", "1"), ("y", "2")],
+                &[],
+                2,
+                &[("x", "only here"), ("y", "only here")],
+            ),
+        ];
+        for (local, witness, count, want) in table {
+            let (n, files) = compare_files(&hashes(local), &hashes(witness), 10);
+            assert_eq!(n, *count, "{local:?} vs {witness:?}");
+            let got: Vec<(&str, &str)> =
+                files.iter().map(|f| (f.path.as_str(), f.kind())).collect();
+            assert_eq!(got, *want);
+        }
+    }
+
+    #[test]
+    fn the_listing_is_bounded_but_the_count_is_whole() {
+        let local: Vec<FileHash> = (0..100)
+            .map(|i| FileHash {
+                path: format!("lib/modules/m{i:03}.ko"),
+                sha256: "a".into(),
+            })
+            .collect();
+        let witness: Vec<FileHash> = local
+            .iter()
+            .map(|f| FileHash {
+                sha256: "b".into(),
+                ..f.clone()
+            })
+            .collect();
+        let (count, files) = compare_files(&local, &witness, MAX_LISTED_FILES);
+        assert_eq!(count, 100);
+        assert_eq!(files.len(), MAX_LISTED_FILES);
+        assert_eq!(files[0].path, "lib/modules/m000.ko");
+        let d = FileDisagreement {
+            deb: "linux-image.deb".into(),
+            witness: "bob".into(),
+            origin: "bob.asc".into(),
+            count,
+            files,
+        };
+        let text = d.to_text();
+        assert!(
+            text.starts_with("linux-image.deb: bob disagrees on 100 file(s) inside (bob.asc):\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  content                lib/modules/m019.ko\n"),
+            "{text}"
+        );
+        assert!(!text.contains("m020"));
+        assert!(text.ends_with("  … and 80 more\n"), "{text}");
+    }
 }

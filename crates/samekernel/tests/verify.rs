@@ -37,6 +37,46 @@ fn local_dir_pass_dissent_and_not_enough() {
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["decision"]["rule"], "dissent");
     assert!(json["skipped"].as_array().unwrap().is_empty());
+    // dave's testimony lists no file hashes: nothing is said about files.
+    assert!(r.file_disagreements.is_empty());
+}
+
+#[test]
+fn a_dissent_with_file_hashes_names_the_files_that_differ() {
+    let dir = tempfile::tempdir().unwrap();
+    let (deb, mut rec) = make_deb(dir.path(), "good");
+    let (other_deb, mut other) = make_deb(dir.path(), "evil");
+    // Real per-file hashes, as `kernel-deb build` records them.
+    rec.debs[0].files = samekernel::record::deb_record(&deb).unwrap().files;
+    other.debs[0].files = samekernel::record::deb_record(&other_deb).unwrap().files;
+    let t = testimonies(
+        dir.path(),
+        &[("alice", &rec), ("bob", &rec), ("dave", &other)],
+    );
+    let inp = inputs(dir.path(), vec![t.display().to_string()]);
+    let r = verify(std::slice::from_ref(&deb), &inp).unwrap();
+    assert_eq!(r.verdict.exit_code(), 4, "{}", r.to_table());
+    assert_eq!(r.file_disagreements.len(), 1, "{:?}", r.file_disagreements);
+    let d = &r.file_disagreements[0];
+    assert_eq!((d.witness.as_str(), d.count), ("dave", 1));
+    assert_eq!(d.files[0].path, "usr/share/sk-test/file");
+    assert_eq!(d.files[0].kind(), "content");
+    assert_eq!(
+        d.files[0].witness.as_deref(),
+        Some(other.debs[0].files[0].sha256.as_str())
+    );
+    let table = r.to_table();
+    assert!(
+        table.contains("sk-test_1.0-1_all.deb: dave disagrees on 1 file(s) inside")
+            && table.contains("content                usr/share/sk-test/file"),
+        "{table}"
+    );
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        json["file_disagreements"][0]["files"][0]["path"],
+        "usr/share/sk-test/file"
+    );
+    assert_eq!(json["file_disagreements"][0]["count"], 1);
 }
 
 #[test]

@@ -400,7 +400,26 @@ impl Collection {
     }
 
     fn check_one(&self, name: &str, e: &Entry, keyring: &Keyring, at: SystemTime) -> Evidence {
-        let mut ev = if is_cleartext(&e.bytes) {
+        let mut ev = self.check_full(name, e, keyring, at);
+        ev.compact();
+        ev
+    }
+
+    /// Checks the `*.asc` file read from `origin` again, keeping the per-file
+    /// hashes that [`Collection::evidence`] drops (to explain one dissent).
+    pub fn full_evidence(
+        &self,
+        origin: &str,
+        keyring: &Keyring,
+        at: SystemTime,
+    ) -> Option<Evidence> {
+        let (name, e) =
+            (self.files.iter()).find(|(n, e)| n.ends_with(".asc") && e.source == origin)?;
+        Some(self.check_full(name, e, keyring, at))
+    }
+
+    fn check_full(&self, name: &str, e: &Entry, keyring: &Keyring, at: SystemTime) -> Evidence {
+        if is_cleartext(&e.bytes) {
             Evidence::from_cleartext(&e.bytes, keyring, at, &e.source)
         } else {
             let data_name = name.trim_end_matches(".asc");
@@ -411,9 +430,7 @@ impl Collection {
                     format!("detached signature without its data file {data_name:?}"),
                 ),
             }
-        };
-        ev.compact();
-        ev
+        }
     }
 
     /// Checks every `*.asc` file, cleartext ones alone and detached ones against

@@ -7,6 +7,7 @@ pub mod fetch;
 pub mod harden;
 pub mod install;
 pub mod pin;
+pub mod repro_check;
 pub mod source;
 pub mod testify;
 pub mod verify;
