@@ -55,9 +55,7 @@ pub fn test(mut flags: Flags) -> Result<()> {
     if !slow {
         test.args(["--skip", SLOW_PREFIX]);
     }
-    // Older network tests look for this variable instead of #[ignore = "network"].
-    test.env("SAMEKERNEL_NETWORK_TESTS", "1")
-        .env("SAMEKERNEL_LINUX_SRC", &linux_src);
+    test.env("SAMEKERNEL_LINUX_SRC", &linux_src);
     run(&mut test)?;
     crate::fuzz::smoke(fuzz_seconds)?;
     cargo_tool("deny", "cargo-deny")?;

@@ -89,6 +89,7 @@ fn find_or_download() -> Vec<PathBuf> {
 }
 
 #[test]
+#[ignore = "network"]
 fn repacking_debian_kernel_trees_gives_dpkg_deb_bytes() {
     for deb in debian_kernel_debs() {
         let t = tempdir();
@@ -116,6 +117,7 @@ fn repacking_debian_kernel_trees_gives_dpkg_deb_bytes() {
 }
 
 #[test]
+#[ignore = "network"]
 fn reader_agrees_with_dpkg_deb_on_debian_packages() {
     for deb in debian_kernel_debs() {
         let r = DebReader::open(&deb).unwrap();

@@ -154,7 +154,7 @@
 //! final binary does (`kernel-deb` enables `sequoia-openpgp/crypto-nettle`, the backend
 //! Debian's `sq`/`sqv` use). `cargo test -p srcpin` gets Nettle through a dev-dependency; a
 //! standalone `cargo build -p srcpin` needs `--features crypto-nettle`. The tests need
-//! `sqv` and `gpgv` (cross-checks) and, with `SAMEKERNEL_NETWORK_TESTS=1`, apt.
+//! `sqv` and `gpgv` (cross-checks) and, with `--include-ignored` (the `network` tests), apt.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
