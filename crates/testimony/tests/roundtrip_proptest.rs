@@ -81,6 +81,7 @@ fn record() -> impl Strategy<Value = BuildRecord> {
                     banners,
                 },
                 kernel_config_sha256: cfg,
+                hardening: None,
                 debs,
             }
         })
