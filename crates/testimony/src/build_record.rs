@@ -573,6 +573,45 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_hardening_block_round_trips_and_is_optional() {
+        let mut r = example();
+        let old = r.to_text();
+        assert!(!old.contains("hardening"), "absent block writes nothing");
+        r.hardening = Some(Hardening {
+            ok: 96,
+            fail: 2,
+            not_applicable: 83,
+            failed_rules: vec![
+                "kconfig:RANDSTRUCT_FULL".into(),
+                "kconfig:MODULE_SIG".into(),
+            ],
+            mode: HardeningMode::AllowWeaker,
+        });
+        let text = r.to_text();
+        assert!(text.contains(
+            "hardening-mode=allow-weaker\nhardening-self-protection=96 2 83\nhardening-failed=kconfig:MODULE_SIG\nhardening-failed=kconfig:RANDSTRUCT_FULL\ndeb="
+        ), "{text}");
+        let back = BuildRecord::parse(&text).unwrap();
+        assert_eq!(back.to_text(), text);
+        assert_eq!(BuildRecord::parse(&old).unwrap().hardening, None);
+        for (from, to) in [
+            ("hardening-mode=allow-weaker", "hardening-mode=weak"),
+            ("=96 2 83", "=96 2"),
+            ("=96 2 83", "=096 2 83"),
+            ("=96 2 83", "=96 -2 83"),
+            ("hardening-failed=kconfig:MODULE_SIG\n", ""),
+        ] {
+            let bad = text.replacen(from, to, 1);
+            let bad = if to.is_empty() {
+                bad.replacen("hardening-failed=kconfig:RANDSTRUCT_FULL\n", "hardening-failed=kconfig:RANDSTRUCT_FULL\nhardening-failed=kconfig:MODULE_SIG\n", 1)
+            } else {
+                bad
+            };
+            assert!(BuildRecord::parse(&bad).is_err(), "{from} -> {to}");
+        }
+    }
+
+    #[test]
     fn round_trip_and_strictness() {
         let r = example();
         let t = r.to_text();
