@@ -26,6 +26,10 @@ pub const DEFAULT_RELAXED: &[(&str, &str)] = &[
         "structure randomisation needs a seed; a seed pinned in a public manifest makes the layout public (opt in with a pinned seed)",
     ),
     (
+        "kconfig:GCC_PLUGIN_LATENT_ENTROPY",
+        "the plugin's constants come from /dev/urandom unless -frandom-seed is pinned, and a seed pinned in a public manifest makes them public: no entropy left to gain",
+    ),
+    (
         "kconfig:MODULE_SIG",
         "a build-time signing key cannot be reproduced; samekernel pins modules by testimony (or build without MODULES)",
     ),

@@ -309,7 +309,7 @@ const DPKG_FORMAT: &str = "${Package}\t${Architecture}\t${db:Status-Abbrev}\t${V
 
 /// Collects a fingerprint through `host`. First checks that every required tool and package
 /// is present (one error listing all that are missing), then asks dpkg for the versions of
-/// `query.packages` plus `gcc-N`, `cpp-N`, `libgcc-N-dev` for the major version `gcc
+/// `query.packages` plus `gcc-N`, `cpp-N`, `libgcc-N-dev`, `gcc-N-plugin-dev` for the major version `gcc
 /// -dumpversion` reports (only `ii` packages of the native architecture or `all` count as installed),
 /// runs `--version` for the banners and hashes the resolved compiler binaries.
 pub fn collect_with(
@@ -345,6 +345,9 @@ pub fn collect_with(
             format!("gcc-{major}"),
             format!("cpp-{major}"),
             format!("libgcc-{major}-dev"),
+            // GCC plugins (STACKLEAK) are built against these headers: whether they are
+            // installed decides the hardening fragment, so witnesses must see it.
+            format!("gcc-{major}-plugin-dev"),
         ] {
             if !recorded.contains(&p) {
                 recorded.push(p);
@@ -969,7 +972,7 @@ mod tests {
         )
         .unwrap();
         let text = fp.to_text();
-        let expected_head = "package coreutils=9.1-1\npackage cpp-12=12.2.0-14+deb12u1\npackage gcc-12=12.2.0-14+deb12u1\npackage libc6=2.36-9+deb12u10\npackage libgcc-12-dev=(none)\npackage make=(none)\npackage rsync=(none)\nbanner as=GNU assembler (GNU Binutils for Debian) 2.40\nbanner gcc=gcc (Debian 12.2.0-14+deb12u1) 12.2.0\nbanner ld=GNU ld (GNU Binutils for Debian) 2.40\nbanner make=GNU Make 4.3\nsha256 /usr/bin/x86_64-linux-gnu-as=";
+        let expected_head = "package coreutils=9.1-1\npackage cpp-12=12.2.0-14+deb12u1\npackage gcc-12=12.2.0-14+deb12u1\npackage gcc-12-plugin-dev=(none)\npackage libc6=2.36-9+deb12u10\npackage libgcc-12-dev=(none)\npackage make=(none)\npackage rsync=(none)\nbanner as=GNU assembler (GNU Binutils for Debian) 2.40\nbanner gcc=gcc (Debian 12.2.0-14+deb12u1) 12.2.0\nbanner ld=GNU ld (GNU Binutils for Debian) 2.40\nbanner make=GNU Make 4.3\nsha256 /usr/bin/x86_64-linux-gnu-as=";
         assert!(text.starts_with(expected_head), "{text}");
         let sha_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("sha256 ")).collect();
         assert_eq!(sha_lines.len(), 4);

@@ -99,6 +99,7 @@
 pub mod builddeb;
 mod error;
 pub mod gate;
+pub mod hardening;
 pub mod install;
 pub mod kbuild;
 pub mod pack;
@@ -113,6 +114,7 @@ pub mod verify;
 
 pub use error::BuildError;
 pub use gate::{ConfigGate, Finding, HazardGate, Severity};
+pub use hardening::{Hardening, HardeningGate};
 pub use kbuild::{Kbuild, KbuildError, KbuildRunner};
 pub use pipeline::{BuildOutcome, build};
 pub use plan::{BuildPlan, WorkDir};

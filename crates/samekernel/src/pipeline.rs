@@ -11,12 +11,15 @@ use testimony::build_record::SourcePin;
 use crate::builddeb::PackageMeta;
 use crate::error::BuildError;
 use crate::gate::{ConfigGate, Finding, HazardGate, run_gates};
+use crate::hardening::{self, HardeningGate};
 use crate::kbuild::KbuildRunner;
 use crate::plan::BuildPlan;
 use crate::record::{build_record, deb_record, sha256_file, write_record};
 use crate::report::{BuildReporter, FetchToReporter, Stage};
 use crate::stage::compile;
-use crate::stage::config::{ResolvedConfig, require_debug_info, resolve_config};
+use crate::stage::config::{
+    ConfigError, ResolvedConfig, require_debug_info, resolve_config, write_hardening_fragment,
+};
 use crate::stage::package::{PackageDirs, package};
 use crate::stage::pin::{PinnedSource, fetch_pin, unpack_source};
 use crate::stage::publish::{Results, check_out_free};
@@ -117,6 +120,7 @@ struct Prepared {
     kbuild: KbuildRunner,
     resolved: ResolvedConfig,
     findings: Vec<Finding>,
+    hardening: Option<testimony::build_record::Hardening>,
 }
 
 /// Stages toolchain, pin, source, config and gate; fails before anything is compiled.
@@ -141,14 +145,18 @@ fn prepare(
     })?;
     let (mut kbuild, env) = kbuild_runner(plan, &pinned, &src, work)?;
     let obj = env.spec().obj_dir.clone();
+    let fragments = config_fragments(plan, &fingerprint, work)?;
     let resolved = timed(reporter, Stage::Config, "", |_| {
-        resolve_config(&mut kbuild, &plan.config, &plan.fragments, work, &obj)
+        resolve_config(&mut kbuild, &plan.config, &fragments, work, &obj)
     })?;
     let hazards = HazardGate {
         context: env.lint_context(),
         allow_blocking: plan.allow_hazards,
     };
-    let gates: Vec<&dyn ConfigGate> = std::iter::once(&hazards as &dyn ConfigGate)
+    let h = &plan.hardening;
+    let hardening = HardeningGate::new(h.policy.clone(), &src, h.allow_weaker || !h.apply_fragment);
+    let gates: Vec<&dyn ConfigGate> = [&hazards as &dyn ConfigGate, &hardening]
+        .into_iter()
         .chain(plan.extra_gates.iter().map(|g| &**g))
         .collect();
     let findings = timed(reporter, Stage::Gate, "", |r| {
@@ -159,7 +167,12 @@ fn prepare(
     if plan.extras.dbg {
         require_debug_info(&resolved)?;
     }
+    let hardening = hardening
+        .report(&resolved.config)
+        .ok()
+        .map(|r| hardening::summary(&r, h));
     Ok(Prepared {
+        hardening,
         fingerprint,
         toolchain_diffs,
         pinned,
@@ -169,6 +182,27 @@ fn prepare(
         resolved,
         findings,
     })
+}
+
+/// The config stage's fragments, in order: harden's fragment for this target and
+/// toolchain first (unless `--no-harden`), then the user's. The base config comes before
+/// both, so hardening overrides a flavour's choice (tiny's SLUB_TINY); the user's explicit
+/// fragments come last and may weaken it, which the hardening gate then refuses unless
+/// `--allow-weaker` — a weakening is always visible, never silent.
+fn config_fragments(
+    plan: &BuildPlan,
+    fingerprint: &ToolchainFingerprint,
+    work: &Path,
+) -> Result<Vec<PathBuf>, BuildError> {
+    let mut fragments = Vec::new();
+    if plan.hardening.apply_fragment {
+        let tc = hardening::toolchain_for(&plan.target, fingerprint)
+            .ok_or(ConfigError::NoHardeningToolchain)?;
+        let text = hardening::fragment_for(&tc, &plan.hardening.policy);
+        fragments.push(write_hardening_fragment(&text, work)?);
+    }
+    fragments.extend(plan.fragments.iter().cloned());
+    Ok(fragments)
 }
 
 /// The compile stage, with the remembered step count as the progress estimate.
@@ -233,7 +267,13 @@ fn record_stage(p: &Prepared, debs: &[PathBuf], dir: &Path) -> Result<BuildRecor
         tarball_sha256: sha256_file(&p.pinned.fetched.tarball)?,
         source_date_epoch: p.pinned.fetched.source_date_epoch,
     };
-    let record = build_record(source, &p.fingerprint, p.resolved.sha256(), debs)?;
+    let record = build_record(
+        source,
+        &p.fingerprint,
+        p.resolved.sha256(),
+        p.hardening.clone(),
+        debs,
+    )?;
     write_record(dir, &record, &p.fingerprint)?;
     Ok(record)
 }

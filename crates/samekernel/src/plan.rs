@@ -10,6 +10,7 @@ use tempfile::TempDir;
 
 use crate::Target;
 use crate::gate::ConfigGate;
+use crate::hardening::Hardening;
 use crate::stage::compile::StepMemo;
 use crate::stage::config::ConfigSource;
 use crate::stage::package::Extras;
@@ -32,7 +33,9 @@ pub struct BuildPlan {
     pub extras: Extras,
     /// Build despite blocking hazards (the hazard gate reports them as allowed).
     pub allow_hazards: bool,
-    /// Gates run after kbuild-env's hazard gate (e.g. a hardening policy).
+    /// Hardened by default: harden's fragment in the config stage, the hardening gate.
+    pub hardening: Hardening,
+    /// Gates run after kbuild-env's hazard gate and the hardening gate.
     pub extra_gates: Vec<Box<dyn ConfigGate>>,
     /// A fingerprint to compare this machine's toolchain with.
     pub expected_toolchain: Option<ToolchainFingerprint>,
@@ -53,6 +56,7 @@ impl fmt::Debug for BuildPlan {
             .field("compressor", &self.compressor)
             .field("extras", &self.extras)
             .field("allow_hazards", &self.allow_hazards)
+            .field("hardening", &self.hardening)
             .field("extra_gates", &gates)
             .field("out", &self.out)
             .finish_non_exhaustive()
@@ -60,8 +64,8 @@ impl fmt::Debug for BuildPlan {
 }
 
 impl BuildPlan {
-    /// A plan with defaults: amd64, zstd, as many jobs as CPUs, no extras, no gates
-    /// beyond the hazards, nothing expected of the toolchain.
+    /// A plan with defaults: amd64, zstd, as many jobs as CPUs, no extras, hardened
+    /// (fragment + gate with harden's default policy), no gates beyond those and the hazards, nothing expected of the toolchain.
     pub fn new(manifest: Manifest, config: ConfigSource, out: PathBuf) -> BuildPlan {
         BuildPlan {
             manifest,
@@ -72,6 +76,7 @@ impl BuildPlan {
             compressor: Compressor::Zstd,
             extras: Extras::default(),
             allow_hazards: false,
+            hardening: Hardening::default(),
             extra_gates: Vec::new(),
             expected_toolchain: None,
             step_memo: None,

@@ -146,17 +146,20 @@ pub fn record_toolchain(fp: &ToolchainFingerprint) -> Toolchain {
     t
 }
 
-/// Assembles, normalizes and validates the record.
+/// Assembles, normalizes and validates the record (`hardening`: the hardening gate's
+/// result, see [`crate::hardening::summary`]).
 pub fn build_record(
     source: SourcePin,
     fingerprint: &ToolchainFingerprint,
     kernel_config_sha256: String,
+    hardening: Option<testimony::build_record::Hardening>,
     debs: Vec<DebRecord>,
 ) -> Result<BuildRecord, RecordError> {
     let mut record = BuildRecord {
         source,
         toolchain: record_toolchain(fingerprint),
         kernel_config_sha256,
+        hardening,
         debs,
     };
     record.normalize();
@@ -219,7 +222,7 @@ mod tests {
             source_date_epoch: 1_794_660_961,
         };
         let debs = vec![deb("z_1_amd64.deb"), deb("a_1_amd64.deb")];
-        let record = build_record(source, &fingerprint(), "03".repeat(32), debs).unwrap();
+        let record = build_record(source, &fingerprint(), "03".repeat(32), None, debs).unwrap();
         assert_eq!(record.debs[0].file_name, "a_1_amd64.deb", "normalized");
         let names: Vec<&str> = record
             .toolchain
@@ -254,7 +257,7 @@ mod tests {
             tarball_sha256: "02".repeat(32),
             source_date_epoch: 1,
         };
-        let err = build_record(source, &fingerprint(), "03".repeat(32), vec![]).unwrap_err();
+        let err = build_record(source, &fingerprint(), "03".repeat(32), None, vec![]).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("the build record does not validate"),

@@ -19,6 +19,9 @@
 //! toolchain-banner=<text>             (zero or more, in the recorded order)
 //! toolchain-sha256=<sha256>           (of the toolchain= and toolchain-banner= lines above, each with its LF)
 //! kernel-config-sha256=<sha256>
+//! hardening-mode=enforced|allow-weaker|off       (optional block: the hardening gate's result)
+//! hardening-self-protection=<ok> <fail> <n/a>
+//! hardening-failed=<rule id>          (zero or more, sorted)
 //! deb=<file name>                     (one block per .deb, sorted by file name, at least one)
 //! deb-package=<package>
 //! deb-version=<version>
@@ -127,8 +130,136 @@ pub struct BuildRecord {
     pub toolchain: Toolchain,
     /// sha256 of the kernel `.config` used.
     pub kernel_config_sha256: String,
+    /// The hardening check of that config (absent in records older than the gate).
+    pub hardening: Option<Hardening>,
     /// The .debs, sorted by file name.
     pub debs: Vec<DebRecord>,
+}
+
+/// How the build treated its hardening policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HardeningMode {
+    /// The hardening fragment was applied and every required rule held.
+    Enforced,
+    /// The fragment was applied but required rules were allowed to fail (`--allow-weaker`).
+    AllowWeaker,
+    /// No fragment was applied (`--no-harden`); failures were reported, not refused.
+    Off,
+}
+
+impl HardeningMode {
+    /// The record's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HardeningMode::Enforced => "enforced",
+            HardeningMode::AllowWeaker => "allow-weaker",
+            HardeningMode::Off => "off",
+        }
+    }
+
+    fn parse(s: &str) -> Option<HardeningMode> {
+        [
+            HardeningMode::Enforced,
+            HardeningMode::AllowWeaker,
+            HardeningMode::Off,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+    }
+}
+
+/// The self-protection results of the build's `.config` (harden's rule table):
+///
+/// ```text
+/// hardening-mode=enforced|allow-weaker|off
+/// hardening-self-protection=<ok> <fail> <not applicable>
+/// hardening-failed=<rule id>        (zero or more, sorted, each once)
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hardening {
+    /// Rules that hold.
+    pub ok: u64,
+    /// Rules that fail (required or not).
+    pub fail: u64,
+    /// Rules that cannot be judged on a config, or do not apply to the target.
+    pub not_applicable: u64,
+    /// The ids of the failed rules (`kconfig:RANDSTRUCT_FULL`).
+    pub failed_rules: Vec<String>,
+    /// Whether the policy was enforced.
+    pub mode: HardeningMode,
+}
+
+pub(crate) fn write_hardening(s: &mut String, h: &Option<Hardening>) {
+    let Some(h) = h else { return };
+    let mut failed = h.failed_rules.clone();
+    failed.sort();
+    failed.dedup();
+    s.push_str(&format!("hardening-mode={}\n", h.mode.as_str()));
+    s.push_str(&format!(
+        "hardening-self-protection={} {} {}\n",
+        h.ok, h.fail, h.not_applicable
+    ));
+    for id in failed {
+        s.push_str(&format!("hardening-failed={id}\n"));
+    }
+}
+
+pub(crate) fn parse_hardening(
+    c: &mut Cursor<'_>,
+    f: Format,
+) -> Result<Option<Hardening>, ParseError> {
+    let Some(ml) = c.optional("hardening-mode") else {
+        return Ok(None);
+    };
+    let mode = HardeningMode::parse(ml.value).ok_or_else(|| {
+        ParseError::new(
+            f,
+            ml.no,
+            format!(
+                "hardening-mode: {:?} is not enforced, allow-weaker or off",
+                ml.value
+            ),
+        )
+    })?;
+    let tl = c.expect("hardening-self-protection")?;
+    let counts: Vec<u64> = tl
+        .value
+        .split(' ')
+        .map(|n| {
+            (!n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && (n == "0" || !n.starts_with('0')))
+            .then(|| n.parse().ok())
+            .flatten()
+        })
+        .collect::<Option<_>>()
+        .filter(|v: &Vec<u64>| v.len() == 3)
+        .ok_or_else(|| {
+            ParseError::new(
+                f,
+                tl.no,
+                "hardening-self-protection: expected three counts `<ok> <fail> <n/a>`",
+            )
+        })?;
+    let mut failed_rules: Vec<String> = Vec::new();
+    while let Some(l) = c.optional("hardening-failed") {
+        check_token(&l, f)?;
+        if failed_rules.last().is_some_and(|p| p.as_str() >= l.value) {
+            return Err(ParseError::new(
+                f,
+                l.no,
+                format!("hardening-failed {:?} is out of order or repeated", l.value),
+            ));
+        }
+        failed_rules.push(l.value.into());
+    }
+    Ok(Some(Hardening {
+        ok: counts[0],
+        fail: counts[1],
+        not_applicable: counts[2],
+        failed_rules,
+        mode,
+    }))
 }
 
 impl BuildRecord {
@@ -158,6 +289,7 @@ impl BuildRecord {
             "kernel-config-sha256={}\n",
             n.kernel_config_sha256
         ));
+        write_hardening(&mut s, &n.hardening);
         write_debs(&mut s, &n.debs);
         s
     }
@@ -236,12 +368,14 @@ impl BuildRecord {
             ));
         }
         let kernel_config_sha256 = canonical::sha256_field(&c.expect("kernel-config-sha256")?, F)?;
+        let hardening = parse_hardening(&mut c, F)?;
         let debs = parse_debs(&mut c, F)?;
         c.finish()?;
         Ok(BuildRecord {
             source,
             toolchain,
             kernel_config_sha256,
+            hardening,
             debs,
         })
     }
@@ -408,6 +542,7 @@ pub(crate) mod tests {
                 banners: vec!["gcc (Debian 12.2.0-14+deb12u1) 12.2.0".into()],
             },
             kernel_config_sha256: h('3'),
+            hardening: None,
             debs: vec![DebRecord {
                 file_name: "linux-image-6.12.38-sk_6.12.38-1_amd64.deb".into(),
                 package: "linux-image-6.12.38-sk".into(),
@@ -434,6 +569,45 @@ pub(crate) mod tests {
                     },
                 ],
             }],
+        }
+    }
+
+    #[test]
+    fn the_hardening_block_round_trips_and_is_optional() {
+        let mut r = example();
+        let old = r.to_text();
+        assert!(!old.contains("hardening"), "absent block writes nothing");
+        r.hardening = Some(Hardening {
+            ok: 96,
+            fail: 2,
+            not_applicable: 83,
+            failed_rules: vec![
+                "kconfig:RANDSTRUCT_FULL".into(),
+                "kconfig:MODULE_SIG".into(),
+            ],
+            mode: HardeningMode::AllowWeaker,
+        });
+        let text = r.to_text();
+        assert!(text.contains(
+            "hardening-mode=allow-weaker\nhardening-self-protection=96 2 83\nhardening-failed=kconfig:MODULE_SIG\nhardening-failed=kconfig:RANDSTRUCT_FULL\ndeb="
+        ), "{text}");
+        let back = BuildRecord::parse(&text).unwrap();
+        assert_eq!(back.to_text(), text);
+        assert_eq!(BuildRecord::parse(&old).unwrap().hardening, None);
+        for (from, to) in [
+            ("hardening-mode=allow-weaker", "hardening-mode=weak"),
+            ("=96 2 83", "=96 2"),
+            ("=96 2 83", "=096 2 83"),
+            ("=96 2 83", "=96 -2 83"),
+            ("hardening-failed=kconfig:MODULE_SIG\n", ""),
+        ] {
+            let bad = text.replacen(from, to, 1);
+            let bad = if to.is_empty() {
+                bad.replacen("hardening-failed=kconfig:RANDSTRUCT_FULL\n", "hardening-failed=kconfig:RANDSTRUCT_FULL\nhardening-failed=kconfig:MODULE_SIG\n", 1)
+            } else {
+                bad
+            };
+            assert!(BuildRecord::parse(&bad).is_err(), "{from} -> {to}");
         }
     }
 

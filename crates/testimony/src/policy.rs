@@ -9,6 +9,10 @@
 //! accept_v1 = false          # optional, default false: count the seed's v1 testimonies
 //! dissent = "refuse"         # optional, "refuse" (default) or "report"
 //! require_source_manifest_sha256 = "<sha256>"  # optional: only builds of this source pin count
+//! min_hardening_ok = 90      # optional: the testimony's build passed at least this many
+//!                            # self-protection rules (harden's table)
+//! forbid_failed_rules = ["kconfig:STACKPROTECTOR_STRONG"]  # optional: none of these may fail
+//! require_hardening_enforced = true  # optional, default false: no --allow-weaker/--no-harden
 //!
 //! [[witness]]
 //! name = "alice"
@@ -27,6 +31,11 @@
 //! entries then match a .deb by its hash or by its Debian file name
 //! `PACKAGE_VERSION_ARCH.deb` (see [`crate::verdict`]). `threshold` must be at least 1 and at most the number of
 //! distinct groups (a policy that can never pass is refused up front).
+//!
+//! **Hardening minimums.** `min_hardening_ok`, `forbid_failed_rules` and
+//! `require_hardening_enforced` read the hardening block a v2 testimony copies from its
+//! build record; a testimony without one (v1, or older builds) does not meet any of them.
+//! Like the other minimums, a testimony below them is neither a vote nor a dissent.
 
 use std::collections::BTreeSet;
 
@@ -74,8 +83,23 @@ pub struct Policy {
     pub dissent: DissentRule,
     /// Required source pin (manifest sha256), if any.
     pub require_source_manifest_sha256: Option<String>,
+    /// Minimum self-protection rules the testimony's build passed.
+    pub min_hardening_ok: Option<u64>,
+    /// Rule ids that must not be among the build's failed rules.
+    pub forbid_failed_rules: Vec<String>,
+    /// The build must have enforced its hardening policy (no `--allow-weaker`/`--no-harden`).
+    pub require_hardening_enforced: bool,
     /// Witnesses, one per fingerprint, in file order.
     pub witnesses: Vec<Witness>,
+}
+
+impl Policy {
+    /// Whether any hardening minimum is set.
+    pub fn requires_hardening(&self) -> bool {
+        self.min_hardening_ok.is_some()
+            || !self.forbid_failed_rules.is_empty()
+            || self.require_hardening_enforced
+    }
 }
 
 #[derive(Deserialize)]
@@ -92,6 +116,11 @@ struct RawPolicy {
     #[serde(default)]
     dissent: DissentRule,
     require_source_manifest_sha256: Option<String>,
+    min_hardening_ok: Option<i64>,
+    #[serde(default)]
+    forbid_failed_rules: Vec<String>,
+    #[serde(default)]
+    require_hardening_enforced: bool,
     #[serde(default)]
     witness: Vec<RawWitness>,
 }
@@ -151,6 +180,20 @@ impl Policy {
                 "require_source_manifest_sha256 must be 64 lowercase hex digits, found {p:?}"
             )));
         }
+        if let Some(n) = raw.min_hardening_ok
+            && n < 0
+        {
+            return Err(perr(format!(
+                "min_hardening_ok must not be negative, found {n}"
+            )));
+        }
+        if let Some(id) = (raw.forbid_failed_rules.iter())
+            .find(|id| id.is_empty() || id.contains(' ') || !id.contains(':'))
+        {
+            return Err(perr(format!(
+                "forbid_failed_rules: {id:?} is not a rule id (like \"kconfig:STACKPROTECTOR_STRONG\")"
+            )));
+        }
         let witnesses = witnesses(text, raw.witness)?;
         let groups: BTreeSet<&str> = witnesses.iter().map(|w| w.group.as_str()).collect();
         if threshold as u64 > groups.len() as u64 {
@@ -167,6 +210,9 @@ impl Policy {
             accept_v1: raw.accept_v1,
             dissent: raw.dissent,
             require_source_manifest_sha256: raw.require_source_manifest_sha256,
+            min_hardening_ok: raw.min_hardening_ok.map(|n| n as u64),
+            forbid_failed_rules: raw.forbid_failed_rules,
+            require_hardening_enforced: raw.require_hardening_enforced,
             witnesses,
         })
     }

@@ -22,6 +22,7 @@
 //! source-date-epoch=<seconds>
 //! toolchain-sha256=<sha256>
 //! kernel-config-sha256=<sha256>
+//! hardening-mode=...                               (optional: the build record's hardening block, verbatim)
 //! deb=...                                          (the build record's deb blocks, verbatim)
 //! ```
 //!
@@ -83,6 +84,8 @@ pub struct TestimonyV2 {
     pub toolchain_sha256: String,
     /// sha256 of the kernel `.config`.
     pub kernel_config_sha256: String,
+    /// The build's hardening results (absent in testimonies older than the gate).
+    pub hardening: Option<build_record::Hardening>,
     /// The .debs the witness built, sorted by file name.
     pub debs: Vec<DebRecord>,
 }
@@ -99,6 +102,7 @@ impl TestimonyV2 {
             source: r.source,
             toolchain_sha256: r.toolchain.sha256(),
             kernel_config_sha256: r.kernel_config_sha256,
+            hardening: r.hardening,
             debs: r.debs,
         }
     }
@@ -140,6 +144,7 @@ impl TestimonyV2 {
             "kernel-config-sha256={}\n",
             self.kernel_config_sha256
         ));
+        build_record::write_hardening(&mut s, &self.hardening);
         let mut debs = self.debs.clone();
         debs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
         for d in &mut debs {
@@ -243,6 +248,7 @@ impl TestimonyV2 {
         let source = build_record::parse_source(&mut c, F)?;
         let toolchain_sha256 = canonical::sha256_field(&c.expect("toolchain-sha256")?, F)?;
         let kernel_config_sha256 = canonical::sha256_field(&c.expect("kernel-config-sha256")?, F)?;
+        let hardening = build_record::parse_hardening(&mut c, F)?;
         let debs = build_record::parse_debs(&mut c, F)?;
         c.finish()?;
         Ok(TestimonyV2 {
@@ -261,6 +267,7 @@ impl TestimonyV2 {
             source,
             toolchain_sha256,
             kernel_config_sha256,
+            hardening,
             debs,
         })
     }

@@ -141,6 +141,25 @@ pub enum Problem {
         /// The policy's maximum.
         max_age_days: u64,
     },
+    /// The policy has hardening minimums and the testimony carries no hardening block.
+    NoHardening,
+    /// Fewer self-protection rules passed than `min_hardening_ok`.
+    HardeningBelowMinimum {
+        /// Rules that passed.
+        ok: u64,
+        /// The policy's minimum.
+        minimum: u64,
+    },
+    /// A rule in `forbid_failed_rules` failed.
+    ForbiddenRuleFailed {
+        /// The rule id.
+        rule: String,
+    },
+    /// The build was made with `--allow-weaker` or `--no-harden`.
+    HardeningNotEnforced {
+        /// `allow-weaker` or `off`.
+        mode: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -161,6 +180,20 @@ impl fmt::Display for Problem {
             } => write!(
                 f,
                 "signed {age_days} day(s) ago, the policy's max_age_days is {max_age_days}"
+            ),
+            Problem::NoHardening => f.write_str(
+                "no hardening results (a v1 testimony, or a build older than the hardening gate), and the policy sets hardening minimums",
+            ),
+            Problem::HardeningBelowMinimum { ok, minimum } => write!(
+                f,
+                "{ok} self-protection rules passed, below the policy's min_hardening_ok {minimum}"
+            ),
+            Problem::ForbiddenRuleFailed { rule } => {
+                write!(f, "{rule} failed in this build (forbid_failed_rules)")
+            }
+            Problem::HardeningNotEnforced { mode } => write!(
+                f,
+                "built with hardening-mode={mode} (require_hardening_enforced)"
             ),
         }
     }
@@ -642,6 +675,8 @@ pub struct Facts {
     pub source_pin: Option<String>,
     /// The .debs it lists.
     pub listed: Vec<Listed>,
+    /// The build's hardening results (v2 testimonies of gated builds only).
+    pub hardening: Option<crate::build_record::Hardening>,
 }
 
 /// Extracts the facts of a testimony signed by `signer`. A v2 testimony must
@@ -659,6 +694,7 @@ pub fn facts(t: &Testimony, signer: &Fingerprint) -> Result<Facts, InvalidReason
             review: t2.witness.code_review,
             trust: t2.witness.computer_trust,
             source_pin: Some(t2.source.manifest_sha256.clone()),
+            hardening: t2.hardening.clone(),
             listed: (t2.debs.iter())
                 .map(|d| Listed {
                     name: DebName::Control {
@@ -676,6 +712,7 @@ pub fn facts(t: &Testimony, signer: &Fingerprint) -> Result<Facts, InvalidReason
             review: f.code_review.unwrap_or(0),
             trust: f.computer_trust.unwrap_or(0),
             source_pin: None,
+            hardening: None,
             listed: (f.checksums.iter())
                 .map(|c| Listed {
                     name: DebName::FileName(c.file.clone()),
@@ -713,6 +750,35 @@ pub fn policy_problems(f: &Facts, signed_at: u64, policy: &Policy, now: u64) -> 
                 max_age_days,
             });
         }
+    }
+    problems.extend(hardening_problems(f.hardening.as_ref(), policy));
+    problems
+}
+
+/// The hardening minimums `h` does not meet (none when the policy sets none).
+fn hardening_problems(h: Option<&crate::build_record::Hardening>, policy: &Policy) -> Vec<Problem> {
+    use crate::build_record::HardeningMode;
+    if !policy.requires_hardening() {
+        return Vec::new();
+    }
+    let Some(h) = h else {
+        return vec![Problem::NoHardening];
+    };
+    let mut problems = Vec::new();
+    if let Some(minimum) = policy.min_hardening_ok
+        && h.ok < minimum
+    {
+        problems.push(Problem::HardeningBelowMinimum { ok: h.ok, minimum });
+    }
+    for rule in &policy.forbid_failed_rules {
+        if h.failed_rules.contains(rule) {
+            problems.push(Problem::ForbiddenRuleFailed { rule: rule.clone() });
+        }
+    }
+    if policy.require_hardening_enforced && h.mode != HardeningMode::Enforced {
+        problems.push(Problem::HardeningNotEnforced {
+            mode: h.mode.as_str().into(),
+        });
     }
     problems
 }
@@ -1066,6 +1132,7 @@ mod tests {
             trust: 100,
             source_pin: Some(canonical::sha256_hex(b"pin")),
             listed,
+            hardening: None,
         }
     }
 
@@ -1184,6 +1251,81 @@ mod tests {
                 want,
                 "{extra}"
             );
+        }
+    }
+
+    #[test]
+    fn hardening_problems_table() {
+        use crate::build_record::{Hardening, HardeningMode};
+        let built = |ok, failed: &[&str], mode| Facts {
+            hardening: Some(Hardening {
+                ok,
+                fail: failed.len() as u64,
+                not_applicable: 80,
+                failed_rules: failed.iter().map(|s| s.to_string()).collect(),
+                mode,
+            }),
+            ..facts_of(vec![])
+        };
+        let strong = built(96, &["kconfig:RANDSTRUCT_FULL"], HardeningMode::Enforced);
+        let weak = built(
+            79,
+            &["kconfig:INIT_ON_FREE_DEFAULT_ON"],
+            HardeningMode::AllowWeaker,
+        );
+        let none = facts_of(vec![]);
+        let forbid = "forbid_failed_rules = [\"kconfig:INIT_ON_FREE_DEFAULT_ON\"]";
+        for (extra, facts, want) in [
+            ("", &none, vec![]),
+            ("", &weak, vec![]),
+            ("min_hardening_ok = 90", &strong, vec![]),
+            ("min_hardening_ok = 96", &strong, vec![]),
+            (
+                "min_hardening_ok = 97",
+                &strong,
+                vec![Problem::HardeningBelowMinimum {
+                    ok: 96,
+                    minimum: 97,
+                }],
+            ),
+            ("min_hardening_ok = 1", &none, vec![Problem::NoHardening]),
+            (forbid, &strong, vec![]),
+            (
+                forbid,
+                &weak,
+                vec![Problem::ForbiddenRuleFailed {
+                    rule: "kconfig:INIT_ON_FREE_DEFAULT_ON".into(),
+                }],
+            ),
+            ("require_hardening_enforced = true", &strong, vec![]),
+            (
+                "require_hardening_enforced = true\nmin_hardening_ok = 90",
+                &weak,
+                vec![
+                    Problem::HardeningBelowMinimum {
+                        ok: 79,
+                        minimum: 90,
+                    },
+                    Problem::HardeningNotEnforced {
+                        mode: "allow-weaker".into(),
+                    },
+                ],
+            ),
+        ] {
+            assert_eq!(
+                policy_problems(facts, 0, &policy(extra), 0),
+                want,
+                "{extra}"
+            );
+        }
+        for bad in [
+            "min_hardening_ok = -1",
+            "forbid_failed_rules = [\"STACKPROTECTOR\"]",
+            "forbid_failed_rules = [\"\"]",
+        ] {
+            let text =
+                format!("threshold = 1\n{bad}\n[[witness]]\nname = \"a\"\nfingerprint = \"{A}\"\n");
+            assert!(Policy::parse(&text).is_err(), "{bad}");
         }
     }
 

@@ -3,7 +3,8 @@
 
 use proptest::prelude::*;
 use testimony::build_record::{
-    BuildRecord, DebRecord, FileHash, SourcePin, Toolchain, ToolchainComponent,
+    BuildRecord, DebRecord, FileHash, Hardening, HardeningMode, SourcePin, Toolchain,
+    ToolchainComponent,
 };
 use testimony::canonical::Fingerprint;
 use testimony::policy::Policy;
@@ -51,6 +52,29 @@ fn deb() -> impl Strategy<Value = DebRecord> {
         )
 }
 
+fn hardening() -> impl Strategy<Value = Option<Hardening>> {
+    prop::option::of(
+        (
+            any::<u64>(),
+            any::<u64>(),
+            any::<u64>(),
+            prop::collection::btree_set("(kconfig|sysctl|cmdline):[A-Za-z0-9_.:]{1,12}", 0..4),
+            prop::sample::select(vec![
+                HardeningMode::Enforced,
+                HardeningMode::AllowWeaker,
+                HardeningMode::Off,
+            ]),
+        )
+            .prop_map(|(ok, fail, na, failed, mode)| Hardening {
+                ok,
+                fail,
+                not_applicable: na,
+                failed_rules: failed.into_iter().collect(),
+                mode,
+            }),
+    )
+}
+
 fn record() -> impl Strategy<Value = BuildRecord> {
     (
         sha(),
@@ -61,8 +85,9 @@ fn record() -> impl Strategy<Value = BuildRecord> {
         prop::collection::vec(text_value(), 0..3),
         sha(),
         prop::collection::vec(deb(), 1..4),
+        hardening(),
     )
-        .prop_map(|(m, tn, ts, sde, comps, banners, cfg, debs)| {
+        .prop_map(|(m, tn, ts, sde, comps, banners, cfg, debs, hardening)| {
             let mut debs = debs;
             debs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
             debs.dedup_by(|a, b| a.file_name == b.file_name);
@@ -81,6 +106,7 @@ fn record() -> impl Strategy<Value = BuildRecord> {
                     banners,
                 },
                 kernel_config_sha256: cfg,
+                hardening,
                 debs,
             }
         })

@@ -73,6 +73,19 @@ pub struct BuildArgs {
     /// Build even when the config has hazards that make the output differ per build.
     #[arg(long)]
     pub allow_hazards: bool,
+    /// Do not apply the hardening fragment (the hardening gate still reports, but does not
+    /// refuse, and the build record says `hardening-mode=off`).
+    #[arg(long)]
+    pub no_harden: bool,
+    /// Build even when the resolved config loses a required hardening rule (recorded as
+    /// `hardening-mode=allow-weaker`).
+    #[arg(long)]
+    pub allow_weaker: bool,
+    /// Hardening policy (TOML: `[require]` groups/rules, `[relax]` id = "reason")
+    /// [default: every self-protection rule the target and toolchain support, minus
+    /// RANDSTRUCT, the latent-entropy plugin and module signing].
+    #[arg(long, value_name = "FILE")]
+    pub harden_policy: Option<PathBuf>,
     /// Keep the work directory (source, objects, staging) after a successful build.
     #[arg(long)]
     pub keep_work: bool,
@@ -107,6 +120,12 @@ fn plan(args: &BuildArgs) -> Result<BuildPlan> {
     plan.extras.libc_dev = args.with_libc_dev;
     plan.extras.dbg = args.with_dbg;
     plan.allow_hazards = args.allow_hazards;
+    plan.hardening.apply_fragment = !args.no_harden;
+    plan.hardening.allow_weaker = args.allow_weaker;
+    if let Some(path) = &args.harden_policy {
+        let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+        plan.hardening.policy = harden::Policy::from_toml(&text, &path.display().to_string())?;
+    }
     if let Some(path) = &args.expect_toolchain {
         let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
         let fp = ToolchainFingerprint::parse(&text).with_context(|| path.display().to_string())?;
@@ -157,7 +176,9 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
 /// Adds the command-line spelling of the fix to the library's error.
 fn explain(e: BuildError) -> anyhow::Error {
     match &e {
-        BuildError::Gate(_) => anyhow::anyhow!("{e} (--allow-hazards)"),
+        BuildError::Gate(_) => anyhow::anyhow!(
+            "{e} (hazards: --allow-hazards; hardening rules: --harden-policy or --allow-weaker)"
+        ),
         BuildError::Config(ConfigError::NoDebugInfo { .. }) => anyhow::anyhow!("--with-dbg: {e}"),
         _ => e.into(),
     }
@@ -172,6 +193,11 @@ fn print_outcome(args: &BuildArgs, outcome: &BuildOutcome, elapsed: Duration) ->
             "version": outcome.version,
             "build_record_sha256": record.sha256(),
             "elapsed_seconds": elapsed.as_secs_f64(),
+            "hardening": record.hardening.as_ref().map(|h| serde_json::json!({
+                "mode": h.mode.as_str(), "self_protection_ok": h.ok,
+                "self_protection_fail": h.fail, "self_protection_na": h.not_applicable,
+                "failed_rules": h.failed_rules,
+            })),
             "debs": record.debs.iter().map(|d| serde_json::json!({
                 "file": d.file_name, "sha256": d.sha256, "size": d.size, "files": d.files.len(),
             })).collect::<Vec<_>>(),
@@ -188,6 +214,16 @@ fn print_outcome(args: &BuildArgs, outcome: &BuildOutcome, elapsed: Duration) ->
         outcome.out.join("BUILD-RECORD").display()
     );
     if !args.quiet {
+        if let Some(h) = &record.hardening {
+            eprintln!(
+                "hardening ({}): self-protection {} ok, {} fail, {} n/a; failed: {}",
+                h.mode.as_str(),
+                h.ok,
+                h.fail,
+                h.not_applicable,
+                h.failed_rules.join(", ")
+            );
+        }
         eprintln!(
             "built {} in {:.0} s",
             outcome.kernel_release,

@@ -59,6 +59,12 @@ pub enum ConfigError {
         /// The resolved `.config`.
         path: PathBuf,
     },
+    /// The hardening fragment needs the compiler's major version, and the toolchain
+    /// fingerprint names no installed `gcc-N` package.
+    #[error(
+        "no gcc-N package in the toolchain fingerprint: cannot choose the hardening fragment (install gcc, or build with --no-harden)"
+    )]
+    NoHardeningToolchain,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
@@ -100,6 +106,14 @@ pub fn resolve_config(
     let text = fs::read_to_string(&path).map_err(io(&path))?;
     let config = KernelConfig::parse(&text, &path.display().to_string())?;
     Ok(ResolvedConfig { path, config })
+}
+
+/// Writes harden's fragment text to `work/hardening.config`, the file the config stage
+/// applies after the base config (see [`resolve_config`]).
+pub fn write_hardening_fragment(text: &str, work: &Path) -> Result<PathBuf, ConfigError> {
+    let path = work.join("hardening.config");
+    fs::write(&path, text).map_err(io(&path))?;
+    Ok(path)
 }
 
 /// Refuses a config without debug info to package (checked before compiling).
