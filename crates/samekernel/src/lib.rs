@@ -98,6 +98,7 @@
 
 pub mod builddeb;
 mod error;
+pub mod flavour;
 pub mod gate;
 pub mod install;
 pub mod kbuild;
@@ -113,7 +114,8 @@ pub mod verify;
 pub use error::BuildError;
 pub use gate::{ConfigGate, Finding, HazardGate, Severity};
 pub use kbuild::{Kbuild, KbuildError, KbuildRunner};
-pub use pipeline::{BuildOutcome, build};
+pub use flavour::{Flavour, FlavourConfig};
+pub use pipeline::{BuildOutcome, Configured, build, configure};
 pub use plan::{BuildPlan, WorkDir};
 pub use report::{BuildReporter, CompileProgress, NoReport, Stage};
 pub use stage::config::ConfigSource;

@@ -32,6 +32,8 @@ pub struct BuildPlan {
     pub extras: Extras,
     /// Build despite blocking hazards (the hazard gate reports them as allowed).
     pub allow_hazards: bool,
+    /// Guarded options kbuild may drop without failing the build (`DEBUG_INFO_BTF`…).
+    pub allow_config_loss: Vec<String>,
     /// Gates run after kbuild-env's hazard gate (e.g. a hardening policy).
     pub extra_gates: Vec<Box<dyn ConfigGate>>,
     /// A fingerprint to compare this machine's toolchain with.
@@ -53,6 +55,7 @@ impl fmt::Debug for BuildPlan {
             .field("compressor", &self.compressor)
             .field("extras", &self.extras)
             .field("allow_hazards", &self.allow_hazards)
+            .field("allow_config_loss", &self.allow_config_loss)
             .field("extra_gates", &gates)
             .field("out", &self.out)
             .finish_non_exhaustive()
@@ -72,6 +75,7 @@ impl BuildPlan {
             compressor: Compressor::Zstd,
             extras: Extras::default(),
             allow_hazards: false,
+            allow_config_loss: Vec::new(),
             extra_gates: Vec::new(),
             expected_toolchain: None,
             step_memo: None,
