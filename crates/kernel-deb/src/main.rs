@@ -48,6 +48,9 @@ enum Command {
     HardenReport(cmd::harden::HardenArgs),
     /// Compare two .debs, directories of .debs or build records; name the cause.
     Diff(cmd::diff::DiffArgs),
+    /// Read a linux-image .deb's kernel banner and embedded config; check them against
+    /// the build record and toolchain fingerprint.
+    Inspect(cmd::inspect::InspectArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Install(a) => cmd::install::run(a),
         Command::HardenReport(a) => cmd::harden::run(a),
         Command::Diff(a) => cmd::diff::run(a),
+        Command::Inspect(a) => cmd::inspect::run(a),
     };
     match result {
         Ok(code) => code,

@@ -100,6 +100,7 @@ pub mod builddeb;
 mod error;
 pub mod flavour;
 pub mod gate;
+pub mod inspect;
 pub mod install;
 pub mod kbuild;
 pub mod pack;
