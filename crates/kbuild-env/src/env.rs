@@ -494,7 +494,10 @@ mod tests {
             .find_map(|a| a.strip_prefix("KBUILD_BUILD_TIMESTAMP="))
             .expect("KBUILD_BUILD_TIMESTAMP on make's command line");
         assert!(!stamp.trim().is_empty());
-        assert_eq!(env.vars().get("KBUILD_BUILD_TIMESTAMP").map(String::as_str), Some(stamp));
+        assert_eq!(
+            env.vars().get("KBUILD_BUILD_TIMESTAMP").map(String::as_str),
+            Some(stamp)
+        );
         let ctx = env.lint_context();
         assert!(ctx.rustc_pinned && ctx.pahole_pinned && ctx.latent_entropy_seed_pinned);
         // In-tree: the two maps are not repeated.

@@ -70,7 +70,14 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     fs::create_dir_all(&a_dir).unwrap();
     let a_out = a_dir.join("out");
     run(Command::new(BIN)
-        .args(["build", "-j2", "--with-libc-dev", "--out"])
+        .args([
+            "build",
+            "--flavour",
+            "tiny",
+            "-j2",
+            "--with-libc-dev",
+            "--out",
+        ])
         .arg(&a_out)
         .current_dir(&a_dir)
         .env("SAMEKERNEL_CACHE", a_dir.join("cache"))

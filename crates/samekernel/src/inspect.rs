@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use debdiff::Limits;
 use detdeb::Compressor;
+use detdeb::TarEntryKind;
 use detdeb::reader::DebReader;
 use kbuild_env::ToolchainFingerprint;
-use detdeb::TarEntryKind;
 use sha2::{Digest, Sha256};
 use testimony::BuildRecord;
 
@@ -84,13 +84,9 @@ pub fn kernel_facts(deb: &Path, limits: &Limits) -> Result<KernelFacts, InspectE
     // The payload is the compressed stream followed by vmlinux's size (4 bytes, LE).
     let stream = payload.payload;
     let stream = &stream[..stream.len().saturating_sub(4)];
-    let vmlinux = debdiff::content::decompress_first_stream(
-        codec,
-        stream,
-        &image,
-        limits.max_decompressed,
-    )
-    .map_err(bad)?;
+    let vmlinux =
+        debdiff::content::decompress_first_stream(codec, stream, &image, limits.max_decompressed)
+            .map_err(bad)?;
     let banner = linux_banner(&vmlinux).ok_or_else(|| bad("no `Linux version` banner".into()))?;
     let config = match debdiff::kernel::ikconfig(&vmlinux, limits) {
         None => None,
@@ -174,7 +170,10 @@ pub fn check(
         path: deb.display().to_string(),
         problem: e.to_string(),
     })?;
-    let listed = record.debs.iter().find(|d| Some(&d.file_name) == name.as_ref());
+    let listed = record
+        .debs
+        .iter()
+        .find(|d| Some(&d.file_name) == name.as_ref());
     checks.push(Check {
         what: "package sha256 in the build record".into(),
         ok: listed.is_some_and(|d| d.sha256 == sha),
@@ -192,7 +191,8 @@ pub fn check(
             detail: "not embedded (CONFIG_IKCONFIG off): not checked".into(),
         },
     });
-    let stamp = kbuild_env::env::date_c_locale(i64::try_from(record.source.source_date_epoch).unwrap_or(0));
+    let stamp =
+        kbuild_env::env::date_c_locale(i64::try_from(record.source.source_date_epoch).unwrap_or(0));
     checks.push(Check {
         what: "banner carries the pinned timestamp".into(),
         ok: facts.banner.ends_with(&stamp),

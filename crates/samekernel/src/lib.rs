@@ -113,9 +113,9 @@ mod target;
 pub mod verify;
 
 pub use error::BuildError;
+pub use flavour::{Flavour, FlavourConfig};
 pub use gate::{ConfigGate, Finding, HazardGate, Severity};
 pub use kbuild::{Kbuild, KbuildError, KbuildRunner};
-pub use flavour::{Flavour, FlavourConfig};
 pub use pipeline::{BuildOutcome, Configured, build, configure};
 pub use plan::{BuildPlan, WorkDir};
 pub use report::{BuildReporter, CompileProgress, NoReport, Stage};

@@ -17,12 +17,12 @@ use crate::record::{build_record, deb_record, sha256_file, write_record};
 use crate::report::{BuildReporter, FetchToReporter, Stage};
 use crate::stage::compile;
 use crate::stage::config::{
-    ResolvedConfig, check_losses, require_debug_info, requested_before_kbuild, resolve_config,
+    ResolvedConfig, check_losses, requested_before_kbuild, require_debug_info, resolve_config,
 };
-use crate::stage::requested::ConfigChange;
 use crate::stage::package::{PackageDirs, package};
 use crate::stage::pin::{PinnedSource, fetch_pin, unpack_source};
 use crate::stage::publish::{Results, check_out_free};
+use crate::stage::requested::ConfigChange;
 
 /// What a successful build made.
 #[derive(Debug, Clone)]

@@ -13,9 +13,9 @@ use anyhow::{Context, Result};
 use detdeb::Compressor;
 use indicatif::{ProgressBar, ProgressStyle};
 use kbuild_env::{Effect, FingerprintDiff, ToolchainFingerprint};
+use samekernel::flavour::{DeliberateChange, FlavourConfig};
 use samekernel::stage::compile::StepMemo;
 use samekernel::stage::config::ConfigError;
-use samekernel::flavour::{DeliberateChange, FlavourConfig};
 use samekernel::stage::requested::ConfigChange;
 use samekernel::{
     BuildError, BuildOutcome, BuildPlan, BuildReporter, CompileProgress, ConfigSource, Finding,
@@ -110,7 +110,10 @@ fn plan(args: &BuildArgs, flavour: Option<&FlavourConfig>) -> Result<BuildPlan> 
     let (config, mut fragments) = match (&args.config, flavour) {
         (Some(c), _) => (ConfigSource::Full(c.clone()), Vec::new()),
         (None, Some(f)) => (f.source.clone(), f.fragments.clone()),
-        (None, None) => (ConfigSource::Allnoconfig(DEFAULT_CONFIG.to_owned()), Vec::new()),
+        (None, None) => (
+            ConfigSource::Allnoconfig(DEFAULT_CONFIG.to_owned()),
+            Vec::new(),
+        ),
     };
     let mut plan = BuildPlan::new(
         load_manifest(args.manifest.as_deref())?,
@@ -222,8 +225,18 @@ fn print_deliberate(ui: &BuildUi, f: &FlavourConfig) {
     if f.changes.is_empty() || ui.quiet {
         return;
     }
-    ui.note(&format!("kernel-deb: flavour {}: samekernel changes {} option(s) of the base config:", f.flavour, f.changes.len()));
-    for DeliberateChange { symbol, base, ours, why } in &f.changes {
+    ui.note(&format!(
+        "kernel-deb: flavour {}: samekernel changes {} option(s) of the base config:",
+        f.flavour,
+        f.changes.len()
+    ));
+    for DeliberateChange {
+        symbol,
+        base,
+        ours,
+        why,
+    } in &f.changes
+    {
         let base = base.as_deref().unwrap_or("absent");
         ui.note(&format!("  {symbol}: {base} -> {ours}: {why}"));
     }
@@ -234,7 +247,10 @@ fn print_changes(ui: &BuildUi, changes: &[ConfigChange]) {
     if changes.is_empty() || ui.quiet {
         return;
     }
-    ui.note(&format!("kernel-deb: kbuild resolved {} requested option(s) differently:", changes.len()));
+    ui.note(&format!(
+        "kernel-deb: kbuild resolved {} requested option(s) differently:",
+        changes.len()
+    ));
     for c in changes {
         ui.note(&format!("  {c}"));
     }

@@ -59,13 +59,20 @@ pub fn run(args: InspectArgs) -> Result<ExitCode> {
     } else {
         print_text(&facts, &checks, args.config);
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn print_text(facts: &samekernel::inspect::KernelFacts, checks: &[Check], config: bool) {
     println!("image:    {} ({} payload)", facts.image, facts.codec);
     println!("banner:   {}", facts.banner);
-    println!("compiler: {}", facts.compiler.as_deref().unwrap_or("(not found)"));
+    println!(
+        "compiler: {}",
+        facts.compiler.as_deref().unwrap_or("(not found)")
+    );
     println!(
         "config:   {}",
         facts.config_sha256.as_deref().unwrap_or("(not embedded)")

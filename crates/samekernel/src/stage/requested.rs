@@ -116,7 +116,11 @@ pub fn unallowed_losses<'c>(changes: &'c [ConfigChange], allowed: &[String]) -> 
         .iter()
         .filter(|c| c.kind == ChangeKind::Dropped && GUARDED.contains(&c.symbol.as_str()))
         .map(|c| c.symbol.as_str())
-        .filter(|s| !allowed.iter().any(|a| a == s || format!("CONFIG_{a}") == *s))
+        .filter(|s| {
+            !allowed
+                .iter()
+                .any(|a| a == s || format!("CONFIG_{a}") == *s)
+        })
         .collect()
 }
 
