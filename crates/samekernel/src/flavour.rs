@@ -132,7 +132,7 @@ pub enum FlavourError {
         /// Its version.
         version: String,
         /// srcpin's error.
-        source: srcpin::Error,
+        source: Box<srcpin::Error>,
     },
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
@@ -249,7 +249,7 @@ pub fn fetch_debian_config(
     let fetch = |source| FlavourError::Fetch {
         package: pin.package.into(),
         version: pin.version.into(),
-        source,
+        source: Box::new(source),
     };
     let deb_dir = dir.join("deb");
     write(&deb_dir, "", "")?;
