@@ -237,7 +237,7 @@ fn print_deliberate(ui: &BuildUi, f: &FlavourConfig) {
         why,
     } in &f.changes
     {
-        let base = base.as_deref().unwrap_or("absent");
+        let base = base.as_deref().unwrap_or("absent (Kconfig default)");
         ui.note(&format!("  {symbol}: {base} -> {ours}: {why}"));
     }
 }
@@ -275,6 +275,9 @@ fn print_outcome(args: &BuildArgs, outcome: &BuildOutcome, elapsed: Duration) ->
             "version": outcome.version,
             "build_record_sha256": record.sha256(),
             "elapsed_seconds": elapsed.as_secs_f64(),
+            "flavour": args.config.is_none().then(|| args.flavour.unwrap_or_default().name()),
+            "allowed_config_losses": args.allow_config_loss,
+            "config_changes": outcome.config_changes,
             "debs": record.debs.iter().map(|d| serde_json::json!({
                 "file": d.file_name, "sha256": d.sha256, "size": d.size, "files": d.files.len(),
             })).collect::<Vec<_>>(),
