@@ -244,11 +244,13 @@ fn explain_bzimage(
     explain_nested(item, nesting, pa.payload, pb.payload, limits, depth);
 }
 
-/// Memory the xz decoder may use on a payload (xz -9 needs 65 MiB).
-const XZ_MEMLIMIT: u64 = 128 << 20;
+/// Memory the xz decoder may use on a payload (xz -9 needs 65 MiB; liblzma refused a
+/// 6.12 x86 bzImage payload with 128 MiB).
+const XZ_MEMLIMIT: u64 = 256 << 20;
 
-/// Like [`decompress`] but reads a single stream and ignores what follows it.
-fn decompress_first_stream(
+/// Like [`decompress`] but reads a single stream and ignores what follows it (a
+/// bzImage payload ends with its 4-byte size after the stream).
+pub fn decompress_first_stream(
     codec: Compressor,
     data: &[u8],
     name: &str,

@@ -95,7 +95,10 @@ pub struct EnvSpec {
     pub rustc: Option<PathBuf>,
     /// A pinned bindgen, needed together with `rustc` for `CONFIG_RUST`.
     pub bindgen: Option<PathBuf>,
-    /// A pinned pahole (>= 1.29) for `CONFIG_DEBUG_INFO_BTF`; `None` = no BTF.
+    /// A pinned pahole for `CONFIG_DEBUG_INFO_BTF`; `None` = no BTF. Reproducible with
+    /// any pahole because `KBUILD_BUILD_TIMESTAMP` is always set: 6.12's
+    /// `scripts/Makefile.btf` then runs pahole < 1.27 without `-j`, and pahole >= 1.27
+    /// with `--btf_features=+reproducible_build`.
     pub pahole: Option<PathBuf>,
     /// A fixed `-frandom-seed=` for KCFLAGS (makes `CONFIG_GCC_PLUGIN_LATENT_ENTROPY`
     /// reproducible); `None` = not passed.
@@ -483,6 +486,18 @@ mod tests {
         assert!(args.contains(&"KRUSTFLAGS=--remap-path-prefix=/w/linux=. --remap-path-prefix=/w/linux/= --remap-path-prefix=/w/linux/build=. --remap-path-prefix=/w/linux/build/=".to_owned()));
         assert!(args.contains(&"RUSTC=/opt/rust/bin/rustc".to_owned()));
         assert!(args.contains(&"PAHOLE=/opt/dwarves/bin/pahole".to_owned()));
+        // scripts/Makefile.btf adds a bare `-j` (unreproducible BTF type order) only when
+        // KBUILD_BUILD_TIMESTAMP is empty: with pahole pinned it must be set on the command
+        // line (overriding any environment) and in the environment.
+        let stamp = args
+            .iter()
+            .find_map(|a| a.strip_prefix("KBUILD_BUILD_TIMESTAMP="))
+            .expect("KBUILD_BUILD_TIMESTAMP on make's command line");
+        assert!(!stamp.trim().is_empty());
+        assert_eq!(
+            env.vars().get("KBUILD_BUILD_TIMESTAMP").map(String::as_str),
+            Some(stamp)
+        );
         let ctx = env.lint_context();
         assert!(ctx.rustc_pinned && ctx.pahole_pinned && ctx.latent_entropy_seed_pinned);
         // In-tree: the two maps are not repeated.

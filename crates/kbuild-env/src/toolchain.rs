@@ -407,6 +407,15 @@ pub fn collect_with(
         }
         banners.insert(tool.to_owned(), first);
     }
+    // pahole encodes BTF (CONFIG_DEBUG_INFO_BTF); its package (dwarves) is recorded
+    // above, its banner only where it is installed, as it is optional for kbuild.
+    if host.which("pahole").is_some() {
+        let out = run_ok(host, "pahole", &["--version"], &[0])?;
+        let first = out.lines().next().unwrap_or("").trim();
+        if !first.is_empty() {
+            banners.insert("pahole".to_owned(), first.to_owned());
+        }
+    }
 
     let mut binaries = BTreeMap::new();
     let cc1 = run_ok(host, "gcc", &["-print-prog-name=cc1"], &[0])?;
@@ -926,6 +935,7 @@ mod tests {
                 ("ld", ["--version"]) => ok("GNU ld (GNU Binutils for Debian) 2.40\n"),
                 ("as", ["--version"]) => ok("GNU assembler (GNU Binutils for Debian) 2.40\n"),
                 ("make", ["--version"]) => ok("GNU Make 4.3\n"),
+                ("pahole", ["--version"]) => ok("v1.24\n"),
                 ("gcc", ["-print-prog-name=cc1"]) => ok("/usr/lib/gcc/x86_64-linux-gnu/12/cc1\n"),
                 ("gcc", ["-dumpversion"]) => ok("12\n"),
                 _ => Err(io::Error::new(io::ErrorKind::NotFound, "no such program")),
@@ -983,6 +993,15 @@ mod tests {
         );
         assert_eq!(ToolchainFingerprint::parse(&text).unwrap(), fp);
         assert_eq!(fp.sha256(), crate::hex(&Sha256::digest(text.as_bytes())));
+    }
+
+    #[test]
+    fn an_installed_pahole_has_its_banner_recorded() {
+        let mut tools = all_tools();
+        tools.insert("pahole");
+        let fp = collect_with(&query(), &Canned { tools, dpkg: DPKG }).unwrap();
+        assert_eq!(fp.banners.get("pahole").map(String::as_str), Some("v1.24"));
+        assert!(fp.to_text().contains("\nbanner pahole=v1.24\n"));
     }
 
     #[test]

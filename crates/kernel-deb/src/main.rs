@@ -50,6 +50,9 @@ enum Command {
     Diff(cmd::diff::DiffArgs),
     /// Build twice under reprotest's variations and compare the packages.
     ReproCheck(cmd::repro_check::ReproCheckArgs),
+    /// Read a linux-image .deb's kernel banner and embedded config; check them against
+    /// the build record and toolchain fingerprint.
+    Inspect(cmd::inspect::InspectArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::HardenReport(a) => cmd::harden::run(a),
         Command::Diff(a) => cmd::diff::run(a),
         Command::ReproCheck(a) => cmd::repro_check::run(a),
+        Command::Inspect(a) => cmd::inspect::run(a),
     };
     match result {
         Ok(code) => code,

@@ -59,7 +59,14 @@ fn debug_info_build_packages_dbg_and_leaks_no_build_path() {
 
     // Without debug info in the config, --with-dbg is refused before compiling.
     let refused = Command::new(BIN)
-        .args(["build", "--quiet", "--with-dbg", "--out"])
+        .args([
+            "build",
+            "--flavour",
+            "tiny",
+            "--quiet",
+            "--with-dbg",
+            "--out",
+        ])
         .arg(base.path().join("refused"))
         .arg("--work-dir")
         .arg(base.path().join("refused-work"))
@@ -79,7 +86,15 @@ fn debug_info_build_packages_dbg_and_leaks_no_build_path() {
 
     let out = base.path().join("out");
     run(Command::new(BIN)
-        .args(["build", "-j2", "--quiet", "--with-dbg", "--config-fragment"])
+        .args([
+            "build",
+            "--flavour",
+            "tiny",
+            "-j2",
+            "--quiet",
+            "--with-dbg",
+            "--config-fragment",
+        ])
         .arg(&fragment)
         .arg("--out")
         .arg(&out)

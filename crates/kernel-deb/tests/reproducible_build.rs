@@ -71,7 +71,7 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     let out = Command::new(BIN)
         .args(["repro-check", "--keep-out", "--base"])
         .arg(&check)
-        .args(["--", "--with-libc-dev"])
+        .args(["--", "--flavour", "tiny", "--with-libc-dev"])
         .output()
         .unwrap();
     let (stdout, stderr) = (

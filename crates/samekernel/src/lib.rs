@@ -98,8 +98,10 @@
 
 pub mod builddeb;
 mod error;
+pub mod flavour;
 pub mod gate;
 pub mod hardening;
+pub mod inspect;
 pub mod install;
 pub mod kbuild;
 pub mod pack;
@@ -113,10 +115,11 @@ mod target;
 pub mod verify;
 
 pub use error::BuildError;
+pub use flavour::{Flavour, FlavourConfig};
 pub use gate::{ConfigGate, Finding, HazardGate, Severity};
 pub use hardening::{Hardening, HardeningGate};
 pub use kbuild::{Kbuild, KbuildError, KbuildRunner};
-pub use pipeline::{BuildOutcome, build};
+pub use pipeline::{BuildOutcome, Configured, build, configure};
 pub use plan::{BuildPlan, WorkDir};
 pub use report::{BuildReporter, CompileProgress, NoReport, Stage};
 pub use stage::config::ConfigSource;

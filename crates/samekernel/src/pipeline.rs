@@ -18,11 +18,13 @@ use crate::record::{build_record, deb_record, sha256_file, write_record};
 use crate::report::{BuildReporter, FetchToReporter, Stage};
 use crate::stage::compile;
 use crate::stage::config::{
-    ConfigError, ResolvedConfig, require_debug_info, resolve_config, write_hardening_fragment,
+    ConfigError, ResolvedConfig, check_losses, requested_before_kbuild, require_debug_info,
+    resolve_config, write_hardening_fragment,
 };
 use crate::stage::package::{PackageDirs, package};
 use crate::stage::pin::{PinnedSource, fetch_pin, unpack_source};
 use crate::stage::publish::{Results, check_out_free};
+use crate::stage::requested::ConfigChange;
 
 /// What a successful build made.
 #[derive(Debug, Clone)]
@@ -39,6 +41,39 @@ pub struct BuildOutcome {
     pub findings: Vec<Finding>,
     /// Differences from the expected toolchain (empty when none was given or none differ).
     pub toolchain_diffs: Vec<FingerprintDiff>,
+    /// Requested options kbuild dropped or changed (none blocking).
+    pub config_changes: Vec<ConfigChange>,
+}
+
+/// Pinned pahole (Debian's `dwarves`), given to Kconfig and kbuild when the config asks
+/// for `DEBUG_INFO_BTF`; its package version and banner are in the toolchain fingerprint.
+pub const PAHOLE: &str = "/usr/bin/pahole";
+
+/// What [`configure`] resolved: the gated config and what kbuild changed in it.
+#[derive(Debug, Clone)]
+pub struct Configured {
+    /// The resolved config (with its changes).
+    pub resolved: ResolvedConfig,
+    /// Everything the gates found (none blocking).
+    pub findings: Vec<Finding>,
+    /// This machine's toolchain.
+    pub fingerprint: ToolchainFingerprint,
+}
+
+/// Runs the stages up to the gate only (toolchain, pin, source, config, gate): a config
+/// check without compiling. `work` receives the source and the object tree.
+pub fn configure(
+    plan: &BuildPlan,
+    fetcher: &Fetcher,
+    work: &Path,
+    reporter: &mut dyn BuildReporter,
+) -> Result<Configured, BuildError> {
+    let p = prepare(plan, fetcher, work, reporter)?;
+    Ok(Configured {
+        resolved: p.resolved,
+        findings: p.findings,
+        fingerprint: p.fingerprint,
+    })
 }
 
 /// Runs `f` as `stage`, reporting its start and its duration.
@@ -105,6 +140,7 @@ pub fn build(
         kernel_release: compiled.kernel_release,
         version: meta.version,
         record,
+        config_changes: prepared.resolved.changes.clone(),
         findings: prepared.findings,
         toolchain_diffs: prepared.toolchain_diffs,
     })
@@ -149,6 +185,7 @@ fn prepare(
     let resolved = timed(reporter, Stage::Config, "", |_| {
         resolve_config(&mut kbuild, &plan.config, &fragments, work, &obj)
     })?;
+    check_losses(&resolved, &plan.allow_config_loss)?;
     let hazards = HazardGate {
         context: env.lint_context(),
         allow_blocking: plan.allow_hazards,
@@ -294,7 +331,11 @@ fn kbuild_runner(
         })?;
     }
     let sde = pinned.source_date_epoch()?;
-    let spec = EnvSpec::new(sde, src.to_path_buf(), obj, home, plan.jobs);
+    let mut spec = EnvSpec::new(sde, src.to_path_buf(), obj, home, plan.jobs);
+    let requested = requested_before_kbuild(&plan.config, &plan.fragments)?;
+    if requested.asks_for("CONFIG_DEBUG_INFO_BTF") {
+        spec.pahole = Some(PathBuf::from(PAHOLE));
+    }
     let env = KbuildEnv::new(&spec)?;
     let runner = KbuildRunner::new(
         env.clone(),

@@ -35,6 +35,8 @@ pub struct BuildPlan {
     pub allow_hazards: bool,
     /// Hardened by default: harden's fragment in the config stage, the hardening gate.
     pub hardening: Hardening,
+    /// Guarded options kbuild may drop without failing the build (`DEBUG_INFO_BTF`…).
+    pub allow_config_loss: Vec<String>,
     /// Gates run after kbuild-env's hazard gate and the hardening gate.
     pub extra_gates: Vec<Box<dyn ConfigGate>>,
     /// A fingerprint to compare this machine's toolchain with.
@@ -57,6 +59,7 @@ impl fmt::Debug for BuildPlan {
             .field("extras", &self.extras)
             .field("allow_hazards", &self.allow_hazards)
             .field("hardening", &self.hardening)
+            .field("allow_config_loss", &self.allow_config_loss)
             .field("extra_gates", &gates)
             .field("out", &self.out)
             .finish_non_exhaustive()
@@ -77,6 +80,7 @@ impl BuildPlan {
             extras: Extras::default(),
             allow_hazards: false,
             hardening: Hardening::default(),
+            allow_config_loss: Vec::new(),
             extra_gates: Vec::new(),
             expected_toolchain: None,
             step_memo: None,

@@ -97,7 +97,15 @@ impl Bench {
         let log = self.work.join(format!("ours-{i}.log"));
         let mut build = Command::new(&self.bin);
         build
-            .args(["build", "-j2", "-Z", &self.compression, "--out"])
+            .args([
+                "build",
+                "--flavour",
+                "tiny",
+                "-j2",
+                "-Z",
+                &self.compression,
+                "--out",
+            ])
             .arg(self.work.join(format!("ours-{i}")))
             .arg("--work-dir")
             .arg(self.work.join(format!("ours-{i}-work")));

@@ -13,17 +13,26 @@ use anyhow::{Context, Result};
 use detdeb::Compressor;
 use indicatif::{ProgressBar, ProgressStyle};
 use kbuild_env::{Effect, FingerprintDiff, ToolchainFingerprint};
+use samekernel::flavour::{DeliberateChange, FlavourConfig};
 use samekernel::stage::compile::StepMemo;
 use samekernel::stage::config::ConfigError;
+use samekernel::stage::requested::ConfigChange;
 use samekernel::{
     BuildError, BuildOutcome, BuildPlan, BuildReporter, CompileProgress, ConfigSource, Finding,
-    Stage, Target, WorkDir,
+    Flavour, Stage, Target, WorkDir,
 };
 
 use super::fetch::{ProgressUi, load_manifest, make_fetcher};
 
-/// The built-in default configuration fragment.
-pub const DEFAULT_CONFIG: &str = include_str!("../../configs/samekernel-tiny.config");
+/// The tiny flavour's configuration fragment.
+pub const DEFAULT_CONFIG: &str = samekernel::flavour::TINY_CONFIG;
+
+const FLAVOUR_HELP: &str = "The config source [default: generic]:
+  generic  x86_64_defconfig + kvm_guest.config + configs/generic.config (common storage,
+           network, USB, filesystems as modules); ~10-15 min at -j2
+  tiny     allnoconfig + configs/samekernel-tiny.config + ikconfig.config; ~2-3 min at -j2
+  debian   Debian's config.amd64_none_amd64 (linux-config-6.12 6.12.117-1~deb12u1, pinned
+           by sha256) + configs/debian-samekernel.config (changes printed with reasons)";
 
 /// Arguments of `kernel-deb build`.
 #[derive(Debug, clap::Args)]
@@ -35,10 +44,19 @@ pub struct BuildArgs {
     /// cross build is proven reproducible).
     #[arg(long, default_value = "amd64", value_parser = Target::from_debian_arch)]
     pub arch: Target,
-    /// A complete kernel .config (then `make olddefconfig`); default: the built-in
-    /// tiny x86_64 config.
+    #[arg(long, value_name = "NAME", long_help = FLAVOUR_HELP, help = "The config source: generic (default), tiny or debian", conflicts_with = "config")]
+    pub flavour: Option<Flavour>,
+    /// A complete kernel .config (then `make olddefconfig`) instead of a flavour.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Let kbuild drop this guarded option (CONFIG_DEBUG_INFO_BTF…) without failing
+    /// (repeatable); every dropped or changed option is printed either way.
+    #[arg(long = "allow-config-loss", value_name = "SYM")]
+    pub allow_config_loss: Vec<String>,
+    /// Stop after resolving and gating the config (no compile): prints what kbuild
+    /// changed, and writes the resolved config to OUT/config.
+    #[arg(long)]
+    pub config_only: bool,
     /// Kconfig fragments applied on top (repeatable).
     #[arg(long = "config-fragment", value_name = "FILE")]
     pub fragments: Vec<PathBuf>,
@@ -101,10 +119,14 @@ pub struct BuildArgs {
     pub json: bool,
 }
 
-fn plan(args: &BuildArgs) -> Result<BuildPlan> {
-    let config = match &args.config {
-        Some(c) => ConfigSource::Full(c.clone()),
-        None => ConfigSource::Allnoconfig(DEFAULT_CONFIG.to_owned()),
+fn plan(args: &BuildArgs, flavour: Option<&FlavourConfig>) -> Result<BuildPlan> {
+    let (config, mut fragments) = match (&args.config, flavour) {
+        (Some(c), _) => (ConfigSource::Full(c.clone()), Vec::new()),
+        (None, Some(f)) => (f.source.clone(), f.fragments.clone()),
+        (None, None) => (
+            ConfigSource::Allnoconfig(DEFAULT_CONFIG.to_owned()),
+            Vec::new(),
+        ),
     };
     let mut plan = BuildPlan::new(
         load_manifest(args.manifest.as_deref())?,
@@ -112,7 +134,9 @@ fn plan(args: &BuildArgs) -> Result<BuildPlan> {
         args.out.clone(),
     );
     plan.target = args.arch;
-    plan.fragments.clone_from(&args.fragments);
+    fragments.extend(args.fragments.iter().cloned());
+    plan.fragments = fragments;
+    plan.allow_config_loss.clone_from(&args.allow_config_loss);
     if let Some(j) = args.jobs {
         plan.jobs = j;
     }
@@ -138,19 +162,35 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let t0 = Instant::now();
     // The one process-wide setting kbuild-env cannot carry in the environment.
     crate::build::set_umask(kbuild_env::UMASK);
-    let mut plan = plan(&args)?;
     // Refusals that need no work directory come first (the library checks again).
-    plan.target.check_buildable()?;
-    samekernel::stage::publish::check_out_free(&plan.out)?;
+    args.arch.check_buildable()?;
+    samekernel::stage::publish::check_out_free(&args.out)?;
     let fetcher = make_fetcher(args.cache.clone())?;
-    plan.step_memo = Some(StepMemo {
-        dir: fetcher.cache().root().to_path_buf(),
-    });
     let work = match &args.work_dir {
         Some(w) => WorkDir::at(w).with_context(|| w.display().to_string())?,
         None => WorkDir::temporary().context("creating a work directory in TMPDIR")?,
     };
+    let flavour = match &args.config {
+        Some(_) => None,
+        None => {
+            let name = args.flavour.unwrap_or_default();
+            let dir = work.path().join("flavour");
+            let f = samekernel::flavour::prepare(name, &srcpin::AptGet, &dir)
+                .with_context(|| format!("flavour {name}"))?;
+            Some(f)
+        }
+    };
+    let mut plan = plan(&args, flavour.as_ref())?;
+    plan.step_memo = Some(StepMemo {
+        dir: fetcher.cache().root().to_path_buf(),
+    });
     let mut ui = BuildUi::new(args.quiet || args.json);
+    if let Some(f) = &flavour {
+        print_deliberate(&ui, f);
+    }
+    if args.config_only {
+        return config_only(&args, &plan, &fetcher, work, &mut ui);
+    }
     let result = samekernel::build(&plan, &fetcher, work.path(), &mut ui);
     ui.finish();
     let outcome = match result {
@@ -169,8 +209,73 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     if args.keep_work && work.is_temporary() {
         eprintln!("work directory kept: {}", work.keep().display());
     }
+    print_changes(&ui, &outcome.config_changes);
     print_outcome(&args, &outcome, t0.elapsed())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--config-only`: the stages up to the gate, the changes, `OUT/config`.
+fn config_only(
+    args: &BuildArgs,
+    plan: &BuildPlan,
+    fetcher: &srcpin::Fetcher,
+    work: WorkDir,
+    ui: &mut BuildUi,
+) -> Result<ExitCode> {
+    let result = samekernel::configure(plan, fetcher, work.path(), ui);
+    ui.finish();
+    let configured = result.map_err(explain)?;
+    print_changes(ui, &configured.resolved.changes);
+    std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
+    let out = args.out.join("config");
+    std::fs::copy(&configured.resolved.path, &out).with_context(|| out.display().to_string())?;
+    if args.json {
+        let summary = serde_json::json!({
+            "config": out,
+            "config_sha256": configured.resolved.sha256(),
+            "changes": configured.resolved.changes,
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!("{}  {}", configured.resolved.sha256(), out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the flavour changes in its base, with the reasons (the debian flavour).
+fn print_deliberate(ui: &BuildUi, f: &FlavourConfig) {
+    if f.changes.is_empty() || ui.quiet {
+        return;
+    }
+    ui.note(&format!(
+        "kernel-deb: flavour {}: samekernel changes {} option(s) of the base config:",
+        f.flavour,
+        f.changes.len()
+    ));
+    for DeliberateChange {
+        symbol,
+        base,
+        ours,
+        why,
+    } in &f.changes
+    {
+        let base = base.as_deref().unwrap_or("absent (Kconfig default)");
+        ui.note(&format!("  {symbol}: {base} -> {ours}: {why}"));
+    }
+}
+
+/// Every requested option kbuild dropped or changed.
+fn print_changes(ui: &BuildUi, changes: &[ConfigChange]) {
+    if changes.is_empty() || ui.quiet {
+        return;
+    }
+    ui.note(&format!(
+        "kernel-deb: kbuild resolved {} requested option(s) differently:",
+        changes.len()
+    ));
+    for c in changes {
+        ui.note(&format!("  {c}"));
+    }
 }
 
 /// Adds the command-line spelling of the fix to the library's error.
@@ -180,6 +285,7 @@ fn explain(e: BuildError) -> anyhow::Error {
             "{e} (hazards: --allow-hazards; hardening rules: --harden-policy or --allow-weaker)"
         ),
         BuildError::Config(ConfigError::NoDebugInfo { .. }) => anyhow::anyhow!("--with-dbg: {e}"),
+        BuildError::Config(ConfigError::Lost { .. }) => anyhow::anyhow!("{e} SYM"),
         _ => e.into(),
     }
 }
@@ -198,6 +304,9 @@ fn print_outcome(args: &BuildArgs, outcome: &BuildOutcome, elapsed: Duration) ->
                 "self_protection_fail": h.fail, "self_protection_na": h.not_applicable,
                 "failed_rules": h.failed_rules,
             })),
+            "flavour": args.config.is_none().then(|| args.flavour.unwrap_or_default().name()),
+            "allowed_config_losses": args.allow_config_loss,
+            "config_changes": outcome.config_changes,
             "debs": record.debs.iter().map(|d| serde_json::json!({
                 "file": d.file_name, "sha256": d.sha256, "size": d.size, "files": d.files.len(),
             })).collect::<Vec<_>>(),

@@ -5,6 +5,7 @@ pub mod deb;
 pub mod diff;
 pub mod fetch;
 pub mod harden;
+pub mod inspect;
 pub mod install;
 pub mod pin;
 pub mod repro_check;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use kbuild_env::KernelConfig;
 
 use crate::kbuild::{Kbuild, KbuildError};
+use crate::stage::requested::{ConfigChange, Requested};
 
 /// Where the build's `.config` comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,15 @@ pub enum ConfigSource {
     Allnoconfig(String),
     /// A complete `.config` (plus the fragments), then `make olddefconfig`.
     Full(PathBuf),
+    /// `make <targets>` (e.g. `x86_64_defconfig kvm_guest.config`: the kernel's own
+    /// defconfig and in-tree fragments), then `text` and the fragments appended, then
+    /// `make olddefconfig`.
+    Defconfig {
+        /// kbuild's config targets, in order.
+        targets: Vec<String>,
+        /// Appended after them (a flavour's own fragment).
+        text: String,
+    },
 }
 
 /// The final `.config`, as kbuild resolved it.
@@ -24,6 +34,8 @@ pub struct ResolvedConfig {
     pub path: PathBuf,
     /// Its parsed symbols.
     pub config: KernelConfig,
+    /// Every requested option kbuild dropped or changed (see [`crate::stage::requested`]).
+    pub changes: Vec<ConfigChange>,
 }
 
 impl ResolvedConfig {
@@ -65,6 +77,17 @@ pub enum ConfigError {
         "no gcc-N package in the toolchain fingerprint: cannot choose the hardening fragment (install gcc, or build with --no-harden)"
     )]
     NoHardeningToolchain,
+    /// kbuild dropped a guarded option (see [`crate::stage::requested::GUARDED`]).
+    #[error(
+        "{}: kbuild dropped {} (requested, but a dependency or probe is missing); allow with --allow-config-loss",
+        path.display(), symbols.join(", ")
+    )]
+    Lost {
+        /// The resolved `.config`.
+        path: PathBuf,
+        /// The lost symbols.
+        symbols: Vec<String>,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
@@ -90,22 +113,74 @@ pub fn resolve_config(
         fragment.push('\n');
     }
     let path = obj.join(".config");
-    match source {
+    let requested = match source {
         ConfigSource::Allnoconfig(text) => {
             let all = work.join("allconfig");
-            fs::write(&all, format!("{text}\n{fragment}")).map_err(io(&all))?;
+            let requested = format!("{text}\n{fragment}");
+            fs::write(&all, &requested).map_err(io(&all))?;
             let allconfig = format!("KCONFIG_ALLCONFIG={}", all.display());
             kbuild.make(&[&allconfig, "allnoconfig"], &mut |_| {})?;
+            requested
         }
         ConfigSource::Full(c) => {
             let text = fs::read_to_string(c).map_err(io(c))?;
-            fs::write(&path, format!("{text}\n{fragment}")).map_err(io(&path))?;
-            kbuild.make(&["olddefconfig"], &mut |_| {})?;
+            olddefconfig(kbuild, &path, format!("{text}\n{fragment}"))?
         }
-    }
+        ConfigSource::Defconfig { targets, text } => {
+            let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+            kbuild.make(&targets, &mut |_| {})?;
+            let base = fs::read_to_string(&path).map_err(io(&path))?;
+            olddefconfig(kbuild, &path, format!("{base}\n{text}\n{fragment}"))?
+        }
+    };
     let text = fs::read_to_string(&path).map_err(io(&path))?;
     let config = KernelConfig::parse(&text, &path.display().to_string())?;
-    Ok(ResolvedConfig { path, config })
+    let changes = Requested::parse(&requested).changes_in(&config);
+    Ok(ResolvedConfig {
+        path,
+        config,
+        changes,
+    })
+}
+
+/// Writes `requested` as `.config`, runs `make olddefconfig`, returns `requested`.
+fn olddefconfig(
+    kbuild: &mut dyn Kbuild,
+    path: &Path,
+    requested: String,
+) -> Result<String, ConfigError> {
+    fs::write(path, &requested).map_err(io(path))?;
+    kbuild.make(&["olddefconfig"], &mut |_| {})?;
+    Ok(requested)
+}
+
+/// What `source` plus `fragments` ask for before kbuild runs (a [`ConfigSource::Defconfig`]
+/// contributes only its appended text): enough to decide what to pin, e.g. pahole.
+pub fn requested_before_kbuild(
+    source: &ConfigSource,
+    fragments: &[PathBuf],
+) -> Result<Requested, ConfigError> {
+    let mut text = match source {
+        ConfigSource::Allnoconfig(t) | ConfigSource::Defconfig { text: t, .. } => t.clone(),
+        ConfigSource::Full(c) => fs::read_to_string(c).map_err(io(c))?,
+    };
+    for f in fragments {
+        text.push('\n');
+        text.push_str(&fs::read_to_string(f).map_err(io(f))?);
+    }
+    Ok(Requested::parse(&text))
+}
+
+/// Refuses a resolved config that lost a guarded option not in `allowed`.
+pub fn check_losses(resolved: &ResolvedConfig, allowed: &[String]) -> Result<(), ConfigError> {
+    let lost = crate::stage::requested::unallowed_losses(&resolved.changes, allowed);
+    if lost.is_empty() {
+        return Ok(());
+    }
+    Err(ConfigError::Lost {
+        path: resolved.path.clone(),
+        symbols: lost.into_iter().map(str::to_owned).collect(),
+    })
 }
 
 /// Writes harden's fragment text to `work/hardening.config`, the file the config stage

@@ -7,3 +7,4 @@ pub mod config;
 pub mod package;
 pub mod pin;
 pub mod publish;
+pub mod requested;

@@ -1,0 +1,116 @@
+//! The flavours' config stage against the pinned source (no compile):
+//! `kernel-deb build --flavour NAME --config-only`. Network: the pin (and for
+//! `debian` the pinned linux-config-6.12 package) come from the Debian archive.
+
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kernel-deb");
+
+/// `--config-only` in a fresh work dir; returns (stdout+stderr of a success, the config).
+fn configure(dir: &Path, name: &str, extra: &[&str]) -> (std::process::Output, String) {
+    let out = dir.join(format!("{name}-out"));
+    let output = Command::new(BIN)
+        .args(["build", "--config-only", "--out"])
+        .arg(&out)
+        .arg("--work-dir")
+        .arg(dir.join(format!("{name}-work")))
+        .args(extra)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(dir.join(format!("{name}-work")));
+    let config = std::fs::read_to_string(out.join("config")).unwrap_or_default();
+    (output, config)
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+#[ignore = "network"]
+fn debian_flavour_is_debians_config_with_each_change_explained() {
+    let t = tempfile::tempdir().unwrap();
+    let (o, config) = configure(t.path(), "debian", &["--flavour", "debian"]);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    // The deliberate changes, each with its reason.
+    assert!(
+        log.contains(
+            "CONFIG_MODULE_SIG_ALL: absent (Kconfig default) -> is not set: Debian signs its modules"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("CONFIG_LOCALVERSION: \"\" -> \"-samekernel-debian\""),
+        "{log}"
+    );
+    // They hold in the resolved config; BTF survives because pahole is pinned.
+    for want in [
+        "# CONFIG_MODULE_SIG_ALL is not set",
+        "CONFIG_MODULE_SIG_KEY=\"\"",
+        "CONFIG_SYSTEM_TRUSTED_KEYS=\"\"",
+        "CONFIG_LOCALVERSION=\"-samekernel-debian\"",
+        "CONFIG_DEBUG_INFO_BTF=y",
+        "CONFIG_PAHOLE_VERSION=124",
+    ] {
+        assert!(config.lines().any(|l| l == want), "{want} missing");
+    }
+    // What kbuild itself changed in Debian's config is listed (the compiler probes at
+    // least: Debian builds with x86_64-linux-gnu-gcc-12, we with gcc).
+    assert!(log.contains("kbuild resolved"), "{log}");
+    assert!(log.contains("changed: CONFIG_CC_VERSION_TEXT"), "{log}");
+}
+
+#[test]
+#[ignore = "network"]
+fn generic_flavour_has_common_hardware_and_tiny_loses_btf_only_when_allowed() {
+    let t = tempfile::tempdir().unwrap();
+    let (o, config) = configure(t.path(), "generic", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    for want in [
+        "CONFIG_KVM_GUEST=y",
+        "CONFIG_E1000E=m",
+        "CONFIG_VIRTIO_NET=m",
+        "CONFIG_BLK_DEV_NVME=m",
+        "CONFIG_SATA_AHCI=m",
+        "CONFIG_USB_XHCI_HCD=m",
+        "CONFIG_USB_STORAGE=m",
+        "CONFIG_BTRFS_FS=m",
+        "CONFIG_IKCONFIG=y",
+        "CONFIG_DEVTMPFS_MOUNT=y",
+    ] {
+        assert!(config.lines().any(|l| l == want), "generic: {want} missing");
+    }
+
+    // BTF without the bpf() syscall cannot be: kbuild drops it, and that stops the
+    // build unless allowed by name.
+    let frag = t.path().join("btf-no-bpf.config");
+    std::fs::write(
+        &frag,
+        "CONFIG_DEBUG_INFO_DWARF5=y\nCONFIG_DEBUG_INFO_BTF=y\n",
+    )
+    .unwrap();
+    let frag = frag.to_str().unwrap();
+    let tiny = ["--flavour", "tiny", "--config-fragment", frag];
+    let (o, _) = configure(t.path(), "lost", &tiny);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("kbuild dropped CONFIG_DEBUG_INFO_BTF"),
+        "{}",
+        text(&o)
+    );
+    let allowed = [&tiny[..], &["--allow-config-loss", "DEBUG_INFO_BTF"]].concat();
+    let (o, config) = configure(t.path(), "allowed", &allowed);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    assert!(
+        log.contains("dropped: CONFIG_DEBUG_INFO_BTF requested y"),
+        "{log}"
+    );
+    assert!(!config.contains("CONFIG_DEBUG_INFO_BTF=y"));
+}

@@ -1,0 +1,379 @@
+//! Flavours: named, pinned config sources (`kernel-deb build --flavour NAME`).
+//!
+//! | flavour | base | samekernel's fragment |
+//! |---|---|---|
+//! | `tiny` | `allnoconfig` + `configs/samekernel-tiny.config` | `configs/ikconfig.config` |
+//! | `generic` | `make x86_64_defconfig kvm_guest.config` (pinned source tree) | `configs/generic.config` |
+//! | `debian` | Debian's `config.amd64_none_amd64` from `linux-config-6.12` ([`DEBIAN_AMD64`]) | `configs/debian-samekernel.config` |
+//!
+//! The texts live beside the binary in `crates/kernel-deb/configs/` and are compiled in,
+//! so a flavour is the same bytes wherever the binary runs. Debian's config is fetched
+//! with `apt-get download` and checked against the pinned sizes and SHA-256 of the
+//! `.deb`, of the `.xz` member and of the decompressed config before it is used.
+
+use std::fmt;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use kbuild_env::KernelConfig;
+use srcpin::{DebDownloader, FileDigest, Sha256Digest};
+
+use crate::stage::config::ConfigSource;
+
+/// The tiny flavour's base (also `kernel-deb build`'s tiny `allnoconfig` fragment).
+pub const TINY_CONFIG: &str = include_str!("../../kernel-deb/configs/samekernel-tiny.config");
+/// Embeds the config (`IKCONFIG`), so `kernel-deb inspect` can read it from vmlinuz.
+pub const IKCONFIG_FRAGMENT: &str = include_str!("../../kernel-deb/configs/ikconfig.config");
+/// The generic flavour's hardware fragment on top of `x86_64_defconfig kvm_guest.config`.
+pub const GENERIC_FRAGMENT: &str = include_str!("../../kernel-deb/configs/generic.config");
+/// What samekernel changes in Debian's config, each line with its reason.
+pub const DEBIAN_CHANGES: &str = include_str!("../../kernel-deb/configs/debian-samekernel.config");
+
+/// A named config source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flavour {
+    /// A few-minute boot-to-serial kernel for tests.
+    Tiny,
+    /// A kernel for common x86_64 hardware and VMs (the default).
+    #[default]
+    Generic,
+    /// Debian's own 6.12 amd64 config, made reproducible.
+    Debian,
+}
+
+impl Flavour {
+    /// Every flavour, in `--help` order.
+    pub const ALL: [Flavour; 3] = [Flavour::Generic, Flavour::Tiny, Flavour::Debian];
+
+    /// The name on the command line and in the build record.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavour::Tiny => "tiny",
+            Flavour::Generic => "generic",
+            Flavour::Debian => "debian",
+        }
+    }
+
+    /// One line for `--help`.
+    pub fn description(self) -> &'static str {
+        match self {
+            Flavour::Tiny => {
+                "allnoconfig + samekernel-tiny.config: boots to a serial console, ~2-3 min at -j2"
+            }
+            Flavour::Generic => {
+                "x86_64_defconfig + kvm_guest.config + generic.config (common storage, network, USB, filesystems); ~10-15 min at -j2"
+            }
+            Flavour::Debian => {
+                "Debian's config.amd64_none_amd64 from linux-config-6.12 (pinned by version and sha256) + debian-samekernel.config"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Flavour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Flavour {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Flavour, String> {
+        Flavour::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("unknown flavour `{s}` (known: generic, tiny, debian)"))
+    }
+}
+
+/// A Debian package holding a kernel config, pinned at three levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DebianConfigPin {
+    /// Binary package.
+    pub package: &'static str,
+    /// Exact version.
+    pub version: &'static str,
+    /// Size and SHA-256 of the `.deb`.
+    pub deb: (u64, &'static str),
+    /// The member inside `data.tar`.
+    pub member: &'static str,
+    /// Size and SHA-256 of the member (xz).
+    pub member_digest: (u64, &'static str),
+    /// SHA-256 of the decompressed config.
+    pub config_sha256: &'static str,
+}
+
+/// Debian 12's `linux-config-6.12` matching the default source pin (6.12.117-1~deb12u1).
+pub const DEBIAN_AMD64: DebianConfigPin = DebianConfigPin {
+    package: "linux-config-6.12",
+    version: "6.12.117-1~deb12u1",
+    deb: (
+        1_676_052,
+        "9837dbdf866d58ff9cc64f106dbf0cbf16d1ea6e369b83c338d05e8860224b27",
+    ),
+    member: "/usr/src/linux-config-6.12/config.amd64_none_amd64.xz",
+    member_digest: (
+        57_608,
+        "2ec90a1ceb709b25356c425a4b984a2acb493b50a8b5d4136eb3e70cfad09bf3",
+    ),
+    config_sha256: "60e404cf09a736beae8adb998f4b950089b087f23aafe998dfc2997b1c44cd95",
+};
+
+/// Why a flavour's config could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum FlavourError {
+    /// Download, digest or `.deb` reading failed (srcpin names the file).
+    #[error("{package}={version}: {source}")]
+    Fetch {
+        /// The package.
+        package: String,
+        /// Its version.
+        version: String,
+        /// srcpin's error.
+        source: Box<srcpin::Error>,
+    },
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A pinned digest does not match.
+    #[error("{what}: sha256 {got}, pinned {want}")]
+    Digest {
+        /// What was checked.
+        what: String,
+        /// The pin.
+        want: String,
+        /// What the bytes hash to.
+        got: String,
+    },
+}
+
+/// What a flavour builds from, ready for a [`crate::BuildPlan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlavourConfig {
+    /// The flavour.
+    pub flavour: Flavour,
+    /// The base config.
+    pub source: ConfigSource,
+    /// samekernel's fragment files for it, before any user fragment.
+    pub fragments: Vec<PathBuf>,
+    /// For `debian`: what samekernel changes in Debian's config and why.
+    pub changes: Vec<DeliberateChange>,
+}
+
+/// One option samekernel sets differently from the base, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeliberateChange {
+    /// The symbol, with `CONFIG_`.
+    pub symbol: String,
+    /// The base config's value (`None`: not in it).
+    pub base: Option<String>,
+    /// samekernel's value.
+    pub ours: String,
+    /// The comment above it in the fragment.
+    pub why: String,
+}
+
+/// Prepares `flavour` in `dir` (created if needed): writes its fragment files, and for
+/// `debian` downloads and checks Debian's config with `downloader`.
+pub fn prepare(
+    flavour: Flavour,
+    downloader: &dyn DebDownloader,
+    dir: &Path,
+) -> Result<FlavourConfig, FlavourError> {
+    let (source, fragments, changes) = match flavour {
+        Flavour::Tiny => {
+            let text = format!("{TINY_CONFIG}\n{IKCONFIG_FRAGMENT}");
+            (ConfigSource::Allnoconfig(text), Vec::new(), Vec::new())
+        }
+        Flavour::Generic => {
+            let source = ConfigSource::Defconfig {
+                targets: vec!["x86_64_defconfig".into(), "kvm_guest.config".into()],
+                text: GENERIC_FRAGMENT.to_owned(),
+            };
+            (source, Vec::new(), Vec::new())
+        }
+        Flavour::Debian => {
+            write(dir, "", "")?;
+            let config = fetch_debian_config(&DEBIAN_AMD64, downloader, dir)?;
+            let base = KernelConfig::read(&config).map_err(|e| FlavourError::Io {
+                path: config.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            let fragment = write(dir, "debian-samekernel.config", DEBIAN_CHANGES)?;
+            let changes = deliberate_changes(&base, DEBIAN_CHANGES);
+            (ConfigSource::Full(config), vec![fragment], changes)
+        }
+    };
+    Ok(FlavourConfig {
+        flavour,
+        source,
+        fragments,
+        changes,
+    })
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> Result<PathBuf, FlavourError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| FlavourError::Io { path, source }
+    };
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let path = dir.join(name);
+    if !name.is_empty() {
+        fs::write(&path, text).map_err(io(&path))?;
+    }
+    Ok(path)
+}
+
+fn digest(size: u64, sha256: &str) -> FileDigest {
+    FileDigest {
+        size,
+        sha256: sha256.parse().expect("pinned digests are valid hex"),
+    }
+}
+
+/// Downloads `pin`'s package into `dir`, checks the `.deb`, the member and the
+/// decompressed config against the pin, and returns the config's path.
+pub fn fetch_debian_config(
+    pin: &DebianConfigPin,
+    downloader: &dyn DebDownloader,
+    dir: &Path,
+) -> Result<PathBuf, FlavourError> {
+    let fetch = |source| FlavourError::Fetch {
+        package: pin.package.into(),
+        version: pin.version.into(),
+        source: Box::new(source),
+    };
+    let deb_dir = dir.join("deb");
+    write(&deb_dir, "", "")?;
+    let deb = downloader
+        .download(pin.package, pin.version, &deb_dir)
+        .map_err(fetch)?;
+    srcpin::verify_file(&deb, &digest(pin.deb.0, pin.deb.1), pin.package).map_err(fetch)?;
+    let mut xz = Vec::new();
+    let (size, sha) = pin.member_digest;
+    srcpin::deb::extract_member(&deb, pin.member, size, &mut xz).map_err(fetch)?;
+    check(pin.member, sha, &xz)?;
+    let mut text = Vec::new();
+    let name = pin.member.rsplit('/').next().unwrap_or(pin.member);
+    let path = dir.join(name.trim_end_matches(".xz"));
+    xz2::read::XzDecoder::new(&xz[..])
+        .take(16 << 20)
+        .read_to_end(&mut text)
+        .map_err(|source| FlavourError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    check(&path.display().to_string(), pin.config_sha256, &text)?;
+    fs::write(&path, &text).map_err(|source| FlavourError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let _ = fs::remove_dir_all(&deb_dir);
+    Ok(path)
+}
+
+fn check(what: &str, want: &str, bytes: &[u8]) -> Result<(), FlavourError> {
+    let got = Sha256Digest::of(bytes).to_string();
+    if got == want {
+        return Ok(());
+    }
+    Err(FlavourError::Digest {
+        what: what.into(),
+        want: want.into(),
+        got,
+    })
+}
+
+/// Each setting of `fragment` that differs from `base`, with the comment lines just
+/// above it (up to a blank line) as its reason.
+pub fn deliberate_changes(base: &KernelConfig, fragment: &str) -> Vec<DeliberateChange> {
+    let mut why: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for line in fragment.lines() {
+        let setting = KernelConfig::parse(line, "fragment").ok();
+        let symbol = setting.as_ref().and_then(|c| {
+            c.symbols()
+                .next()
+                .map(|(s, v)| (s.to_owned(), v.to_string()))
+        });
+        match symbol {
+            Some((symbol, ours)) => {
+                let base = base.get(&symbol).map(ToString::to_string);
+                if base.as_deref() != Some(ours.as_str()) {
+                    out.push(DeliberateChange {
+                        symbol,
+                        base,
+                        ours,
+                        why: why.join(" "),
+                    });
+                }
+            }
+            None if line.trim().is_empty() => why.clear(),
+            None => why.push(line.trim_start_matches('#').trim()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_generic_is_the_default() {
+        for f in Flavour::ALL {
+            assert_eq!(f.name().parse::<Flavour>(), Ok(f));
+        }
+        assert_eq!(Flavour::default(), Flavour::Generic);
+        assert!("huge".parse::<Flavour>().unwrap_err().contains("huge"));
+    }
+
+    #[test]
+    fn every_debian_change_has_a_reason() {
+        let base = KernelConfig::parse("CONFIG_MODULE_SIG_ALL=y\n", "base").unwrap();
+        let changes = deliberate_changes(&base, DEBIAN_CHANGES);
+        assert!(
+            changes
+                .iter()
+                .any(|c| c.symbol == "CONFIG_MODULE_SIG_ALL" && c.base.as_deref() == Some("y"))
+        );
+        for c in &changes {
+            assert!(!c.why.is_empty(), "{} has no reason", c.symbol);
+        }
+    }
+
+    #[test]
+    fn a_comment_is_the_reason_of_the_setting_below_it() {
+        let base = KernelConfig::parse("CONFIG_A=y\n", "base").unwrap();
+        let got = deliberate_changes(&base, "# because\n# of x\nCONFIG_A=n\n\nCONFIG_B=y\n");
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].why, "because of x");
+        assert_eq!(got[1].why, "");
+    }
+
+    #[test]
+    fn tiny_and_generic_need_no_download() {
+        struct Never;
+        impl DebDownloader for Never {
+            fn download(&self, p: &str, _: &str, _: &Path) -> srcpin::Result<PathBuf> {
+                panic!("downloaded {p}")
+            }
+        }
+        let t = tempfile::tempdir().unwrap();
+        let tiny = prepare(Flavour::Tiny, &Never, t.path()).unwrap();
+        let ConfigSource::Allnoconfig(text) = tiny.source else {
+            panic!("tiny is allnoconfig")
+        };
+        assert!(text.contains("CONFIG_IKCONFIG=y"));
+        let generic = prepare(Flavour::Generic, &Never, t.path()).unwrap();
+        assert!(matches!(generic.source, ConfigSource::Defconfig { .. }));
+    }
+}

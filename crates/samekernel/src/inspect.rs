@@ -1,0 +1,242 @@
+//! `kernel-deb inspect`: what a linux-image package's kernel says about itself — the
+//! `Linux version …` banner (with the compiler and linker that built it) and the
+//! embedded `.config` (IKCONFIG) — checked against the build record and the toolchain
+//! fingerprint written beside it.
+//!
+//! The bzImage payload is found through the setup header and decompressed by its magic
+//! with debdiff's bounded helpers (`debdiff::kernel`, `debdiff::content`); nothing here
+//! parses the kernel a second way.
+
+use std::path::{Path, PathBuf};
+
+use debdiff::Limits;
+use detdeb::Compressor;
+use detdeb::TarEntryKind;
+use detdeb::reader::DebReader;
+use kbuild_env::ToolchainFingerprint;
+use sha2::{Digest, Sha256};
+use testimony::BuildRecord;
+
+/// Why a package could not be inspected (bad input, exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    /// The `.deb` could not be read.
+    #[error(transparent)]
+    Deb(#[from] detdeb::Error),
+    /// The package has no `boot/vmlinuz-*`.
+    #[error("{0}: no boot/vmlinuz-* (not a linux-image package)")]
+    NoKernel(String),
+    /// The kernel image could not be decoded.
+    #[error("{path}: {problem}")]
+    Kernel {
+        /// The image inside the package.
+        path: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// One comparison with the record or the fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Check {
+    /// What was compared.
+    pub what: String,
+    /// Whether it matched.
+    pub ok: bool,
+    /// The values compared.
+    pub detail: String,
+}
+
+/// What the kernel image in a package says.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KernelFacts {
+    /// The image's path in the package.
+    pub image: String,
+    /// The bzImage payload's codec.
+    pub codec: String,
+    /// The `Linux version …` banner (`uname -a`'s source).
+    pub banner: String,
+    /// The compiler part of the banner (`gcc (Debian …) 12.2.0, GNU ld … 2.40`).
+    pub compiler: Option<String>,
+    /// SHA-256 of the embedded `.config` (None: IKCONFIG off).
+    pub config_sha256: Option<String>,
+    /// The embedded `.config`.
+    #[serde(skip)]
+    pub config: Option<String>,
+}
+
+/// Reads the kernel facts from the linux-image package at `deb`.
+pub fn kernel_facts(deb: &Path, limits: &Limits) -> Result<KernelFacts, InspectError> {
+    let reader = DebReader::open(deb)?;
+    let (image, bytes) = vmlinuz(&reader, limits)?;
+    let bad = |problem: String| InspectError::Kernel {
+        path: image.clone(),
+        problem,
+    };
+    let payload = debdiff::kernel::bzimage_payload(&bytes)
+        .ok_or_else(|| bad("not a bzImage (no HdrS setup header >= 2.08)".into()))?;
+    let codec = match payload.codec {
+        "gzip" => Compressor::Gzip,
+        "xz" => Compressor::Xz,
+        "zstd" => Compressor::Zstd,
+        other => return Err(bad(format!("payload compressed with {other}, not decoded"))),
+    };
+    // The payload is the compressed stream followed by vmlinux's size (4 bytes, LE).
+    let stream = payload.payload;
+    let stream = &stream[..stream.len().saturating_sub(4)];
+    let vmlinux =
+        debdiff::content::decompress_first_stream(codec, stream, &image, limits.max_decompressed)
+            .map_err(bad)?;
+    let banner = linux_banner(&vmlinux).ok_or_else(|| bad("no `Linux version` banner".into()))?;
+    let config = match debdiff::kernel::ikconfig(&vmlinux, limits) {
+        None => None,
+        Some(r) => Some(String::from_utf8(r.map_err(bad)?).map_err(|e| bad(e.to_string()))?),
+    };
+    Ok(KernelFacts {
+        image,
+        codec: payload.codec.to_owned(),
+        compiler: compiler_of(&banner),
+        config_sha256: config.as_deref().map(sha256_hex),
+        config,
+        banner,
+    })
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The first `boot/vmlinuz-*` regular file of the package, read within the limits.
+fn vmlinuz(reader: &DebReader, limits: &Limits) -> Result<(String, Vec<u8>), InspectError> {
+    let mut tar = reader.data_tar()?;
+    while let Some(entry) = tar.next_entry().map_err(detdeb::Error::from)? {
+        let name = entry.name_lossy();
+        let is_image = name.trim_start_matches("./").starts_with("boot/vmlinuz-");
+        if is_image && entry.kind == TarEntryKind::File {
+            if entry.size > limits.max_file_bytes {
+                return Err(InspectError::Kernel {
+                    path: name,
+                    problem: format!("larger than {} bytes", limits.max_file_bytes),
+                });
+            }
+            let bytes = tar.read_data_to_vec().map_err(detdeb::Error::from)?;
+            return Ok((name, bytes));
+        }
+    }
+    Err(InspectError::NoKernel(reader.display_name().to_owned()))
+}
+
+/// `Linux version …` up to its newline (the `linux_banner` string of init/version.c).
+pub fn linux_banner(vmlinux: &[u8]) -> Option<String> {
+    const MARK: &[u8] = b"Linux version ";
+    let mut from = 0;
+    while let Some(at) = find(&vmlinux[from..], MARK).map(|i| i + from) {
+        let rest = &vmlinux[at..];
+        let end = rest.iter().position(|&b| b == b'\n' || b == 0)?;
+        // `linux_banner` ends with a newline; format strings such as
+        // "Linux version %s" end with a NUL.
+        if rest[end] == b'\n' && !rest[..end].contains(&b'%') {
+            return Some(String::from_utf8_lossy(&rest[..end]).into_owned());
+        }
+        from = at + MARK.len();
+    }
+    None
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The compiler part: `Linux version R (user@host) (COMPILER) #…`.
+pub fn compiler_of(banner: &str) -> Option<String> {
+    let after_user = banner.split_once(") (")?.1;
+    let end = after_user.find(") #")?;
+    Some(after_user[..end].to_owned())
+}
+
+/// Compares `facts` (from the package `deb`) with `record` and `toolchain`.
+pub fn check(
+    deb: &Path,
+    facts: &KernelFacts,
+    record: &BuildRecord,
+    toolchain: Option<&ToolchainFingerprint>,
+) -> Result<Vec<Check>, InspectError> {
+    let mut checks = Vec::new();
+    let name = deb.file_name().map(|n| n.to_string_lossy().into_owned());
+    let sha = crate::record::sha256_file(deb).map_err(|e| InspectError::Kernel {
+        path: deb.display().to_string(),
+        problem: e.to_string(),
+    })?;
+    let listed = record
+        .debs
+        .iter()
+        .find(|d| Some(&d.file_name) == name.as_ref());
+    checks.push(Check {
+        what: "package sha256 in the build record".into(),
+        ok: listed.is_some_and(|d| d.sha256 == sha),
+        detail: format!("{sha} / {}", listed.map_or("(not listed)", |d| &d.sha256)),
+    });
+    checks.push(match &facts.config_sha256 {
+        Some(ours) => Check {
+            what: "embedded .config sha256 = kernel-config-sha256".into(),
+            ok: *ours == record.kernel_config_sha256,
+            detail: format!("{ours} / {}", record.kernel_config_sha256),
+        },
+        None => Check {
+            what: "embedded .config (IKCONFIG)".into(),
+            ok: true,
+            detail: "not embedded (CONFIG_IKCONFIG off): not checked".into(),
+        },
+    });
+    let stamp =
+        kbuild_env::env::date_c_locale(i64::try_from(record.source.source_date_epoch).unwrap_or(0));
+    checks.push(Check {
+        what: "banner carries the pinned timestamp".into(),
+        ok: facts.banner.ends_with(&stamp),
+        detail: stamp,
+    });
+    if let Some(tc) = toolchain {
+        for tool in ["gcc", "ld"] {
+            let want = tc.banners.get(tool).cloned().unwrap_or_default();
+            let compiler = facts.compiler.as_deref().unwrap_or("");
+            checks.push(Check {
+                what: format!("banner's compiler names the toolchain's {tool}"),
+                ok: !want.is_empty() && compiler.contains(&want),
+                detail: format!("`{want}` in `{compiler}`"),
+            });
+        }
+    }
+    Ok(checks)
+}
+
+/// The record beside `deb` (`BUILD-RECORD`) and the `TOOLCHAIN` file beside the record.
+pub fn files_beside(deb: &Path, record: Option<&Path>) -> (PathBuf, PathBuf) {
+    let dir = deb.parent().unwrap_or(Path::new("."));
+    let record = record.map_or_else(|| dir.join("BUILD-RECORD"), Path::to_path_buf);
+    let toolchain = record.parent().unwrap_or(Path::new(".")).join("TOOLCHAIN");
+    (record, toolchain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BANNER: &str = "Linux version 6.12.117-samekernel (samekernel@samekernel) (gcc (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 Sun Nov  9 00:00:00 UTC 2025";
+
+    #[test]
+    fn the_banner_is_the_newline_terminated_one() {
+        let mut image = b"\0Linux version %s (%s)\0junk".to_vec();
+        image.extend_from_slice(BANNER.as_bytes());
+        image.extend_from_slice(b"\n\0more");
+        assert_eq!(linux_banner(&image).as_deref(), Some(BANNER));
+        assert_eq!(linux_banner(b"Linux version %s\0"), None);
+        assert_eq!(
+            compiler_of(BANNER).as_deref(),
+            Some("gcc (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40")
+        );
+        assert_eq!(compiler_of("Linux version 1"), None);
+    }
+}
