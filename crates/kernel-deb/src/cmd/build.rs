@@ -22,8 +22,19 @@ use samekernel::{
 
 use super::fetch::{ProgressUi, load_manifest, make_fetcher};
 
-/// The built-in default configuration fragment.
+/// The built-in default configuration fragment (amd64).
 pub const DEFAULT_CONFIG: &str = include_str!("../../configs/samekernel-tiny.config");
+/// The built-in default configuration fragment for arm64 (qemu `-M virt`, PL011).
+pub const DEFAULT_CONFIG_ARM64: &str = include_str!("../../configs/samekernel-tiny-arm64.config");
+
+/// The built-in default fragment for `target`.
+pub fn default_config(target: Target) -> &'static str {
+    if target == Target::ARM64 {
+        DEFAULT_CONFIG_ARM64
+    } else {
+        DEFAULT_CONFIG
+    }
+}
 
 /// Arguments of `kernel-deb build`.
 #[derive(Debug, clap::Args)]
@@ -31,12 +42,12 @@ pub struct BuildArgs {
     /// The pin (TOML); the built-in default (Debian's linux-source-6.12) when absent.
     #[arg(long, value_name = "M")]
     pub manifest: Option<PathBuf>,
-    /// Debian architecture to build for (amd64; arm64 is known but refused until its
-    /// cross build is proven reproducible).
+    /// Debian architecture to build for: amd64, or arm64 (cross-built with Debian's
+    /// gcc-aarch64-linux-gnu on x86_64).
     #[arg(long, default_value = "amd64", value_parser = Target::from_debian_arch)]
     pub arch: Target,
     /// A complete kernel .config (then `make olddefconfig`); default: the built-in
-    /// tiny x86_64 config.
+    /// tiny config of --arch.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Kconfig fragments applied on top (repeatable).
@@ -91,7 +102,7 @@ pub struct BuildArgs {
 fn plan(args: &BuildArgs) -> Result<BuildPlan> {
     let config = match &args.config {
         Some(c) => ConfigSource::Full(c.clone()),
-        None => ConfigSource::Allnoconfig(DEFAULT_CONFIG.to_owned()),
+        None => ConfigSource::Allnoconfig(default_config(args.arch).to_owned()),
     };
     let mut plan = BuildPlan::new(
         load_manifest(args.manifest.as_deref())?,
