@@ -11,50 +11,15 @@
 //! 3. its vmlinuz boots under qemu (TCG) to a banner showing the pinned timestamp
 //!    and `samekernel@samekernel`, and loads the packaged test_module.ko.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::run;
+use common::{Node, debs_in, run, write_newc};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kernel-deb");
-const OTHER_USER: &str = "skbuild2";
-
-fn is_root() -> bool {
-    run(Command::new("id").arg("-u")).trim() == "0"
-}
-
-/// path -> sha256 for every `file=` line of a build record, per .deb.
-fn record_files(record: &str) -> BTreeMap<String, String> {
-    let mut deb = String::new();
-    let mut out = BTreeMap::new();
-    for line in record.lines() {
-        if let Some(d) = line.strip_prefix("deb=") {
-            deb = d.to_owned();
-        } else if let Some(rest) = line.strip_prefix("file=") {
-            let (sha, path) = rest.split_once(' ').unwrap();
-            out.insert(format!("{deb}: {path}"), sha.to_owned());
-        }
-    }
-    out
-}
-
-fn debs_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
-}
 
 #[test]
 #[ignore = "network"]
@@ -65,102 +30,12 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
         .unwrap();
     fs::set_permissions(base.path(), fs::Permissions::from_mode(0o755)).unwrap();
 
-    // Build A: the plain environment.
-    let a_dir = base.path().join("a");
-    fs::create_dir_all(&a_dir).unwrap();
-    let a_out = a_dir.join("out");
-    run(Command::new(BIN)
-        .args(["build", "-j2", "--with-libc-dev", "--out"])
-        .arg(&a_out)
-        .current_dir(&a_dir)
-        .env("SAMEKERNEL_CACHE", a_dir.join("cache"))
-        .env("TZ", "UTC")
-        .env("LC_ALL", "C.UTF-8"));
+    let (a_out, b_out, as_other) = common::build_twice(base.path(), BIN, &["--with-libc-dev"]);
 
-    // Build B: everything else different.
-    let b_dir = base.path().join("b/some/much/deeper/build directory");
-    fs::create_dir_all(&b_dir).unwrap();
-    let fake_bin = base.path().join("b/fake-bin");
-    fs::create_dir_all(&fake_bin).unwrap();
-    for tool in [
-        "rustc", "pahole", "clang", "gcc", "cc", "ld", "bindgen", "hostname", "date", "whoami",
-    ] {
-        let p = fake_bin.join(tool);
-        fs::write(&p, format!("#!/bin/sh\necho fake-{tool} 99.9\nexit 0\n")).unwrap();
-        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let b_out = b_dir.join("out");
-    let path = format!(
-        "{}:{}",
-        fake_bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let script = format!(
-        "umask 077 && /bin/hostname other-host-$$ && exec faketime -f +730d {BIN} build -j1 --with-libc-dev --out '{}'",
-        b_out.display()
-    );
-    let mut cmd = Command::new("unshare");
-    cmd.arg("-u");
-    let as_other = is_root();
-    if as_other {
-        let _ = Command::new("useradd")
-            .args(["--create-home", OTHER_USER])
-            .status();
-        run(Command::new("chown")
-            .arg("-R")
-            .arg(OTHER_USER)
-            .arg(base.path().join("b")));
-        // unshare -u needs root; then drop to the other user for the build itself.
-        cmd.args(["sh", "-c"]).arg(format!(
-            "/bin/hostname other-host-$$ && exec setpriv --reuid={OTHER_USER} --regid={OTHER_USER} --init-groups sh -c \"umask 077 && exec faketime -f +730d {BIN} build -j1 --with-libc-dev --out '{}'\"",
-            b_out.display()
-        ));
-    } else {
-        cmd.args(["-r", "sh", "-c"]).arg(&script);
-    }
-    run(cmd
-        .current_dir(&b_dir)
-        .env("SAMEKERNEL_CACHE", b_dir.join("cache"))
-        .env("HOME", &b_dir)
-        .env("PATH", &path)
-        .env("TZ", "Asia/Tokyo")
-        .env("LC_ALL", "C")
-        .env("LANG", "fr_FR.UTF-8")
-        .env("USER", OTHER_USER)
-        .env("MAKEFLAGS", "-k")
-        .env("KBUILD_BUILD_USER", "someone-else")
-        .env("KBUILD_BUILD_HOST", "elsewhere")
-        .env("SOURCE_DATE_EPOCH", "1")
-        .env("CFLAGS", "-O0 -g"));
-
+    // linux-image, linux-headers and linux-libc-dev
+    common::assert_same_debs(&a_out, &b_out, 3, as_other);
     let a = debs_in(&a_out);
-    let b = debs_in(&b_out);
-    assert_eq!(
-        a.len(),
-        3,
-        "expected linux-image, linux-headers and linux-libc-dev in {}",
-        a_out.display()
-    );
-    assert_eq!(
-        a.keys().collect::<Vec<_>>(),
-        b.keys().collect::<Vec<_>>(),
-        "different package names"
-    );
     let ra = fs::read_to_string(a_out.join("BUILD-RECORD")).unwrap();
-    let rb = fs::read_to_string(b_out.join("BUILD-RECORD")).unwrap();
-    let (fa, fb) = (record_files(&ra), record_files(&rb));
-    let differing: Vec<&String> = fa
-        .keys()
-        .chain(fb.keys())
-        .filter(|k| fa.get(*k) != fb.get(*k))
-        .collect();
-    for (name, bytes) in &a {
-        assert!(
-            bytes == &b[name],
-            "{name} differs between the two builds (other user: {as_other}); files inside that differ: {differing:#?}"
-        );
-    }
-    assert_eq!(ra, rb, "build records differ");
 
     // Anyone can check the packages with dpkg alone: dpkg-deb, given the tree it
     // extracts from each .deb, the .deb's own compressor (named by its data member,
@@ -328,51 +203,4 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
         console.contains("Hello, world"),
         "test_module did not run:\n{console}"
     );
-}
-
-enum Node {
-    Dir,
-    CharDev(u32, u32),
-    File(Vec<u8>, u32),
-}
-
-/// A `newc` cpio archive (what the kernel unpacks as an initramfs).
-fn write_newc(path: &Path, entries: &[(&str, Node)]) {
-    let mut out = Vec::new();
-    let mut push = |name: &str, mode: u32, rdev: (u32, u32), data: &[u8], ino: u32| {
-        let hdr = format!(
-            "070701{ino:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
-            0,
-            0,
-            1,
-            0,
-            data.len(),
-            0,
-            0,
-            rdev.0,
-            rdev.1,
-            name.len() + 1,
-            0
-        );
-        out.extend_from_slice(hdr.as_bytes());
-        out.extend_from_slice(name.as_bytes());
-        out.push(0);
-        while out.len() % 4 != 0 {
-            out.push(0);
-        }
-        out.extend_from_slice(data);
-        while out.len() % 4 != 0 {
-            out.push(0);
-        }
-    };
-    for (i, (name, node)) in entries.iter().enumerate() {
-        let ino = i as u32 + 1;
-        match node {
-            Node::Dir => push(name, 0o040755, (0, 0), &[], ino),
-            Node::CharDev(ma, mi) => push(name, 0o020600, (*ma, *mi), &[], ino),
-            Node::File(data, mode) => push(name, 0o100000 | mode, (0, 0), data, ino),
-        }
-    }
-    push("TRAILER!!!", 0, (0, 0), &[], 0);
-    fs::write(path, out).unwrap();
 }
