@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::{Node, debs_in, run, write_newc};
+use common::{debs_in, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kernel-deb");
 
@@ -73,63 +73,13 @@ fn arm64_cross_build_is_identical_across_environments_and_boots() {
     let module = root.join(format!("lib/modules/{release}/kernel/lib/test_module.ko"));
     assert_eq!(elf_machine(&module), EM_AARCH64);
 
-    let init = base.path().join("init");
-    run(Command::new("aarch64-linux-gnu-gcc")
-        .args(["-static", "-Os", "-o"])
-        .arg(&init)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/boot/init.c")));
-    let initramfs = base.path().join("initramfs.cpio");
-    write_newc(
-        &initramfs,
-        &[
-            ("dev", Node::Dir),
-            ("dev/console", Node::CharDev(5, 1)),
-            ("init", Node::File(fs::read(&init).unwrap(), 0o755)),
-            (
-                "test_module.ko",
-                Node::File(fs::read(&module).unwrap(), 0o644),
-            ),
-        ],
-    );
-    let out = Command::new("timeout")
-        .args([
-            "300",
-            "qemu-system-aarch64",
-            "-M",
-            "virt",
-            "-cpu",
-            "max",
-            "-m",
-            "256",
-            "-nographic",
-            "-no-reboot",
-            "-kernel",
-        ])
-        .arg(&vmlinuz)
-        .arg("-initrd")
-        .arg(&initramfs)
-        .args(["-append", "console=ttyAMA0 panic=-1"])
-        .output()
-        .unwrap();
-    let console = String::from_utf8_lossy(&out.stdout);
-    let banner = console
-        .lines()
-        .find(|l| l.contains("Linux version"))
-        .unwrap_or_else(|| panic!("no banner on the console:\n{console}"));
-    assert!(
-        banner.contains(&format!("Linux version {release} (samekernel@samekernel)")),
-        "{banner}"
-    );
-    assert!(
-        banner.contains("#1 Sat Nov 14 12:56:01 UTC 2026"),
-        "{banner}"
-    );
-    assert!(
-        console.contains("finit_module(test_module.ko) = 0"),
-        "module not loaded:\n{console}"
-    );
-    assert!(
-        console.contains("Hello, world"),
-        "test_module did not run:\n{console}"
+    common::assert_boots_and_loads_module(
+        base.path(),
+        "aarch64-linux-gnu-gcc",
+        &["qemu-system-aarch64", "-M", "virt", "-cpu", "max"],
+        "ttyAMA0",
+        &vmlinuz,
+        &module,
+        &release,
     );
 }

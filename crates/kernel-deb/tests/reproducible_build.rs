@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::{Node, debs_in, run, write_newc};
+use common::{debs_in, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kernel-deb");
 
@@ -146,61 +146,13 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     );
 
     // Boot it.
-    let initramfs = base.path().join("initramfs.cpio");
-    let init = base.path().join("init");
-    run(Command::new("gcc")
-        .args(["-static", "-Os", "-o"])
-        .arg(&init)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/boot/init.c")));
-    write_newc(
-        &initramfs,
-        &[
-            ("dev", Node::Dir),
-            ("dev/console", Node::CharDev(5, 1)),
-            ("init", Node::File(fs::read(&init).unwrap(), 0o755)),
-            (
-                "test_module.ko",
-                Node::File(fs::read(&module).unwrap(), 0o644),
-            ),
-        ],
-    );
-    let out = Command::new("timeout")
-        .args([
-            "120",
-            "qemu-system-x86_64",
-            "-accel",
-            "tcg",
-            "-m",
-            "256",
-            "-nographic",
-            "-no-reboot",
-            "-kernel",
-        ])
-        .arg(&vmlinuz)
-        .arg("-initrd")
-        .arg(&initramfs)
-        .args(["-append", "console=ttyS0 panic=-1"])
-        .output()
-        .unwrap();
-    let console = String::from_utf8_lossy(&out.stdout);
-    let banner = console
-        .lines()
-        .find(|l| l.contains("Linux version"))
-        .unwrap_or_else(|| panic!("no banner on the console:\n{console}"));
-    assert!(
-        banner.contains(&format!("Linux version {release} (samekernel@samekernel)")),
-        "{banner}"
-    );
-    assert!(
-        banner.contains("#1 Sat Nov 14 12:56:01 UTC 2026"),
-        "{banner}"
-    );
-    assert!(
-        console.contains("finit_module(test_module.ko) = 0"),
-        "module not loaded:\n{console}"
-    );
-    assert!(
-        console.contains("Hello, world"),
-        "test_module did not run:\n{console}"
+    common::assert_boots_and_loads_module(
+        base.path(),
+        "gcc",
+        &["qemu-system-x86_64", "-accel", "tcg"],
+        "ttyS0",
+        &vmlinuz,
+        &module,
+        &release,
     );
 }

@@ -214,3 +214,67 @@ pub fn assert_same_debs(a_out: &Path, b_out: &Path, expected: usize, as_other: b
     }
     assert_eq!(ra, rb, "build records differ");
 }
+
+/// Boots `vmlinuz` under qemu (TCG) with an initramfs whose static init (built from
+/// fixtures/boot/init.c by `gcc`) loads `module`, and asserts that the console shows
+/// the banner of `release` with the pinned timestamp and the module's greeting.
+/// `qemu` is the emulator and its machine arguments, `console` the serial device.
+pub fn assert_boots_and_loads_module(
+    work: &Path,
+    gcc: &str,
+    qemu: &[&str],
+    console: &str,
+    vmlinuz: &Path,
+    module: &Path,
+    release: &str,
+) {
+    let init = work.join("init");
+    run(Command::new(gcc)
+        .args(["-static", "-Os", "-o"])
+        .arg(&init)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/boot/init.c")));
+    let initramfs = work.join("initramfs.cpio");
+    write_newc(
+        &initramfs,
+        &[
+            ("dev", Node::Dir),
+            ("dev/console", Node::CharDev(5, 1)),
+            ("init", Node::File(fs::read(&init).unwrap(), 0o755)),
+            (
+                "test_module.ko",
+                Node::File(fs::read(module).unwrap(), 0o644),
+            ),
+        ],
+    );
+    let out = Command::new("timeout")
+        .arg("300")
+        .args(qemu)
+        .args(["-m", "256", "-nographic", "-no-reboot", "-kernel"])
+        .arg(vmlinuz)
+        .arg("-initrd")
+        .arg(&initramfs)
+        .args(["-append", &format!("console={console} panic=-1")])
+        .output()
+        .unwrap();
+    let console = String::from_utf8_lossy(&out.stdout);
+    let banner = console
+        .lines()
+        .find(|l| l.contains("Linux version"))
+        .unwrap_or_else(|| panic!("no banner on the console:\n{console}"));
+    assert!(
+        banner.contains(&format!("Linux version {release} (samekernel@samekernel)")),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("#1 Sat Nov 14 12:56:01 UTC 2026"),
+        "{banner}"
+    );
+    assert!(
+        console.contains("finit_module(test_module.ko) = 0"),
+        "module not loaded:\n{console}"
+    );
+    assert!(
+        console.contains("Hello, world"),
+        "test_module did not run:\n{console}"
+    );
+}
