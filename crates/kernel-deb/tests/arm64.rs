@@ -73,13 +73,11 @@ fn arm64_cross_build_is_identical_across_environments_and_boots() {
     let module = root.join(format!("lib/modules/{release}/kernel/lib/test_module.ko"));
     assert_eq!(elf_machine(&module), EM_AARCH64);
 
-    common::assert_boots_and_loads_module(
-        base.path(),
-        "aarch64-linux-gnu-gcc",
-        &["qemu-system-aarch64", "-M", "virt", "-cpu", "max"],
-        "ttyAMA0",
-        &vmlinuz,
-        &module,
-        &release,
-    );
+    let guest = common::Guest {
+        gcc: "aarch64-linux-gnu-gcc",
+        qemu: &["qemu-system-aarch64", "-M", "virt", "-cpu", "max"],
+        console: "ttyAMA0",
+        uts_version: "#1 SMP Sat Nov 14 12:56:01 UTC 2026",
+    };
+    common::assert_boots_and_loads_module(base.path(), &guest, &vmlinuz, &module, &release);
 }

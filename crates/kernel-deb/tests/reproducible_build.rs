@@ -146,13 +146,11 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     );
 
     // Boot it.
-    common::assert_boots_and_loads_module(
-        base.path(),
-        "gcc",
-        &["qemu-system-x86_64", "-accel", "tcg"],
-        "ttyS0",
-        &vmlinuz,
-        &module,
-        &release,
-    );
+    let guest = common::Guest {
+        gcc: "gcc",
+        qemu: &["qemu-system-x86_64", "-accel", "tcg"],
+        console: "ttyS0",
+        uts_version: "#1 Sat Nov 14 12:56:01 UTC 2026",
+    };
+    common::assert_boots_and_loads_module(base.path(), &guest, &vmlinuz, &module, &release);
 }

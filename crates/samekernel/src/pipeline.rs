@@ -71,8 +71,12 @@ fn toolchain_query(target: &crate::Target) -> kbuild_env::ToolchainQuery {
     if target.is_native_on(std::env::consts::ARCH) {
         return kbuild_env::ToolchainQuery::default();
     }
-    let [gcc, binutils] = target.cross_packages();
-    kbuild_env::ToolchainQuery::cross(target.cross_compile, gcc, binutils)
+    let [gcc, binutils, libc] = target.cross_packages();
+    let mut query = kbuild_env::ToolchainQuery::cross(target.cross_compile, gcc, binutils);
+    // install-extmod-build links linux-headers' host programs against it.
+    query.packages.push(libc.to_owned());
+    query.required_packages.push(libc.to_owned());
+    query
 }
 
 /// Builds `plan` in `work` (the caller owns it and decides whether to keep it), then

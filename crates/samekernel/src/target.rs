@@ -117,11 +117,20 @@ impl Target {
     }
 
     /// The Debian packages of the cross toolchain for this target when built on a
-    /// machine that does not run it natively (recorded in the toolchain fingerprint).
-    pub fn cross_packages(&self) -> [&'static str; 2] {
+    /// machine that does not run it natively: gcc, binutils, and the libc the
+    /// headers' host programs are linked against (all recorded in the fingerprint).
+    pub fn cross_packages(&self) -> [&'static str; 3] {
         match self.debian_arch {
-            "arm64" => ["gcc-aarch64-linux-gnu", "binutils-aarch64-linux-gnu"],
-            _ => ["gcc-x86-64-linux-gnu", "binutils-x86-64-linux-gnu"],
+            "arm64" => [
+                "gcc-aarch64-linux-gnu",
+                "binutils-aarch64-linux-gnu",
+                "libc6-dev-arm64-cross",
+            ],
+            _ => [
+                "gcc-x86-64-linux-gnu",
+                "binutils-x86-64-linux-gnu",
+                "libc6-dev-amd64-cross",
+            ],
         }
     }
 }
@@ -148,7 +157,9 @@ mod tests {
             assert!(t.check_buildable().is_ok(), "{t}");
             // Debian spells the triplet with dashes in package names.
             let suffix = t.multiarch.replace('_', "-");
-            assert!(t.cross_packages().iter().all(|p| p.ends_with(&suffix)));
+            let [gcc, binutils, libc] = t.cross_packages();
+            assert!(gcc.ends_with(&suffix) && binutils.ends_with(&suffix));
+            assert_eq!(libc, format!("libc6-dev-{}-cross", t.debian_arch));
         }
         let unproven = Target {
             debian_arch: "riscv64",
