@@ -122,6 +122,36 @@ pub struct ToolchainQuery {
     pub required_packages: Vec<String>,
     /// The PATH the commands run with (and the build will run with).
     pub path: String,
+    /// `CROSS_COMPILE` of a cross build (`aarch64-linux-gnu-`), empty for a native one.
+    /// When set, the cross gcc, as and ld are fingerprinted too (banners, sha256 of the
+    /// binaries and of the cross `cc1`, the versioned cross compiler packages).
+    pub cross_prefix: String,
+}
+
+impl ToolchainQuery {
+    /// The default query plus the cross toolchain `prefix` (`aarch64-linux-gnu-`),
+    /// provided by the Debian packages `gcc_package` (`gcc-aarch64-linux-gnu`) and
+    /// `binutils_package` (`binutils-aarch64-linux-gnu`), which are required.
+    pub fn cross(prefix: &str, gcc_package: &str, binutils_package: &str) -> ToolchainQuery {
+        let mut q = ToolchainQuery {
+            cross_prefix: prefix.to_owned(),
+            ..ToolchainQuery::default()
+        };
+        for (tool, package) in [
+            ("gcc", gcc_package),
+            ("as", binutils_package),
+            ("ld.bfd", binutils_package),
+        ] {
+            q.required_tools
+                .push((format!("{prefix}{tool}"), package.to_owned()));
+        }
+        for package in [gcc_package, binutils_package] {
+            if !q.packages.iter().any(|p| p == package) {
+                q.packages.push(package.to_owned());
+            }
+        }
+        q
+    }
 }
 
 impl Default for ToolchainQuery {
@@ -138,6 +168,7 @@ impl Default for ToolchainQuery {
                 .map(|(p, _)| p.to_string())
                 .collect(),
             path: FIXED_PATH.to_owned(),
+            cross_prefix: String::new(),
         }
     }
 }
@@ -330,25 +361,20 @@ pub fn collect_with(
     }
 
     // The versioned compiler packages of whatever gcc this machine has (gcc-12 on Debian 12,
-    // gcc-14 on Debian 13), in addition to the fixed list.
+    // gcc-14 on Debian 13), in addition to the fixed list; for a cross build also the
+    // cross compiler's (gcc-12-aarch64-linux-gnu, cpp-12-aarch64-linux-gnu).
     let mut recorded: Vec<String> = query.packages.clone();
-    if !missing.iter().any(|m| m.what == "gcc") {
-        let version = run_ok(host, "gcc", &["-dumpversion"], &[0])?;
-        let major = version.trim().split('.').next().unwrap_or("");
-        if major.is_empty() || !major.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ToolchainError::UnexpectedOutput {
-                command: "gcc -dumpversion".into(),
-                problem: format!("`{}` is not a version", version.trim()),
-            });
+    let cross_gcc = format!("{}gcc", query.cross_prefix);
+    let compilers: &[&str] = if query.cross_prefix.is_empty() {
+        &["gcc"]
+    } else {
+        &["gcc", &cross_gcc]
+    };
+    for gcc in compilers {
+        if missing.iter().any(|m| m.what == *gcc) {
+            continue;
         }
-        for p in [
-            format!("gcc-{major}"),
-            format!("cpp-{major}"),
-            format!("libgcc-{major}-dev"),
-            // GCC plugins (STACKLEAK) are built against these headers: whether they are
-            // installed decides the hardening fragment, so witnesses must see it.
-            format!("gcc-{major}-plugin-dev"),
-        ] {
+        for p in versioned_packages(host, gcc, &query.cross_prefix)? {
             if !recorded.contains(&p) {
                 recorded.push(p);
             }
@@ -395,8 +421,18 @@ pub fn collect_with(
         .map(|p| (p.clone(), installed.get(p).cloned()))
         .collect();
 
+    let banner_tools = ["gcc", "ld", "as", "make"]
+        .into_iter()
+        .map(String::from)
+        .chain(
+            ["gcc", "ld", "as"]
+                .iter()
+                .filter(|_| !query.cross_prefix.is_empty())
+                .map(|t| format!("{}{t}", query.cross_prefix)),
+        );
     let mut banners = BTreeMap::new();
-    for tool in ["gcc", "ld", "as", "make"] {
+    for tool in banner_tools {
+        let tool = tool.as_str();
         let out = run_ok(host, tool, &["--version"], &[0])?;
         let first = out.lines().next().unwrap_or("").trim().to_owned();
         if first.is_empty() {
@@ -418,13 +454,77 @@ pub fn collect_with(
     }
 
     let mut binaries = BTreeMap::new();
-    let cc1 = run_ok(host, "gcc", &["-print-prog-name=cc1"], &[0])?;
+    let mut prefixes = vec![""];
+    if !query.cross_prefix.is_empty() {
+        prefixes.push(&query.cross_prefix);
+    }
+    for prefix in prefixes {
+        for p in compiler_binaries(host, prefix)? {
+            let shown = p.display().to_string();
+            let digest = host
+                .sha256_file(&p)
+                .map_err(|source| ToolchainError::Hash {
+                    path: shown.clone(),
+                    source,
+                })?;
+            binaries.insert(shown, digest);
+        }
+    }
+
+    let fp = ToolchainFingerprint {
+        packages,
+        banners,
+        binaries,
+    };
+    // Whatever the machine printed must survive the strict text form.
+    ToolchainFingerprint::parse(&fp.to_text())?;
+    Ok(fp)
+}
+
+/// `gcc-N`, `cpp-N`, `libgcc-N-dev` for the major version `<gcc> -dumpversion` reports;
+/// for a cross compiler (`prefix` = `aarch64-linux-gnu-`) Debian's cross names
+/// `gcc-N-aarch64-linux-gnu`, `cpp-N-aarch64-linux-gnu`.
+fn versioned_packages(
+    host: &dyn Host,
+    gcc: &str,
+    prefix: &str,
+) -> Result<Vec<String>, ToolchainError> {
+    let version = run_ok(host, gcc, &["-dumpversion"], &[0])?;
+    let major = version.trim().split('.').next().unwrap_or("");
+    if major.is_empty() || !major.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ToolchainError::UnexpectedOutput {
+            command: format!("{gcc} -dumpversion"),
+            problem: format!("`{}` is not a version", version.trim()),
+        });
+    }
+    if gcc == "gcc" {
+        return Ok(vec![
+            format!("gcc-{major}"),
+            format!("cpp-{major}"),
+            format!("libgcc-{major}-dev"),
+            // GCC plugins (STACKLEAK) are built against these headers: whether they are
+            // installed decides the hardening fragment, so witnesses must see it.
+            format!("gcc-{major}-plugin-dev"),
+        ]);
+    }
+    let triplet = prefix.trim_end_matches('-').replace('_', "-");
+    Ok(vec![
+        format!("gcc-{major}-{triplet}"),
+        format!("cpp-{major}-{triplet}"),
+    ])
+}
+
+/// The binaries that turn C into objects for `prefix` (empty: the native toolchain):
+/// `cc1` (resolved), `gcc`, `ld.bfd` and `as` as found on the PATH.
+fn compiler_binaries(host: &dyn Host, prefix: &str) -> Result<Vec<PathBuf>, ToolchainError> {
+    let gcc = format!("{prefix}gcc");
+    let cc1 = run_ok(host, &gcc, &["-print-prog-name=cc1"], &[0])?;
     let cc1 = cc1.trim();
     if !cc1.starts_with('/') {
         return Err(ToolchainError::MissingTools {
             missing: vec![MissingTool {
-                what: "cc1 (the C compiler proper)".into(),
-                package: "cpp".into(),
+                what: format!("cc1 of {gcc} (the C compiler proper)"),
+                package: if prefix.is_empty() { "cpp" } else { "gcc" }.into(),
             }],
         });
     }
@@ -436,36 +536,19 @@ pub fn collect_with(
         })?;
     let mut paths = vec![cc1];
     for tool in ["gcc", "ld.bfd", "as"] {
-        let Some(p) = host.which(tool) else {
+        let name = format!("{prefix}{tool}");
+        let Some(p) = host.which(&name) else {
             let package = if tool == "gcc" { "gcc" } else { "binutils" };
             return Err(ToolchainError::MissingTools {
                 missing: vec![MissingTool {
-                    what: tool.into(),
+                    what: name,
                     package: package.into(),
                 }],
             });
         };
         paths.push(p);
     }
-    for p in paths {
-        let shown = p.display().to_string();
-        let digest = host
-            .sha256_file(&p)
-            .map_err(|source| ToolchainError::Hash {
-                path: shown.clone(),
-                source,
-            })?;
-        binaries.insert(shown, digest);
-    }
-
-    let fp = ToolchainFingerprint {
-        packages,
-        banners,
-        binaries,
-    };
-    // Whatever the machine printed must survive the strict text form.
-    ToolchainFingerprint::parse(&fp.to_text())?;
-    Ok(fp)
+    Ok(paths)
 }
 
 fn run_ok(
@@ -938,6 +1021,19 @@ mod tests {
                 ("pahole", ["--version"]) => ok("v1.24\n"),
                 ("gcc", ["-print-prog-name=cc1"]) => ok("/usr/lib/gcc/x86_64-linux-gnu/12/cc1\n"),
                 ("gcc", ["-dumpversion"]) => ok("12\n"),
+                ("aarch64-linux-gnu-gcc", ["--version"]) => {
+                    ok("aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0\n")
+                }
+                ("aarch64-linux-gnu-ld", ["--version"]) => {
+                    ok("GNU ld (GNU Binutils for Debian) 2.40\n")
+                }
+                ("aarch64-linux-gnu-as", ["--version"]) => {
+                    ok("GNU assembler (GNU Binutils for Debian) 2.40\n")
+                }
+                ("aarch64-linux-gnu-gcc", ["-print-prog-name=cc1"]) => {
+                    ok("/usr/lib/gcc-cross/aarch64-linux-gnu/12/cc1\n")
+                }
+                ("aarch64-linux-gnu-gcc", ["-dumpversion"]) => ok("12\n"),
                 _ => Err(io::Error::new(io::ErrorKind::NotFound, "no such program")),
             }
         }
@@ -1002,6 +1098,61 @@ mod tests {
         let fp = collect_with(&query(), &Canned { tools, dpkg: DPKG }).unwrap();
         assert_eq!(fp.banners.get("pahole").map(String::as_str), Some("v1.24"));
         assert!(fp.to_text().contains("\nbanner pahole=v1.24\n"));
+    }
+
+    #[test]
+    fn a_cross_build_fingerprints_the_cross_toolchain_too() {
+        const CROSS_DPKG: &str = "gcc-aarch64-linux-gnu\tamd64\tii \t4:12.2.0-3\nbinutils-aarch64-linux-gnu\tamd64\tii \t2.40-2\ngcc-12-aarch64-linux-gnu\tamd64\tii \t12.2.0-14cross1\nlibelf-dev\tamd64\tii \t0.188-2.1\nlibssl-dev\tamd64\tii \t3.0.17-1~deb12u2\nlibc6-dev\tamd64\tii \t2.36-9+deb12u10\n";
+        let query = ToolchainQuery::cross(
+            "aarch64-linux-gnu-",
+            "gcc-aarch64-linux-gnu",
+            "binutils-aarch64-linux-gnu",
+        );
+        let mut tools = all_tools();
+        let cross_tools: BTreeSet<&'static str> = [
+            "aarch64-linux-gnu-gcc",
+            "aarch64-linux-gnu-as",
+            "aarch64-linux-gnu-ld.bfd",
+        ]
+        .into();
+        tools.extend(&cross_tools);
+        let fp = collect_with(
+            &query,
+            &Canned {
+                tools: tools.clone(),
+                dpkg: CROSS_DPKG,
+            },
+        )
+        .unwrap();
+        let text = fp.to_text();
+        for line in [
+            "package binutils-aarch64-linux-gnu=2.40-2\n",
+            "package gcc-12-aarch64-linux-gnu=12.2.0-14cross1\n",
+            "package cpp-12-aarch64-linux-gnu=(none)\n",
+            "package gcc-aarch64-linux-gnu=4:12.2.0-3\n",
+            "banner aarch64-linux-gnu-gcc=aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0\n",
+            "banner aarch64-linux-gnu-as=GNU assembler (GNU Binutils for Debian) 2.40\n",
+            "sha256 /usr/lib/gcc-cross/aarch64-linux-gnu/12/cc1=",
+            "sha256 /usr/bin/x86_64-linux-gnu-aarch64-linux-gnu-ld.bfd=",
+        ] {
+            assert!(text.contains(line), "{line} not in\n{text}");
+        }
+        // Native and cross: cc1, gcc, ld.bfd, as each.
+        assert_eq!(text.lines().filter(|l| l.starts_with("sha256 ")).count(), 8);
+        assert_eq!(ToolchainFingerprint::parse(&text).unwrap(), fp);
+        // Without the cross compiler, the error names its Debian package.
+        let err = collect_with(
+            &query,
+            &Canned {
+                tools: tools.difference(&cross_tools).copied().collect(),
+                dpkg: CROSS_DPKG,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing build tools: aarch64-linux-gnu-gcc (install the Debian package gcc-aarch64-linux-gnu), aarch64-linux-gnu-as (install the Debian package binutils-aarch64-linux-gnu), aarch64-linux-gnu-ld.bfd (install the Debian package binutils-aarch64-linux-gnu)"
+        );
     }
 
     #[test]

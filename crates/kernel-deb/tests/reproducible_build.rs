@@ -13,45 +13,15 @@
 //! 3. its vmlinuz boots under qemu (TCG) to a banner showing the pinned timestamp
 //!    and `samekernel@samekernel`, and loads the packaged test_module.ko.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::run;
+use common::{debs_in, record_files, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kernel-deb");
-/// path -> sha256 for every `file=` line of a build record, per .deb.
-fn record_files(record: &str) -> BTreeMap<String, String> {
-    let mut deb = String::new();
-    let mut out = BTreeMap::new();
-    for line in record.lines() {
-        if let Some(d) = line.strip_prefix("deb=") {
-            deb = d.to_owned();
-        } else if let Some(rest) = line.strip_prefix("file=") {
-            let (sha, path) = rest.split_once(' ').unwrap();
-            out.insert(format!("{deb}: {path}"), sha.to_owned());
-        }
-    }
-    out
-}
-
-fn debs_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 #[ignore = "network"]
 fn default_build_is_identical_across_environments_installs_and_boots() {

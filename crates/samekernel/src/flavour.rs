@@ -24,6 +24,9 @@ use crate::stage::config::ConfigSource;
 
 /// The tiny flavour's base (also `kernel-deb build`'s tiny `allnoconfig` fragment).
 pub const TINY_CONFIG: &str = include_str!("../../kernel-deb/configs/samekernel-tiny.config");
+/// The tiny flavour's fragment for arm64 (qemu `-M virt`, PL011 console).
+pub const TINY_CONFIG_ARM64: &str =
+    include_str!("../../kernel-deb/configs/samekernel-tiny-arm64.config");
 /// Embeds the config (`IKCONFIG`), so `kernel-deb inspect` can read it from vmlinuz.
 pub const IKCONFIG_FRAGMENT: &str = include_str!("../../kernel-deb/configs/ikconfig.config");
 /// The generic flavour's hardware fragment on top of `x86_64_defconfig kvm_guest.config`.
@@ -142,6 +145,16 @@ pub enum FlavourError {
         /// The error.
         source: std::io::Error,
     },
+    /// The flavour has no config for this architecture yet.
+    #[error(
+        "the {flavour} flavour is amd64-only for now; for {arch} use --flavour tiny or --config FILE"
+    )]
+    NotForTarget {
+        /// The flavour's name.
+        flavour: &'static str,
+        /// The Debian architecture asked for.
+        arch: &'static str,
+    },
     /// A pinned digest does not match.
     #[error("{what}: sha256 {got}, pinned {want}")]
     Digest {
@@ -184,12 +197,24 @@ pub struct DeliberateChange {
 /// `debian` downloads and checks Debian's config with `downloader`.
 pub fn prepare(
     flavour: Flavour,
+    target: crate::Target,
     downloader: &dyn DebDownloader,
     dir: &Path,
 ) -> Result<FlavourConfig, FlavourError> {
+    if flavour != Flavour::Tiny && target != crate::Target::AMD64 {
+        return Err(FlavourError::NotForTarget {
+            flavour: flavour.name(),
+            arch: target.debian_arch,
+        });
+    }
     let (source, fragments, changes) = match flavour {
         Flavour::Tiny => {
-            let text = format!("{TINY_CONFIG}\n{IKCONFIG_FRAGMENT}");
+            let base = if target == crate::Target::ARM64 {
+                TINY_CONFIG_ARM64
+            } else {
+                TINY_CONFIG
+            };
+            let text = format!("{base}\n{IKCONFIG_FRAGMENT}");
             (ConfigSource::Allnoconfig(text), Vec::new(), Vec::new())
         }
         Flavour::Generic => {
@@ -368,12 +393,12 @@ mod tests {
             }
         }
         let t = tempfile::tempdir().unwrap();
-        let tiny = prepare(Flavour::Tiny, &Never, t.path()).unwrap();
+        let tiny = prepare(Flavour::Tiny, crate::Target::AMD64, &Never, t.path()).unwrap();
         let ConfigSource::Allnoconfig(text) = tiny.source else {
             panic!("tiny is allnoconfig")
         };
         assert!(text.contains("CONFIG_IKCONFIG=y"));
-        let generic = prepare(Flavour::Generic, &Never, t.path()).unwrap();
+        let generic = prepare(Flavour::Generic, crate::Target::AMD64, &Never, t.path()).unwrap();
         assert!(matches!(generic.source, ConfigSource::Defconfig { .. }));
     }
 }

@@ -217,6 +217,13 @@ impl Kbuild for KbuildRunner {
             .env("MAKE", "make")
             .env("CC", cc)
             .env("HOSTCC", "gcc");
+        // The script runs make itself (install-extmod-build rebuilds the host programs
+        // with the cross compiler): it must see the same ARCH/CROSS_COMPILE as kbuild.
+        for arg in &self.arch_args {
+            if let Some((name, value)) = arg.split_once('=') {
+                cmd.env(name, value);
+            }
+        }
         let name = script.file_name().unwrap_or(script.as_os_str());
         self.run(cmd, &name.to_string_lossy(), &mut |_| {})
     }

@@ -95,12 +95,26 @@ fn timed<T, E>(
 pub fn toolchain(
     plan: &BuildPlan,
 ) -> Result<(ToolchainFingerprint, Vec<FingerprintDiff>), BuildError> {
-    let fingerprint = kbuild_env::collect(&kbuild_env::ToolchainQuery::default())?;
+    let fingerprint = kbuild_env::collect(&toolchain_query(&plan.target))?;
     let diffs = plan
         .expected_toolchain
         .as_ref()
         .map_or_else(Vec::new, |theirs| fingerprint.diff(theirs));
     Ok((fingerprint, diffs))
+}
+
+/// The fingerprint query for `target` on this machine: the native toolchain, plus the
+/// cross toolchain (`aarch64-linux-gnu-gcc`…) when the target is not native here.
+fn toolchain_query(target: &crate::Target) -> kbuild_env::ToolchainQuery {
+    if target.is_native_on(std::env::consts::ARCH) {
+        return kbuild_env::ToolchainQuery::default();
+    }
+    let [gcc, binutils, libc] = target.cross_packages();
+    let mut query = kbuild_env::ToolchainQuery::cross(target.cross_compile, gcc, binutils);
+    // install-extmod-build links linux-headers' host programs against it.
+    query.packages.push(libc.to_owned());
+    query.required_packages.push(libc.to_owned());
+    query
 }
 
 /// Builds `plan` in `work` (the caller owns it and decides whether to keep it), then

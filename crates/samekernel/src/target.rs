@@ -25,8 +25,14 @@ pub struct Target {
     pub machine: &'static str,
     /// `CROSS_COMPILE` when building on another machine (Debian's cross gcc prefix).
     pub cross_compile: &'static str,
-    /// The boot image in the object tree, as `make -s image_name` prints it.
+    /// The boot image in the object tree that goes into `linux-image` as
+    /// `/boot/vmlinuz-R`.
     pub image_in_tree: &'static str,
+    /// What `make -s image_name` prints for the target's defconfig-style build: the
+    /// image `make all` builds. For arm64 it is `Image.gz`, built from `Image`; the
+    /// package carries `Image` (as Debian's arm64 kernels do: an uncompressed image
+    /// with its EFI stub is what firmware and bootloaders load directly).
+    pub kbuild_image_name: &'static str,
     /// Multiarch triplet: `linux-libc-dev` puts `asm/` under `/usr/include/<triplet>`.
     pub multiarch: &'static str,
 }
@@ -56,6 +62,7 @@ impl Target {
         machine: "x86_64",
         cross_compile: "x86_64-linux-gnu-",
         image_in_tree: "arch/x86/boot/bzImage",
+        kbuild_image_name: "arch/x86/boot/bzImage",
         multiarch: "x86_64-linux-gnu",
     };
 
@@ -68,6 +75,7 @@ impl Target {
         machine: "aarch64",
         cross_compile: "aarch64-linux-gnu-",
         image_in_tree: "arch/arm64/boot/Image",
+        kbuild_image_name: "arch/arm64/boot/Image.gz",
         multiarch: "aarch64-linux-gnu",
     };
 
@@ -93,16 +101,36 @@ impl Target {
         format!("boot/vmlinuz-{kernel_release}")
     }
 
-    /// Refuses targets the pipeline cannot build yet: only amd64 has a built-in
-    /// configuration and a proven reproducible build so far.
+    /// Refuses targets the pipeline cannot build. amd64 (native on x86_64) and arm64
+    /// (cross-built with Debian's `gcc-aarch64-linux-gnu`, or native on aarch64) both
+    /// have a built-in configuration and a reproducibility proof
+    /// (`tests/reproducible_build.rs`, `tests/arm64.rs`).
     pub fn check_buildable(&self) -> Result<(), TargetError> {
-        if *self == Target::AMD64 {
+        if Target::ALL.contains(self) {
             Ok(())
         } else {
             Err(TargetError::NotBuildable {
                 arch: self.debian_arch,
-                why: "not buildable yet: there is no built-in config for it and its cross build has not been proven reproducible (only amd64 builds today)",
+                why: "not buildable: no built-in configuration and no reproducibility proof",
             })
+        }
+    }
+
+    /// The Debian packages of the cross toolchain for this target when built on a
+    /// machine that does not run it natively: gcc, binutils, and the libc the
+    /// headers' host programs are linked against (all recorded in the fingerprint).
+    pub fn cross_packages(&self) -> [&'static str; 3] {
+        match self.debian_arch {
+            "arm64" => [
+                "gcc-aarch64-linux-gnu",
+                "binutils-aarch64-linux-gnu",
+                "libc6-dev-arm64-cross",
+            ],
+            _ => [
+                "gcc-x86-64-linux-gnu",
+                "binutils-x86-64-linux-gnu",
+                "libc6-dev-amd64-cross",
+            ],
         }
     }
 }
@@ -118,7 +146,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_target_is_found_by_its_debian_name_and_only_amd64_builds() {
+    fn every_target_is_found_by_its_debian_name_and_builds() {
         for t in Target::ALL {
             assert_eq!(Target::from_debian_arch(t.debian_arch), Ok(t));
             assert!(t.multiarch.starts_with(t.machine));
@@ -126,10 +154,21 @@ mod tests {
                 t.image_in_tree
                     .starts_with(&format!("arch/{}/", t.src_arch))
             );
+            assert!(t.check_buildable().is_ok(), "{t}");
+            // Debian spells the triplet with dashes in package names.
+            let suffix = t.multiarch.replace('_', "-");
+            let [gcc, binutils, libc] = t.cross_packages();
+            assert!(gcc.ends_with(&suffix) && binutils.ends_with(&suffix));
+            assert_eq!(libc, format!("libc6-dev-{}-cross", t.debian_arch));
         }
-        assert!(Target::AMD64.check_buildable().is_ok());
-        let err = Target::ARM64.check_buildable().unwrap_err().to_string();
-        assert!(err.starts_with("arm64: not buildable yet"), "{err}");
+        let unproven = Target {
+            debian_arch: "riscv64",
+            ..Target::ARM64
+        };
+        assert_eq!(
+            unproven.check_buildable().unwrap_err().to_string(),
+            "riscv64: not buildable: no built-in configuration and no reproducibility proof"
+        );
         assert_eq!(
             Target::from_debian_arch("i386").unwrap_err().to_string(),
             "unknown architecture `i386` (known: amd64, arm64)"

@@ -30,7 +30,8 @@ pub const DEFAULT_CONFIG: &str = samekernel::flavour::TINY_CONFIG;
 const FLAVOUR_HELP: &str = "The config source [default: generic]:
   generic  x86_64_defconfig + kvm_guest.config + configs/generic.config (common storage,
            network, USB, filesystems as modules); ~10-15 min at -j2
-  tiny     allnoconfig + configs/samekernel-tiny.config + ikconfig.config; ~2-3 min at -j2
+  tiny     allnoconfig + configs/samekernel-tiny.config (arm64: samekernel-tiny-arm64.config)
+           + ikconfig.config; ~2-3 min at -j2
   debian   Debian's config.amd64_none_amd64 (linux-config-6.12 6.12.117-1~deb12u1, pinned
            by sha256) + configs/debian-samekernel.config (changes printed with reasons)";
 
@@ -40,8 +41,8 @@ pub struct BuildArgs {
     /// The pin (TOML); the built-in default (Debian's linux-source-6.12) when absent.
     #[arg(long, value_name = "M")]
     pub manifest: Option<PathBuf>,
-    /// Debian architecture to build for (amd64; arm64 is known but refused until its
-    /// cross build is proven reproducible).
+    /// Debian architecture to build for: amd64, or arm64 (cross-built with Debian's
+    /// gcc-aarch64-linux-gnu on x86_64).
     #[arg(long, default_value = "amd64", value_parser = Target::from_debian_arch)]
     pub arch: Target,
     #[arg(long, value_name = "NAME", long_help = FLAVOUR_HELP, help = "The config source: generic (default), tiny or debian", conflicts_with = "config")]
@@ -175,7 +176,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         None => {
             let name = args.flavour.unwrap_or_default();
             let dir = work.path().join("flavour");
-            let f = samekernel::flavour::prepare(name, &srcpin::AptGet, &dir)
+            let f = samekernel::flavour::prepare(name, args.arch, &srcpin::AptGet, &dir)
                 .with_context(|| format!("flavour {name}"))?;
             Some(f)
         }

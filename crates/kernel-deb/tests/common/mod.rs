@@ -1,5 +1,11 @@
 //! Helpers shared by the real-build tests.
 
+// Each test crate uses its own subset of these helpers.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Runs `cmd`, panicking with its status, stdout and stderr unless it succeeds;
@@ -16,4 +22,211 @@ pub fn run(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// path -> sha256 for every `file=` line of a build record, per .deb.
+pub fn record_files(record: &str) -> BTreeMap<String, String> {
+    let mut deb = String::new();
+    let mut out = BTreeMap::new();
+    for line in record.lines() {
+        if let Some(d) = line.strip_prefix("deb=") {
+            deb = d.to_owned();
+        } else if let Some(rest) = line.strip_prefix("file=") {
+            let (sha, path) = rest.split_once(' ').unwrap();
+            out.insert(format!("{deb}: {path}"), sha.to_owned());
+        }
+    }
+    out
+}
+
+/// Every `.deb` in `dir`, by file name, with its bytes.
+pub fn debs_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "deb"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// One initramfs entry.
+pub enum Node {
+    Dir,
+    CharDev(u32, u32),
+    File(Vec<u8>, u32),
+}
+
+/// A `newc` cpio archive (what the kernel unpacks as an initramfs).
+pub fn write_newc(path: &Path, entries: &[(&str, Node)]) {
+    let mut out = Vec::new();
+    let mut push = |name: &str, mode: u32, rdev: (u32, u32), data: &[u8], ino: u32| {
+        let hdr = format!(
+            "070701{ino:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
+            0,
+            0,
+            1,
+            0,
+            data.len(),
+            0,
+            0,
+            rdev.0,
+            rdev.1,
+            name.len() + 1,
+            0
+        );
+        out.extend_from_slice(hdr.as_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out.extend_from_slice(data);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    };
+    for (i, (name, node)) in entries.iter().enumerate() {
+        let ino = i as u32 + 1;
+        match node {
+            Node::Dir => push(name, 0o040755, (0, 0), &[], ino),
+            Node::CharDev(ma, mi) => push(name, 0o020600, (*ma, *mi), &[], ino),
+            Node::File(data, mode) => push(name, 0o100000 | mode, (0, 0), data, ino),
+        }
+    }
+    push("TRAILER!!!", 0, (0, 0), &[], 0);
+    fs::write(path, out).unwrap();
+}
+
+const OTHER_USER: &str = "skbuild2";
+
+fn is_root() -> bool {
+    run(Command::new("id").arg("-u")).trim() == "0"
+}
+
+/// Two builds through `kernel-deb repro-check --keep-out` (every variation this machine
+/// allows), `args` passed to both builds; asserts it reports them identical and returns
+/// both output directories and whether build b ran as another user.
+pub fn repro_check_kept(base: &Path, bin: &str, args: &[&str]) -> (PathBuf, PathBuf, bool) {
+    let check = base.join("check");
+    let out = Command::new(bin)
+        .args(["repro-check", "--keep-out", "--base"])
+        .arg(&check)
+        .arg("--")
+        .args(args)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "repro-check:\n{stdout}\n{stderr}"
+    );
+    let as_other = stderr.contains("  user_group: ");
+    (check.join("a/out"), check.join("b/out"), as_other)
+}
+
+/// Asserts that both output directories hold the same `.deb`s (`expected` of them)
+/// and the same build record; on failure names the files inside that differ.
+pub fn assert_same_debs(a_out: &Path, b_out: &Path, expected: usize, as_other: bool) {
+    let a = debs_in(a_out);
+    let b = debs_in(b_out);
+    assert_eq!(a.len(), expected, "packages in {}", a_out.display());
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "different package names"
+    );
+    let ra = fs::read_to_string(a_out.join("BUILD-RECORD")).unwrap();
+    let rb = fs::read_to_string(b_out.join("BUILD-RECORD")).unwrap();
+    let (fa, fb) = (record_files(&ra), record_files(&rb));
+    let differing: Vec<&String> = fa
+        .keys()
+        .chain(fb.keys())
+        .filter(|k| fa.get(*k) != fb.get(*k))
+        .collect();
+    for (name, bytes) in &a {
+        assert!(
+            bytes == &b[name],
+            "{name} differs between the two builds (other user: {as_other}); files inside that differ: {differing:#?}"
+        );
+    }
+    assert_eq!(ra, rb, "build records differ");
+}
+
+/// How to boot one architecture's kernel under qemu (TCG).
+pub struct Guest<'a> {
+    /// The compiler of the static init (`gcc`, `aarch64-linux-gnu-gcc`).
+    pub gcc: &'a str,
+    /// The emulator and its machine arguments.
+    pub qemu: &'a [&'a str],
+    /// The serial console device (`ttyS0`, `ttyAMA0`).
+    pub console: &'a str,
+    /// The end of the banner: `#1 [SMP] <pinned timestamp>`.
+    pub uts_version: &'a str,
+}
+
+/// Boots `vmlinuz` as `guest` with an initramfs whose static init (built from
+/// fixtures/boot/init.c) loads `module`, and asserts that the console shows the banner
+/// of `release` ending in the guest's UTS version, and the module's greeting.
+pub fn assert_boots_and_loads_module(
+    work: &Path,
+    guest: &Guest,
+    vmlinuz: &Path,
+    module: &Path,
+    release: &str,
+) {
+    let init = work.join("init");
+    run(Command::new(guest.gcc)
+        .args(["-static", "-Os", "-o"])
+        .arg(&init)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/boot/init.c")));
+    let initramfs = work.join("initramfs.cpio");
+    write_newc(
+        &initramfs,
+        &[
+            ("dev", Node::Dir),
+            ("dev/console", Node::CharDev(5, 1)),
+            ("init", Node::File(fs::read(&init).unwrap(), 0o755)),
+            (
+                "test_module.ko",
+                Node::File(fs::read(module).unwrap(), 0o644),
+            ),
+        ],
+    );
+    let out = Command::new("timeout")
+        .arg("300")
+        .args(guest.qemu)
+        .args(["-m", "256", "-nographic", "-no-reboot", "-kernel"])
+        .arg(vmlinuz)
+        .arg("-initrd")
+        .arg(&initramfs)
+        .args(["-append", &format!("console={} panic=-1", guest.console)])
+        .output()
+        .unwrap();
+    let console = String::from_utf8_lossy(&out.stdout);
+    let banner = console
+        .lines()
+        .find(|l| l.contains("Linux version"))
+        .unwrap_or_else(|| panic!("no banner on the console:\n{console}"));
+    assert!(
+        banner.contains(&format!("Linux version {release} (samekernel@samekernel)")),
+        "{banner}"
+    );
+    assert!(banner.trim_end().ends_with(guest.uts_version), "{banner}");
+    assert!(
+        console.contains("finit_module(test_module.ko) = 0"),
+        "module not loaded:\n{console}"
+    );
+    assert!(
+        console.contains("Hello, world"),
+        "test_module did not run:\n{console}"
+    );
 }

@@ -24,11 +24,11 @@ pub enum CompileError {
     #[error(transparent)]
     Kbuild(#[from] KbuildError),
     /// The config makes kbuild build another boot image than the target's.
-    #[error("the config builds {kbuild_says}, but {target} packages {expected}")]
+    #[error("the config builds {kbuild_says}, but {target} expects {expected}")]
     ImageName {
         /// The target's Debian architecture.
         target: &'static str,
-        /// [`Target::image_in_tree`].
+        /// [`Target::kbuild_image_name`].
         expected: &'static str,
         /// `make -s image_name`.
         kbuild_says: String,
@@ -46,10 +46,10 @@ pub enum CompileError {
 pub fn kernel_release(kbuild: &mut dyn Kbuild, target: &Target) -> Result<String, CompileError> {
     let release = kbuild.query(&["kernelrelease"])?;
     let image = kbuild.query(&["image_name"])?;
-    if image != target.image_in_tree {
+    if image != target.kbuild_image_name {
         return Err(CompileError::ImageName {
             target: target.debian_arch,
-            expected: target.image_in_tree,
+            expected: target.kbuild_image_name,
             kbuild_says: image,
         });
     }
@@ -178,7 +178,7 @@ mod tests {
             .to_string();
         assert_eq!(
             err,
-            "the config builds arch/x86/boot/Image.gz, but amd64 packages arch/x86/boot/bzImage"
+            "the config builds arch/x86/boot/Image.gz, but amd64 expects arch/x86/boot/bzImage"
         );
         assert!(!kb.calls.iter().any(|c| c == "make all"));
     }
