@@ -99,6 +99,7 @@
 pub mod builddeb;
 mod error;
 pub mod gate;
+pub mod image_config;
 pub mod install;
 pub mod kbuild;
 pub mod pack;
