@@ -4,7 +4,7 @@
 //!   `.ci/apt-packages` (with sudo when not root).
 //! * `cargo xtask test [--slow] [--fuzz-seconds N]` — what CI runs ([`test`]).
 //! * `cargo xtask run [kernel-deb build flags]` — the main job ([`run`]).
-//! * `cargo xtask bench pack|verify|build …` — speed against the reference tools
+//! * `cargo xtask bench pack|verify|build|diff …` — speed against the reference tools
 //!   ([`bench`]).
 //! * `cargo xtask fuzz [--seconds N] [--runs N] [--target T]… [--sanitizer S]` and
 //!   `cargo xtask fuzz seeds` — the fuzz targets and their seed corpus ([`fuzz`]).
@@ -37,6 +37,7 @@ usage: cargo xtask <task>
   bench pack [--runs N]                  detdeb vs dpkg-deb on Debian's linux-image tree
   bench verify [--runs N]                kernel-deb verify vs sha256sum + 20 x gpgv
   bench build [-Z C] [--runs N]          kernel-deb build vs make bindeb-pkg
+  bench diff [--runs N]                  kernel-deb diff vs diffoscope on two Debian linux-image .debs
   fuzz [--seconds N] [--runs N] [--target T]... [--sanitizer address|none]
                                          every (or the named) fuzz target; prints executions
   fuzz seeds                             rebuild fuzz/seeds/ from real files";

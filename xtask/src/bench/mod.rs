@@ -1,7 +1,8 @@
-//! `cargo xtask bench pack|verify|build`: our tools against the reference tools in the
+//! `cargo xtask bench pack|verify|build|diff`: our tools against the reference tools in the
 //! same run, as medians and ratios (speed is measured here, never asserted in tests).
 
 mod build;
+mod diff;
 mod pack;
 mod verify;
 
@@ -18,8 +19,9 @@ pub fn dispatch(mut flags: Flags) -> Result<()> {
         Some("pack") => pack::bench_pack(flags),
         Some("verify") => verify::bench_verify(flags),
         Some("build") => build::bench_build(flags),
+        Some("diff") => diff::bench_diff(flags),
         other => bail!(
-            "unknown bench {:?}; try `cargo xtask bench pack|verify|build`",
+            "unknown bench {:?}; try `cargo xtask bench pack|verify|build|diff`",
             other.unwrap_or("")
         ),
     }
