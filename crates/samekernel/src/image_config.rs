@@ -26,14 +26,14 @@ pub struct ImageConfig {
 pub enum ImageConfigError {
     /// The package itself could not be read.
     #[error(transparent)]
-    Deb(#[from] detdeb::Error),
+    Deb(Box<detdeb::Error>),
     /// The package's data tar is malformed.
     #[error("{}: data.tar: {source}", deb.display())]
     Tar {
         /// The package.
         deb: PathBuf,
         /// What the tar reader refused.
-        source: detdeb::safe_extract::Error,
+        source: Box<detdeb::safe_extract::Error>,
     },
     /// The config member is over [`MAX_CONFIG`].
     #[error("{}: {name} is larger than {MAX_CONFIG} bytes", deb.display())]
@@ -59,13 +59,19 @@ pub enum ImageConfigError {
     },
 }
 
+impl From<detdeb::Error> for ImageConfigError {
+    fn from(e: detdeb::Error) -> Self {
+        ImageConfigError::Deb(Box::new(e))
+    }
+}
+
 /// The first `boot/config-*` regular file in the .deb's data.
 pub fn read(deb: &Path) -> Result<ImageConfig, ImageConfigError> {
     let reader = detdeb::DebReader::open(deb)?;
     let mut tar = reader.data_tar()?;
     let tar_error = |source| ImageConfigError::Tar {
         deb: deb.into(),
-        source,
+        source: Box::new(source),
     };
     while let Some(entry) = tar.next_entry().map_err(tar_error)? {
         let name = entry.name_lossy();
