@@ -3,7 +3,7 @@
 //! link targets, script lines or control fields cannot rewrite the terminal.
 //!
 //! ```no_run
-//! let r = detdeb::DebReader::open("linux-image.deb")?;
+//! let r = detdeb::DebReader::open("linux-image.deb".as_ref())?;
 //! print!("{}", detdeb::display::info_text(&r)?);
 //! for e in r.data_entries()? {
 //!     println!("{}", detdeb::display::list_line(&e?));
