@@ -7,7 +7,7 @@
 //! * `cargo xtask repro-check [flags] [-- build flags]` — build twice under
 //!   reprotest's variations and compare ([`repro_check`]).
 //! * `cargo xtask bench pack|verify|build|diff …` — speed against the reference tools
-//!   ([`bench`], [`bench_diff`]).
+//!   ([`bench`]).
 //! * `cargo xtask fuzz [--seconds N] [--runs N] [--target T]… [--sanitizer S]` and
 //!   `cargo xtask fuzz seeds` — the fuzz targets and their seed corpus ([`fuzz`]).
 //!
@@ -15,7 +15,6 @@
 //! only ([`cmd`]): no path is ever pasted into a shell string.
 
 mod bench;
-mod bench_diff;
 mod cmd;
 mod deps;
 mod flags;

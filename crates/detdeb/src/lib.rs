@@ -152,6 +152,7 @@
 pub mod builder;
 pub mod compress;
 pub mod control;
+pub mod display;
 pub mod error;
 pub mod extract;
 pub mod reader;

@@ -101,6 +101,7 @@ mod error;
 pub mod flavour;
 pub mod gate;
 pub mod hardening;
+pub mod image_config;
 pub mod inspect;
 pub mod install;
 pub mod kbuild;

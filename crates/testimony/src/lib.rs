@@ -194,6 +194,7 @@ pub mod error;
 pub mod evidence;
 pub mod policy;
 pub mod sign;
+pub mod signer;
 pub mod v1;
 pub mod v2;
 pub mod verdict;

@@ -2,6 +2,7 @@
 //! same run, as medians and ratios (speed is measured here, never asserted in tests).
 
 mod build;
+mod diff;
 mod pack;
 mod verify;
 
@@ -18,7 +19,7 @@ pub fn dispatch(mut flags: Flags) -> Result<()> {
         Some("pack") => pack::bench_pack(flags),
         Some("verify") => verify::bench_verify(flags),
         Some("build") => build::bench_build(flags),
-        Some("diff") => crate::bench_diff::run(&flags.into_rest()),
+        Some("diff") => diff::bench_diff(flags),
         other => bail!(
             "unknown bench {:?}; try `cargo xtask bench pack|verify|build|diff`",
             other.unwrap_or("")

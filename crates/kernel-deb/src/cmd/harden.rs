@@ -24,18 +24,15 @@
 //! - 2: bad input (unreadable or unparsable config, policy, .deb, command line, sysctls) or
 //!   usage error.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use harden::inputs::{read_text, running_cmdline, running_config, running_sysctls};
 use harden::{
-    Cmdline, FragmentOptions, Inputs, KconfigTree, KernelConfig, Policy, Refusal, Report, Status,
-    Sysctls, Toolchain,
+    Cmdline, FragmentOptions, Inputs, KconfigTree, KernelConfig, Policy, Refusal, Report, Sysctls,
+    Toolchain,
 };
-
-/// Largest config read from a .deb or /proc/config.gz.
-const MAX_CONFIG: u64 = 16 * 1024 * 1024;
 
 /// Which results to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -46,6 +43,16 @@ pub enum Show {
     Ok,
     /// Everything, including not applicable.
     All,
+}
+
+impl From<Show> for harden::render::Show {
+    fn from(show: Show) -> Self {
+        match show {
+            Show::Fail => harden::render::Show::Fail,
+            Show::Ok => harden::render::Show::Ok,
+            Show::All => harden::render::Show::All,
+        }
+    }
 }
 
 /// Arguments of `kernel-deb harden-report`.
@@ -97,7 +104,7 @@ pub fn run(args: HardenArgs) -> Result<ExitCode> {
         value["refusals"] = serde_json::to_value(&refusals)?;
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print_text(&report, &refusals, args.show);
+        print!("{}", report.render_text(&refusals, args.show.into()));
     }
     Ok(if report.passes() {
         ExitCode::SUCCESS
@@ -114,7 +121,7 @@ fn check(args: &HardenArgs) -> Result<(Report, Vec<Refusal>)> {
         None => Policy::default(),
     };
     let (cmdline, sysctls) = if args.running {
-        running_extras()?
+        (Some(running_cmdline()?), Some(running_sysctls()?))
     } else {
         given_extras(args)?
     };
@@ -142,73 +149,12 @@ fn load_config(args: &HardenArgs) -> Result<(KernelConfig, String)> {
     let (text, origin) = if let Some(path) = &args.config {
         (read_text(path)?, path.display().to_string())
     } else if let Some(deb) = &args.deb {
-        config_from_deb(deb)?
+        let found = samekernel::image_config::read(deb)?;
+        (found.text, found.origin)
     } else {
         running_config()?
     };
     Ok((KernelConfig::parse(&text, &origin)?, origin))
-}
-
-fn read_text(path: &Path) -> Result<String> {
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_CONFIG).read_to_string(&mut text))
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    Ok(text)
-}
-
-/// The first `boot/config-*` regular file in the .deb's data.
-fn config_from_deb(deb: &Path) -> Result<(String, String)> {
-    let reader = detdeb::DebReader::open(deb)?;
-    let mut tar = reader.data_tar()?;
-    while let Some(entry) = tar.next_entry()? {
-        let name = entry.name_lossy();
-        let name = name.trim_start_matches("./");
-        if entry.kind == detdeb::TarEntryKind::File
-            && name.starts_with("boot/config-")
-            && !name.contains("/..")
-        {
-            if entry.size > MAX_CONFIG {
-                bail!(
-                    "{}: {name} is larger than {MAX_CONFIG} bytes",
-                    deb.display()
-                );
-            }
-            let bytes = tar.read_data_to_vec()?;
-            let text = String::from_utf8(bytes)
-                .with_context(|| format!("{}: {name} is not UTF-8", deb.display()))?;
-            return Ok((text, format!("{}:{name}", deb.display())));
-        }
-    }
-    bail!("{}: no boot/config-* in the package", deb.display())
-}
-
-fn running_config() -> Result<(String, String)> {
-    let gz = Path::new("/proc/config.gz");
-    if gz.exists() {
-        let mut text = String::new();
-        let f = std::fs::File::open(gz).context("/proc/config.gz")?;
-        flate2::read::GzDecoder::new(f)
-            .take(MAX_CONFIG)
-            .read_to_string(&mut text)
-            .context("/proc/config.gz")?;
-        return Ok((text, gz.display().to_string()));
-    }
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .context("/proc/sys/kernel/osrelease")?;
-    let boot = PathBuf::from(format!("/boot/config-{}", release.trim()));
-    Ok((read_text(&boot)?, boot.display().to_string()))
-}
-
-fn running_extras() -> Result<(Option<Cmdline>, Option<Sysctls>)> {
-    let cmdline = Cmdline::parse(&read_text(Path::new("/proc/cmdline"))?, "/proc/cmdline")?;
-    let keys = harden::rules::sysctl::RULES
-        .iter()
-        .flat_map(|r| r.check.terms())
-        .filter(|t| t.kind == harden::rules::Kind::Sysctl)
-        .map(|t| t.name);
-    let sysctls = Sysctls::read_proc(Path::new("/proc/sys"), keys)?;
-    Ok((Some(cmdline), Some(sysctls)))
 }
 
 fn given_extras(args: &HardenArgs) -> Result<(Option<Cmdline>, Option<Sysctls>)> {
@@ -221,54 +167,6 @@ fn given_extras(args: &HardenArgs) -> Result<(Option<Cmdline>, Option<Sysctls>)>
         None => None,
     };
     Ok((cmdline, sysctls))
-}
-
-fn print_text(report: &Report, refusals: &[Refusal], show: Show) {
-    for r in &report.results {
-        let shown = match show {
-            Show::Fail => r.status == Status::Fail,
-            Show::Ok => r.status == Status::Ok,
-            Show::All => true,
-        };
-        if !shown {
-            continue;
-        }
-        let (tag, detail) = match r.status {
-            Status::Ok => ("OK  ", r.found.clone()),
-            Status::Fail => ("FAIL", format!("{} (want {})", r.found, r.expected)),
-            Status::NotApplicable => ("N/A ", format!("not applicable: {}", r.reason)),
-        };
-        let req = if r.required { "*" } else { " " };
-        println!("{tag}{req} {:<45} {detail}\n        why: {}", r.id, r.why);
-    }
-    println!("\n{:<20} {:>5} {:>5} {:>5}", "group", "ok", "fail", "n/a");
-    for (g, t) in &report.groups {
-        println!(
-            "{:<20} {:>5} {:>5} {:>5}",
-            g.name(),
-            t.ok,
-            t.fail,
-            t.not_applicable
-        );
-    }
-    println!(
-        "{:<20} {:>5} {:>5} {:>5}",
-        "total", report.totals.ok, report.totals.fail, report.totals.not_applicable
-    );
-    for r in refusals {
-        println!("REFUSED {}: {}", r.rule, r.culprit);
-    }
-    let verdict = if report.passes() {
-        "every required rule holds"
-    } else {
-        "required rules FAIL (marked *)"
-    };
-    println!(
-        "toolchain: {} {}; {} required failure(s): {verdict}",
-        report.toolchain.arch.name(),
-        report.toolchain.describe(),
-        report.required_fail
-    );
 }
 
 /// Temp file in the same directory, fsync, rename: never a half-written fragment.

@@ -16,15 +16,14 @@
 //!
 //! Exit codes: 0 written, 1 error, 2 usage error.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use testimony::build_record::BuildRecord;
-use testimony::canonical::Fingerprint;
-use testimony::sign::{SigningKey, sign_cleartext};
+use testimony::sign::SigningKey;
+use testimony::signer::Signer;
 use testimony::v1::{V1Info, V1Testimony};
 use testimony::v2::{TestimonyV2, WitnessInfo};
 
@@ -97,90 +96,6 @@ pub fn run(args: TestifyArgs) -> Result<ExitCode> {
 fn secs(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-enum Signer {
-    Key(Box<SigningKey>),
-    /// A gpg key id, and the GnuPG home to use (None: gpg's default).
-    Gpg(String, Option<PathBuf>),
-}
-
-fn gpg(home: &Option<PathBuf>) -> Command {
-    let mut c = Command::new("gpg");
-    if let Some(h) = home {
-        c.env("GNUPGHOME", h);
-    }
-    c
-}
-
-impl Signer {
-    fn fingerprint(&self) -> Result<Fingerprint> {
-        match self {
-            Signer::Key(k) => Ok(k.fingerprint()),
-            Signer::Gpg(id, home) => {
-                let out = gpg(home)
-                    .args([
-                        "--batch",
-                        "--with-colons",
-                        "--fingerprint",
-                        "--list-secret-keys",
-                        id,
-                    ])
-                    .output()
-                    .context("running gpg")?;
-                if !out.status.success() {
-                    bail!(
-                        "gpg has no secret key {id:?}: {}",
-                        String::from_utf8_lossy(&out.stderr).trim()
-                    );
-                }
-                let text = String::from_utf8_lossy(&out.stdout);
-                let fprs: Vec<&str> = text
-                    .lines()
-                    .filter(|l| l.starts_with("fpr:"))
-                    .filter_map(|l| l.split(':').nth(9))
-                    .collect();
-                let sec_count = text.lines().filter(|l| l.starts_with("sec:")).count();
-                if sec_count != 1 {
-                    bail!(
-                        "gpg key id {id:?} matches {sec_count} secret keys; give a full fingerprint"
-                    );
-                }
-                fprs.first()
-                    .and_then(|f| Fingerprint::parse(f))
-                    .with_context(|| format!("no v4 fingerprint for gpg key {id:?}"))
-            }
-        }
-    }
-
-    fn clearsign(&self, text: &str) -> Result<String> {
-        match self {
-            Signer::Key(k) => Ok(sign_cleartext(text, k, SystemTime::now())?),
-            Signer::Gpg(id, home) => {
-                let mut c = gpg(home)
-                    .args(["--batch", "--clearsign", "--local-user", id])
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .spawn()
-                    .context("running gpg --clearsign")?;
-                // A default build's testimony (~1 MB) is more than a pipe holds:
-                // write on a thread while gpg's output is drained, or both sides
-                // wait on each other forever.
-                let mut stdin = c.stdin.take().expect("piped");
-                let input = text.as_bytes().to_vec();
-                let feeder = std::thread::spawn(move || stdin.write_all(&input));
-                let out = c
-                    .wait_with_output()
-                    .context("waiting for gpg --clearsign")?;
-                let fed = feeder.join().expect("gpg feeder thread panicked");
-                if !out.status.success() {
-                    bail!("gpg --clearsign --local-user {id} failed ({})", out.status);
-                }
-                fed.context("writing the testimony to gpg --clearsign")?;
-                Ok(String::from_utf8(out.stdout).context("gpg output is not UTF-8")?)
-            }
-        }
-    }
 }
 
 /// Temp file next to `path`, fsync, rename: never a half-written testimony.
@@ -281,43 +196,6 @@ mod tests {
         Keyring::from_bytes(&std::fs::read(keys().join("alice.cert")).unwrap(), "alice").unwrap()
     }
 
-    /// The signature checked against alice's certificate, now.
-    fn checked_by_alice(signed: &str) -> testimony::verify::Verified {
-        verify_cleartext(
-            signed.as_bytes(),
-            &alice_keyring(),
-            SystemTime::now(),
-            "gpg",
-        )
-        .unwrap()
-    }
-
-    /// A temporary GNUPGHOME with alice's secret key; gpg-agent killed on drop.
-    struct GpgHome(tempfile::TempDir);
-
-    impl GpgHome {
-        fn with_alice() -> GpgHome {
-            let home = tempfile::tempdir().unwrap();
-            let st = Command::new("gpg")
-                .env("GNUPGHOME", home.path())
-                .args(["--batch", "--quiet", "--import"])
-                .arg(keys().join("alice.key"))
-                .status()
-                .unwrap();
-            assert!(st.success());
-            GpgHome(home)
-        }
-    }
-
-    impl Drop for GpgHome {
-        fn drop(&mut self) {
-            let _ = Command::new("gpgconf")
-                .env("GNUPGHOME", self.0.path())
-                .args(["--kill", "all"])
-                .status();
-        }
-    }
-
     /// A build record with `n` files per package: about 100 bytes a line.
     fn record(n: usize) -> BuildRecord {
         let mut r = testimony::build_record::BuildRecord {
@@ -347,53 +225,6 @@ mod tests {
         };
         r.normalize();
         r
-    }
-
-    #[test]
-    fn gpg_hand_off_signs_with_the_named_key() {
-        let home = GpgHome::with_alice();
-        let s = Signer::Gpg(fpr("alice"), Some(home.0.path().to_path_buf()));
-        assert_eq!(s.fingerprint().unwrap().as_str(), fpr("alice"));
-        let signed = s.clearsign("a=b\n").unwrap();
-        let v = checked_by_alice(&signed);
-        assert_eq!(v.good_signers()[0].as_str(), fpr("alice"));
-        assert_eq!(v.text, "a=b\n");
-        let missing = Signer::Gpg(
-            "nobody@example.org".into(),
-            Some(home.0.path().to_path_buf()),
-        );
-        assert!(missing.fingerprint().is_err());
-    }
-
-    /// Issue 12.8: a default build's testimony (~1 MB) deadlocked `gpg
-    /// --clearsign` (both pipes full). 2.5 MB through real gpg must come back.
-    #[test]
-    fn gpg_clearsign_of_a_testimony_larger_than_a_pipe_returns() {
-        let home = GpgHome::with_alice();
-        let s = Signer::Gpg(fpr("alice"), Some(home.0.path().to_path_buf()));
-        let record = record(24_000);
-        let w = WitnessInfo {
-            name: "alice".into(),
-            fingerprint: Fingerprint::parse(&fpr("alice")).unwrap(),
-            jurisdiction: None,
-            computer_system: None,
-            code_review: 2,
-            computer_trust: 10,
-            canary: None,
-            statement: vec![],
-        };
-        let text = TestimonyV2::from_build_record(&record, w, 1).to_text();
-        assert!(text.len() > 2 << 20, "{} bytes", text.len());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(s.clearsign(&text).map(|signed| (signed, text)));
-        });
-        let (signed, text) = rx
-            .recv_timeout(std::time::Duration::from_secs(300))
-            .expect("gpg --clearsign hung on a large testimony")
-            .unwrap();
-        let v = checked_by_alice(&signed);
-        assert_eq!(v.text, text);
     }
 
     #[test]
