@@ -63,7 +63,7 @@ fn build_module(dir: &Path) -> Vec<u8> {
 
 #[test]
 #[ignore = "slow: builds a kernel tree"]
-fn module_built_in_two_directories() {
+fn slow_module_built_in_two_directories() {
     let t = tempfile::tempdir().unwrap();
     let a = build_module(&t.path().join("first/hello"));
     let b = build_module(&t.path().join("second-dir/hello"));
@@ -146,7 +146,7 @@ fn signed_copy(sign_file: &Path, module: &Path, dir: &Path, key_name: &str) -> V
 
 #[test]
 #[ignore = "slow: builds a kernel tree"]
-fn module_signed_with_two_keys() {
+fn slow_module_signed_with_two_keys() {
     let t = tempfile::tempdir().unwrap();
     build_module(&t.path().join("m"));
     let tool = sign_file_tool(t.path());

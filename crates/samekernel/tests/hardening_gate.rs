@@ -134,7 +134,7 @@ fn resolve_tiny(
 }
 
 #[test]
-#[ignore = "network: fetches and unpacks the pinned Linux source (about 3 minutes)"]
+#[ignore = "network"] // fetches and unpacks the pinned Linux source (about 3 minutes)
 fn the_pipeline_refuses_a_user_fragment_that_drops_a_protection() {
     let t = tempfile::tempdir().unwrap();
     let (config, _, findings) = resolve_tiny(t.path(), "CONFIG_SLUB_TINY=y\n");
