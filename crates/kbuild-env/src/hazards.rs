@@ -173,7 +173,10 @@ pub struct LintContext {
     /// The environment is [`crate::KbuildEnv`]'s: KBUILD_BUILD_TIMESTAMP pinned, umask 022,
     /// no `XZ_OPT`/`ZSTD_CLEVEL`/… inherited.
     pub sanitized_env: bool,
-    /// `PAHOLE` points at a pinned pahole ≥ 1.29 (reproducible parallel BTF encoding).
+    /// `PAHOLE` points at a pinned pahole (its version in the fingerprint). With
+    /// `KBUILD_BUILD_TIMESTAMP` set, as [`crate::KbuildEnv`] always sets it, 6.12's
+    /// `scripts/Makefile.btf` runs pahole < 1.27 without `-j` and newer ones in their
+    /// reproducible mode.
     pub pahole_pinned: bool,
     /// `RUSTC`/`BINDGEN` point at pinned tools whose versions are recorded with the build.
     pub rustc_pinned: bool,
@@ -388,8 +391,8 @@ pub static HAZARD_RULES: &[HazardRule] = &[
         also: &[],
         kind: HazardKind::RandomPerBuild,
         unless: Some(Mitigation::PaholePinned),
-        why: "pahole -j (added by kbuild for pahole >= 1.22) numbers BTF types in thread completion order before pahole 1.29; the pahole version also decides which BTF features exist.",
-        fix: "Pin pahole >= 1.29 via EnvSpec::pahole and record its version, or disable DEBUG_INFO_BTF.",
+        why: "pahole -j numbers BTF types in thread completion order before pahole 1.27's reproducible_build feature; kbuild passes -j to pahole >= 1.22 unless KBUILD_BUILD_TIMESTAMP is set, and the pahole version decides which BTF features exist.",
+        fix: "Pin pahole via EnvSpec::pahole (its version goes into the fingerprint) and keep KBUILD_BUILD_TIMESTAMP set (KbuildEnv does), or disable DEBUG_INFO_BTF.",
     },
     HazardRule {
         symbol: "CONFIG_DEBUG_INFO_COMPRESSED_ZLIB",
@@ -506,7 +509,7 @@ pub static HAZARD_RULES: &[HazardRule] = &[
         kind: HazardKind::ToolchainProbed,
         unless: Some(Mitigation::PaholePinned),
         why: "Kconfig found a pahole; its version selects BTF features and flags (and a missing pahole silently drops DEBUG_INFO_BTF).",
-        fix: "Build in KbuildEnv (PAHOLE=samekernel-no-pahole makes it 0); if the config needs BTF, set EnvSpec::pahole to a pinned pahole >= 1.29.",
+        fix: "Build in KbuildEnv (PAHOLE=samekernel-no-pahole makes it 0); if the config needs BTF, set EnvSpec::pahole to the pinned pahole.",
     },
     HazardRule {
         symbol: "CONFIG_BUILD_SALT",
