@@ -267,6 +267,15 @@ fn compare(base: &Path, a: &Path, b: &Path, args: &ReproCheckArgs) -> Result<Exi
             }
         }
     }
+    if identical {
+        // --keep-out: identical, and the outputs stay for whoever asked to keep them.
+        writeln!(
+            out,
+            "reproducible: every package is identical; kept in {}/{{a,b}}/out",
+            base.display()
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
     writeln!(
         out,
         "NOT reproducible; the packages are kept in {}/{{a,b}}/out",
