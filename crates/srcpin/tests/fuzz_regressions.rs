@@ -28,5 +28,9 @@ fn apt_metadata_inputs_that_once_crashed_parse_without_panicking() {
         }
         seen += 1;
     }
-    assert!(seen >= 3, "expected the regression inputs in {}", dir.display());
+    assert!(
+        seen >= 3,
+        "expected the regression inputs in {}",
+        dir.display()
+    );
 }
