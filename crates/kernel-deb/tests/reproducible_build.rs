@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::{debs_in, record_files, run};
+use common::{Node, debs_in, record_files, run, write_newc};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kernel-deb");
 #[test]
@@ -339,51 +339,4 @@ fn check_hardening_at_runtime(console: &str, config_text: &str) {
         .map(|r| r.id.as_str())
         .collect();
     assert!(kconfig_failures.is_empty(), "{kconfig_failures:?}");
-}
-
-enum Node {
-    Dir,
-    CharDev(u32, u32),
-    File(Vec<u8>, u32),
-}
-
-/// A `newc` cpio archive (what the kernel unpacks as an initramfs).
-fn write_newc(path: &Path, entries: &[(&str, Node)]) {
-    let mut out = Vec::new();
-    let mut push = |name: &str, mode: u32, rdev: (u32, u32), data: &[u8], ino: u32| {
-        let hdr = format!(
-            "070701{ino:08x}{mode:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
-            0,
-            0,
-            1,
-            0,
-            data.len(),
-            0,
-            0,
-            rdev.0,
-            rdev.1,
-            name.len() + 1,
-            0
-        );
-        out.extend_from_slice(hdr.as_bytes());
-        out.extend_from_slice(name.as_bytes());
-        out.push(0);
-        while out.len() % 4 != 0 {
-            out.push(0);
-        }
-        out.extend_from_slice(data);
-        while out.len() % 4 != 0 {
-            out.push(0);
-        }
-    };
-    for (i, (name, node)) in entries.iter().enumerate() {
-        let ino = i as u32 + 1;
-        match node {
-            Node::Dir => push(name, 0o040755, (0, 0), &[], ino),
-            Node::CharDev(ma, mi) => push(name, 0o020600, (*ma, *mi), &[], ino),
-            Node::File(data, mode) => push(name, 0o100000 | mode, (0, 0), data, ino),
-        }
-    }
-    push("TRAILER!!!", 0, (0, 0), &[], 0);
-    fs::write(path, out).unwrap();
 }
