@@ -347,62 +347,12 @@ pub fn collect_with(
     query: &ToolchainQuery,
     host: &dyn Host,
 ) -> Result<ToolchainFingerprint, ToolchainError> {
-    let mut missing: Vec<MissingTool> = query
-        .required_tools
-        .iter()
-        .filter(|(tool, _)| host.which(tool).is_none())
-        .map(|(tool, package)| MissingTool {
-            what: tool.clone(),
-            package: package.clone(),
-        })
-        .collect();
+    let mut missing = missing_tools(query, host);
     if missing.iter().any(|m| m.what == "dpkg-query") {
         return Err(ToolchainError::MissingTools { missing });
     }
-
-    // The versioned compiler packages of whatever gcc this machine has (gcc-12 on Debian 12,
-    // gcc-14 on Debian 13), in addition to the fixed list; for a cross build also the
-    // cross compiler's (gcc-12-aarch64-linux-gnu, cpp-12-aarch64-linux-gnu).
-    let mut recorded: Vec<String> = query.packages.clone();
-    let cross_gcc = format!("{}gcc", query.cross_prefix);
-    let compilers: &[&str] = if query.cross_prefix.is_empty() {
-        &["gcc"]
-    } else {
-        &["gcc", &cross_gcc]
-    };
-    for gcc in compilers {
-        if missing.iter().any(|m| m.what == *gcc) {
-            continue;
-        }
-        for p in versioned_packages(host, gcc, &query.cross_prefix)? {
-            if !recorded.contains(&p) {
-                recorded.push(p);
-            }
-        }
-    }
-    let mut wanted: Vec<&str> = recorded.iter().map(String::as_str).collect();
-    wanted.extend(query.required_packages.iter().map(String::as_str));
-    wanted.sort_unstable();
-    wanted.dedup();
-    let native = run_ok(host, "dpkg", &["--print-architecture"], &[0])?;
-    let native = native.trim();
-    let mut args = vec!["-W", "-f", DPKG_FORMAT];
-    args.extend(wanted.iter().copied());
-    // dpkg-query exits 1 when some names match no package at all; that is "(none)".
-    let listing = run_ok(host, "dpkg-query", &args, &[0, 1])?;
-    let mut installed: BTreeMap<String, String> = BTreeMap::new();
-    for line in listing.lines() {
-        let fields: Vec<&str> = line.split('\t').collect();
-        let [name, arch, status, version] = fields[..] else {
-            return Err(ToolchainError::UnexpectedOutput {
-                command: "dpkg-query -W".into(),
-                problem: format!("line `{line}` does not have 4 tab-separated fields"),
-            });
-        };
-        if status.starts_with("ii") && (arch == native || arch == "all") && !version.is_empty() {
-            installed.insert(name.to_owned(), version.to_owned());
-        }
-    }
+    let recorded = recorded_packages(query, host, &missing)?;
+    let installed = installed_packages(query, host, &recorded)?;
     missing.extend(
         query
             .required_packages
@@ -420,7 +370,97 @@ pub fn collect_with(
         .iter()
         .map(|p| (p.clone(), installed.get(p).cloned()))
         .collect();
+    let fp = ToolchainFingerprint {
+        packages,
+        banners: banners(query, host)?,
+        binaries: binary_digests(query, host)?,
+    };
+    // Whatever the machine printed must survive the strict text form.
+    ToolchainFingerprint::parse(&fp.to_text())?;
+    Ok(fp)
+}
 
+/// The required tools not on the PATH, each with its Debian package.
+fn missing_tools(query: &ToolchainQuery, host: &dyn Host) -> Vec<MissingTool> {
+    query
+        .required_tools
+        .iter()
+        .filter(|(tool, _)| host.which(tool).is_none())
+        .map(|(tool, package)| MissingTool {
+            what: tool.clone(),
+            package: package.clone(),
+        })
+        .collect()
+}
+
+/// The packages the fingerprint names: the fixed list plus the versioned compiler
+/// packages of whatever gcc this machine has (gcc-12 on Debian 12, gcc-14 on Debian 13),
+/// and for a cross build also the cross compiler's (gcc-12-aarch64-linux-gnu, …).
+fn recorded_packages(
+    query: &ToolchainQuery,
+    host: &dyn Host,
+    missing: &[MissingTool],
+) -> Result<Vec<String>, ToolchainError> {
+    let mut recorded: Vec<String> = query.packages.clone();
+    let cross_gcc = format!("{}gcc", query.cross_prefix);
+    let compilers: &[&str] = if query.cross_prefix.is_empty() {
+        &["gcc"]
+    } else {
+        &["gcc", &cross_gcc]
+    };
+    for gcc in compilers {
+        if missing.iter().any(|m| m.what == *gcc) {
+            continue;
+        }
+        for p in versioned_packages(host, gcc, &query.cross_prefix)? {
+            if !recorded.contains(&p) {
+                recorded.push(p);
+            }
+        }
+    }
+    Ok(recorded)
+}
+
+/// name → version of the recorded and required packages that dpkg says are installed
+/// (`ii`, of the native architecture or `all`).
+fn installed_packages(
+    query: &ToolchainQuery,
+    host: &dyn Host,
+    recorded: &[String],
+) -> Result<BTreeMap<String, String>, ToolchainError> {
+    let mut wanted: Vec<&str> = recorded.iter().map(String::as_str).collect();
+    wanted.extend(query.required_packages.iter().map(String::as_str));
+    wanted.sort_unstable();
+    wanted.dedup();
+    let native = run_ok(host, "dpkg", &["--print-architecture"], &[0])?;
+    let native = native.trim();
+    let mut args = vec!["-W", "-f", DPKG_FORMAT];
+    args.extend(wanted.iter().copied());
+    // dpkg-query exits 1 when some names match no package at all; that is "(none)".
+    let listing = run_ok(host, "dpkg-query", &args, &[0, 1])?;
+    let mut installed = BTreeMap::new();
+    for line in listing.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [name, arch, status, version] = fields[..] else {
+            return Err(ToolchainError::UnexpectedOutput {
+                command: "dpkg-query -W".into(),
+                problem: format!("line `{line}` does not have 4 tab-separated fields"),
+            });
+        };
+        if status.starts_with("ii") && (arch == native || arch == "all") && !version.is_empty() {
+            installed.insert(name.to_owned(), version.to_owned());
+        }
+    }
+    Ok(installed)
+}
+
+/// The first `--version` line of gcc, ld, as, make (and the cross gcc, ld, as), and of
+/// pahole where it is installed: it encodes BTF (CONFIG_DEBUG_INFO_BTF) and is optional
+/// for kbuild, while its package (dwarves) is recorded either way.
+fn banners(
+    query: &ToolchainQuery,
+    host: &dyn Host,
+) -> Result<BTreeMap<String, String>, ToolchainError> {
     let banner_tools = ["gcc", "ld", "as", "make"]
         .into_iter()
         .map(String::from)
@@ -443,8 +483,6 @@ pub fn collect_with(
         }
         banners.insert(tool.to_owned(), first);
     }
-    // pahole encodes BTF (CONFIG_DEBUG_INFO_BTF); its package (dwarves) is recorded
-    // above, its banner only where it is installed, as it is optional for kbuild.
     if host.which("pahole").is_some() {
         let out = run_ok(host, "pahole", &["--version"], &[0])?;
         let first = out.lines().next().unwrap_or("").trim();
@@ -452,7 +490,14 @@ pub fn collect_with(
             banners.insert("pahole".to_owned(), first.to_owned());
         }
     }
+    Ok(banners)
+}
 
+/// path → sha256 of the binaries that turn C into objects, native and cross.
+fn binary_digests(
+    query: &ToolchainQuery,
+    host: &dyn Host,
+) -> Result<BTreeMap<String, String>, ToolchainError> {
     let mut binaries = BTreeMap::new();
     let mut prefixes = vec![""];
     if !query.cross_prefix.is_empty() {
@@ -470,15 +515,7 @@ pub fn collect_with(
             binaries.insert(shown, digest);
         }
     }
-
-    let fp = ToolchainFingerprint {
-        packages,
-        banners,
-        binaries,
-    };
-    // Whatever the machine printed must survive the strict text form.
-    ToolchainFingerprint::parse(&fp.to_text())?;
-    Ok(fp)
+    Ok(binaries)
 }
 
 /// `gcc-N`, `cpp-N`, `libgcc-N-dev` for the major version `<gcc> -dumpversion` reports;
