@@ -345,23 +345,7 @@ impl<R: Read> TarReader<R> {
             if self.entries > self.limits.max_entries {
                 return Err(self.limit_error(LimitKind::Entries, self.limits.max_entries));
             }
-            let gnu = &h[257..265] == b"ustar  \0";
-            let name = match ext.path.take() {
-                Some(p) => p,
-                None => {
-                    let mut n = field_bytes(&h[0..100]);
-                    if !gnu {
-                        let prefix = field_bytes(&h[345..500]);
-                        if !prefix.is_empty() {
-                            let mut p = prefix;
-                            p.push(b'/');
-                            p.extend_from_slice(&n);
-                            n = p;
-                        }
-                    }
-                    n
-                }
-            };
+            let name = ext.path.take().unwrap_or_else(|| header_name(&h));
             let link = ext.link.take().unwrap_or_else(|| field_bytes(&h[157..257]));
             if name.is_empty() {
                 return Err(self.err(at, "entry with an empty name"));
@@ -378,32 +362,7 @@ impl<R: Read> TarReader<R> {
             }
             self.current = Some(Quoted::new(&name));
             let size = ext.size.take().unwrap_or(size);
-            let kind = match typeflag {
-                b'0' | 0 | b'7' => TarEntryKind::File,
-                b'1' => TarEntryKind::HardLink { target: link },
-                b'2' => TarEntryKind::Symlink { target: link },
-                b'3' | b'4' => {
-                    let major = self.num(&h[329..337], at, "devmajor")?;
-                    let minor = self.num(&h[337..345], at, "devminor")?;
-                    let (major, minor) = (
-                        u32::try_from(major).map_err(|_| self.err(at, "devmajor out of range"))?,
-                        u32::try_from(minor).map_err(|_| self.err(at, "devminor out of range"))?,
-                    );
-                    if typeflag == b'3' {
-                        TarEntryKind::CharDev { major, minor }
-                    } else {
-                        TarEntryKind::BlockDev { major, minor }
-                    }
-                }
-                b'5' => TarEntryKind::Dir,
-                b'6' => TarEntryKind::Fifo,
-                other => {
-                    return Err(self.refused(Refusal::UnsupportedType {
-                        offset: at,
-                        typeflag: char::from(other),
-                    }));
-                }
-            };
+            let kind = self.entry_kind(typeflag, link, &h, at)?;
             if kind != TarEntryKind::File && size != 0 {
                 return Err(self.err(at, "non-file entry with data"));
             }
@@ -420,16 +379,7 @@ impl<R: Read> TarReader<R> {
                 Some(t) => t,
                 None => self.signed_num(&h[136..148], at, "mtime")?,
             };
-            if kind == TarEntryKind::File && size > self.limits.max_file_size {
-                return Err(self.limit_error(LimitKind::FileSize, self.limits.max_file_size));
-            }
-            if size > self.remaining_budget() {
-                return Err(self.budget_error());
-            }
-            self.data_total = self.data_total.saturating_add(size);
-            if self.data_total > self.limits.max_data_total {
-                return Err(self.limit_error(LimitKind::DataSize, self.limits.max_data_total));
-            }
+            self.admit_data(&kind, size)?;
             self.remaining = size;
             self.padding = pad512(size);
             return Ok(Some(TarEntry {
@@ -445,6 +395,58 @@ impl<R: Read> TarReader<R> {
                 offset: first_offset.unwrap_or(at),
             }));
         }
+    }
+
+    /// The entry's kind from its typeflag; devices carry their numbers, links `link`.
+    fn entry_kind(
+        &self,
+        typeflag: u8,
+        link: Vec<u8>,
+        h: &[u8; 512],
+        at: u64,
+    ) -> Result<TarEntryKind> {
+        Ok(match typeflag {
+            b'0' | 0 | b'7' => TarEntryKind::File,
+            b'1' => TarEntryKind::HardLink { target: link },
+            b'2' => TarEntryKind::Symlink { target: link },
+            b'3' | b'4' => {
+                let major = self.num(&h[329..337], at, "devmajor")?;
+                let minor = self.num(&h[337..345], at, "devminor")?;
+                let (major, minor) = (
+                    u32::try_from(major).map_err(|_| self.err(at, "devmajor out of range"))?,
+                    u32::try_from(minor).map_err(|_| self.err(at, "devminor out of range"))?,
+                );
+                if typeflag == b'3' {
+                    TarEntryKind::CharDev { major, minor }
+                } else {
+                    TarEntryKind::BlockDev { major, minor }
+                }
+            }
+            b'5' => TarEntryKind::Dir,
+            b'6' => TarEntryKind::Fifo,
+            other => {
+                return Err(self.refused(Refusal::UnsupportedType {
+                    offset: at,
+                    typeflag: char::from(other),
+                }));
+            }
+        })
+    }
+
+    /// Counts `size` bytes of data against the per-file, ratio and total limits before
+    /// any of it is read.
+    fn admit_data(&mut self, kind: &TarEntryKind, size: u64) -> Result<()> {
+        if *kind == TarEntryKind::File && size > self.limits.max_file_size {
+            return Err(self.limit_error(LimitKind::FileSize, self.limits.max_file_size));
+        }
+        if size > self.remaining_budget() {
+            return Err(self.budget_error());
+        }
+        self.data_total = self.data_total.saturating_add(size);
+        if self.data_total > self.limits.max_data_total {
+            return Err(self.limit_error(LimitKind::DataSize, self.limits.max_data_total));
+        }
+        Ok(())
     }
 
     /// Reads (part of) the current entry's data; returns 0 at its end.
@@ -636,6 +638,20 @@ pub fn parse_numeric(field: &[u8]) -> Option<i64> {
         v = v.checked_mul(8)?.checked_add(i64::from(c - b'0'))?;
     }
     Some(v)
+}
+
+/// The name in a header: ustar's `prefix/name` unless the header is GNU's (whose long
+/// names come as a separate `L` entry instead).
+fn header_name(h: &[u8; 512]) -> Vec<u8> {
+    let name = field_bytes(&h[0..100]);
+    let prefix = field_bytes(&h[345..500]);
+    if &h[257..265] == b"ustar  \0" || prefix.is_empty() {
+        return name;
+    }
+    let mut p = prefix;
+    p.push(b'/');
+    p.extend_from_slice(&name);
+    p
 }
 
 #[cfg(test)]
