@@ -180,14 +180,21 @@ fn case(
 /// The table. `outside` is a directory the caller keeps empty and checks afterwards:
 /// absolute paths and link targets point into it.
 pub fn cases(outside: &Path) -> Vec<HostileCase> {
-    use Expect::*;
     let out = outside.to_str().expect("UTF-8 temp path").as_bytes();
-    let abs = |rest: &str| [out, rest.as_bytes()].concat();
-    let abs_s = String::from_utf8(abs("/abs")).unwrap();
+    let mut all = path_cases(out);
+    all.extend(symlink_cases(out));
+    all.extend(hard_link_cases());
+    all.extend(type_and_tree_cases());
+    all.extend(limit_cases());
+    all
+}
+
+/// Escaping paths: `..`, absolute, PAX overrides, NUL.
+fn path_cases(out: &[u8]) -> Vec<HostileCase> {
+    use Expect::*;
+    let abs_s = String::from_utf8([out, b"/abs"].concat()).unwrap();
     let mut pax_escape = file("innocent", b"pwned");
     pax_escape.pax_path = Some(b"../../../outside/pax".to_vec());
-    let mut pax_link = symlink("l", b"ok");
-    pax_link.pax_linkpath = Some(b"../../../outside".to_vec());
     let mut pax_nul = file("innocent", b"x");
     pax_nul.pax_path = Some(b"a\0b".to_vec());
     vec![
@@ -219,6 +226,15 @@ pub fn cases(outside: &Path) -> Vec<HostileCase> {
             Traversal,
         ),
         case("PAX path with NUL", vec![pax_nul], BadPath, BadPath),
+    ]
+}
+
+/// Symbolic links: writes through them, escapes, chains, loops, absolute targets.
+fn symlink_cases(out: &[u8]) -> Vec<HostileCase> {
+    use Expect::*;
+    let mut pax_link = symlink("l", b"ok");
+    pax_link.pax_linkpath = Some(b"../../../outside".to_vec());
+    vec![
         case(
             "relative symlink out, then write through it",
             vec![
@@ -304,6 +320,13 @@ pub fn cases(outside: &Path) -> Vec<HostileCase> {
             BadLinkTarget,
             BadLinkTarget,
         ),
+    ]
+}
+
+/// Hard links to what is outside, missing, or not a regular file.
+fn hard_link_cases() -> Vec<HostileCase> {
+    use Expect::*;
+    vec![
         case(
             "hard link to an absolute path",
             vec![hard_link("passwd", b"/etc/passwd")],
@@ -334,6 +357,13 @@ pub fn cases(outside: &Path) -> Vec<HostileCase> {
             HardLink,
             HardLink,
         ),
+    ]
+}
+
+/// Devices, FIFOs, sparse files, duplicates, writes below files, names.
+fn type_and_tree_cases() -> Vec<HostileCase> {
+    use Expect::*;
+    vec![
         case(
             "character device",
             vec![RawEntry::new(b"null", RawKind::CharDev)],
@@ -388,6 +418,13 @@ pub fn cases(outside: &Path) -> Vec<HostileCase> {
             Accepted,
             BadPath,
         ),
+    ]
+}
+
+/// Lying sizes and bombs, and a harmless tree that must stay accepted.
+fn limit_cases() -> Vec<HostileCase> {
+    use Expect::*;
+    vec![
         case(
             "size field larger than the data (lying size)",
             vec![RawEntry::new(
