@@ -41,7 +41,9 @@ usage: cargo xtask <task>
                                          two builds under reprotest's variations, then debdiff
   bench pack [--runs N]                  detdeb vs dpkg-deb on Debian's linux-image tree
   bench verify [--runs N]                kernel-deb verify vs sha256sum + 20 x gpgv
-  bench build [-Z C] [--runs N]          kernel-deb build vs make bindeb-pkg
+  bench build [--flavour F] [-Z C] [--runs N]
+                                         kernel-deb build vs make bindeb-pkg (same config),
+                                         and our overhead beyond the compile
   bench diff [--runs N]                  kernel-deb diff vs diffoscope on a real differing pair
   fuzz [--seconds N] [--runs N] [--target T]... [--sanitizer address|none]
                                          every (or the named) fuzz target; prints executions
