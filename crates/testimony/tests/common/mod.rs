@@ -123,3 +123,16 @@ pub fn have(tool: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// A build record with `n` files in its one package: about 100 bytes a line.
+pub fn record_with_files(n: usize) -> BuildRecord {
+    let mut r = record();
+    r.debs[0].files = (0..n)
+        .map(|i| FileHash {
+            path: format!("lib/modules/6.12.38/kernel/drivers/some/module-{i:06}.ko"),
+            sha256: sha256_hex(i.to_string().as_bytes()),
+        })
+        .collect();
+    r.normalize();
+    r
+}
