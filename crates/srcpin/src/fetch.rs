@@ -441,49 +441,8 @@ impl Fetcher {
                 }
                 Err(Fail::Http(e)) => return Err(err(e.to_string())),
             };
-            let status = response.status().as_u16();
-            match status {
-                200 => {
-                    if have > 0 {
-                        // The server ignored the Range request: start over.
-                        have = 0;
-                        file.set_len(0)
-                            .and_then(|()| file.seek(SeekFrom::Start(0)).map(drop))
-                            .map_err(|e| err(e.to_string()))?;
-                    }
-                }
-                206 if have > 0 => {
-                    let range = response
-                        .headers()
-                        .get("content-range")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("");
-                    let start = range
-                        .strip_prefix("bytes ")
-                        .and_then(|r| r.split('-').next())
-                        .and_then(|s| s.parse::<u64>().ok());
-                    if start != Some(have) {
-                        return Err(err(format!(
-                            "bad Content-Range {range:?} for a resume at {have}"
-                        )));
-                    }
-                }
-                _ => return Err(err(format!("HTTP status {status}"))),
-            }
-            // Content-Length is only used to refuse early; the limit is enforced while reading.
-            let announced = response
-                .headers()
-                .get("content-length")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
-            if let Some(n) = announced
-                && have.saturating_add(n) > limit
-            {
-                return Err(err(format!(
-                    "server announces {} bytes, more than the pinned {limit}",
-                    have + n
-                )));
-            }
+            have = resume_point(&response, have, file).map_err(err)?;
+            refuse_announced_excess(&response, have, limit).map_err(err)?;
             let reader = IdleReader::new(
                 response
                     .into_body()
@@ -511,6 +470,66 @@ impl Fetcher {
                 }
             }
         }
+    }
+}
+
+/// Where the body of `response` starts, given the `have` bytes already in `file`:
+/// 200 starts over (the server ignored the Range request: `file` is emptied), 206
+/// must continue at exactly `have`; any other status is refused.
+fn resume_point(
+    response: &ureq::http::Response<ureq::Body>,
+    have: u64,
+    file: &mut File,
+) -> std::result::Result<u64, String> {
+    let status = response.status().as_u16();
+    match status {
+        200 => {
+            if have > 0 {
+                file.set_len(0)
+                    .and_then(|()| file.seek(SeekFrom::Start(0)).map(drop))
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(0)
+        }
+        206 if have > 0 => {
+            let range = response
+                .headers()
+                .get("content-range")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let start = range
+                .strip_prefix("bytes ")
+                .and_then(|r| r.split('-').next())
+                .and_then(|s| s.parse::<u64>().ok());
+            if start != Some(have) {
+                return Err(format!(
+                    "bad Content-Range {range:?} for a resume at {have}"
+                ));
+            }
+            Ok(have)
+        }
+        _ => Err(format!("HTTP status {status}")),
+    }
+}
+
+/// Refuses early when Content-Length says the file would pass `limit`. Only used
+/// to refuse: the limit is enforced while reading, whatever the server announced.
+fn refuse_announced_excess(
+    response: &ureq::http::Response<ureq::Body>,
+    have: u64,
+    limit: u64,
+) -> std::result::Result<(), String> {
+    let announced = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match announced {
+        Some(n) if have.saturating_add(n) > limit => Err(format!(
+            "server announces {} bytes, more than the pinned {limit}",
+            have + n
+        )),
+        _ => Ok(()),
     }
 }
 
