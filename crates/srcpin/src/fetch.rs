@@ -84,6 +84,38 @@ pub enum FetchEvent<'a> {
     },
 }
 
+impl FetchEvent<'_> {
+    /// The event as one line for a person (URLs without credentials), or `None` for
+    /// byte counts, which are a progress bar's business.
+    pub fn message(&self) -> Option<String> {
+        Some(match self {
+            FetchEvent::Start { what, url, .. } => format!("fetching {what} from {url}"),
+            FetchEvent::Progress { .. } => return None,
+            FetchEvent::Resuming { url, offset, error } => {
+                format!("transfer from {url} broke off ({error}); resuming at byte {offset}")
+            }
+            FetchEvent::MirrorFailed { error, .. } => format!("mirror failed: {error}"),
+            FetchEvent::CacheHit { what, path } => {
+                format!("using cached {what}: {}", path.display())
+            }
+            FetchEvent::CacheCorrupt { error, .. } => format!("warning: {error}; fetching again"),
+            FetchEvent::Verified { what, path } => format!("verified {what}: {}", path.display()),
+            FetchEvent::Step { what } => format!("{what}..."),
+        })
+    }
+
+    /// Whether the event ends the current download (so its progress bar goes).
+    pub fn ends_download(&self) -> bool {
+        matches!(
+            self,
+            FetchEvent::Start { .. }
+                | FetchEvent::MirrorFailed { .. }
+                | FetchEvent::Verified { .. }
+                | FetchEvent::Step { .. }
+        )
+    }
+}
+
 /// Receives [`FetchEvent`]s. Implemented for closures.
 pub trait FetchProgress {
     /// Called for every event.
@@ -834,5 +866,43 @@ mod redirect_tests {
             err.contains("file:///etc/passwd") && err.contains("never followed"),
             "{err}"
         );
+    }
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+
+    #[test]
+    fn events_read_as_lines_without_credentials_and_byte_counts_have_none() {
+        let url = MirrorUrl::new("https://user:secret@mirror.example/linux.tar.xz");
+        let start = FetchEvent::Start {
+            what: "source linux.tar.xz",
+            url: &url,
+            total: 10,
+        };
+        let line = start.message().unwrap();
+        assert!(line.starts_with("fetching source linux.tar.xz from https://"));
+        assert!(!line.contains("secret"), "{line}");
+        assert!(start.ends_download());
+        let resuming = FetchEvent::Resuming {
+            url: &url,
+            offset: 4,
+            error: "reset",
+        };
+        assert!(
+            resuming
+                .message()
+                .unwrap()
+                .ends_with("(reset); resuming at byte 4")
+        );
+        assert!(!resuming.ends_download());
+        let progress = FetchEvent::Progress {
+            so_far: 1,
+            total: 10,
+        };
+        assert_eq!(progress.message(), None);
+        let step = FetchEvent::Step { what: "unpacking" };
+        assert_eq!(step.message().as_deref(), Some("unpacking..."));
     }
 }

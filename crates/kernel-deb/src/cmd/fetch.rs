@@ -88,50 +88,31 @@ impl ProgressUi {
 
 impl FetchProgress for ProgressUi {
     fn event(&mut self, event: &FetchEvent<'_>) {
+        if event.ends_download() {
+            self.finish();
+        }
         match event {
-            FetchEvent::Start { what, url, total } => {
-                self.finish();
-                if self.tty && *total > 0 {
-                    let bar = ProgressBar::new(*total);
-                    bar.set_style(
-                        ProgressStyle::with_template(
-                            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-                        )
-                        .expect("static template")
-                        .progress_chars("=> "),
-                    );
-                    bar.set_message(what.to_string());
-                    self.bar = Some(bar);
-                }
-                self.line(format!("fetching {what} from {url}"));
+            FetchEvent::Start { what, total, .. } if self.tty && *total > 0 => {
+                let bar = ProgressBar::new(*total);
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                    )
+                    .expect("static template")
+                    .progress_chars("=> "),
+                );
+                bar.set_message(what.to_string());
+                self.bar = Some(bar);
             }
             FetchEvent::Progress { so_far, .. } => {
                 if let Some(b) = &self.bar {
                     b.set_position(*so_far);
                 }
             }
-            FetchEvent::Resuming { url, offset, error } => self.line(format!(
-                "transfer from {url} broke off ({error}); resuming at byte {offset}"
-            )),
-            FetchEvent::MirrorFailed { error, .. } => {
-                self.finish();
-                self.line(format!("mirror failed: {error}"));
-            }
-            FetchEvent::CacheHit { what, path } => {
-                self.line(format!("using cached {what}: {}", path.display()))
-            }
-            FetchEvent::CacheCorrupt { error, .. } => {
-                self.line(format!("warning: {error}; fetching again"))
-            }
-            FetchEvent::Verified { what, path } => {
-                self.finish();
-                self.line(format!("verified {what}: {}", path.display()));
-            }
-            FetchEvent::Step { what } => {
-                self.finish();
-                self.line(format!("{what}..."));
-            }
             _ => {}
+        }
+        if let Some(line) = event.message() {
+            self.line(line);
         }
     }
 }
