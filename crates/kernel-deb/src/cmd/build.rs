@@ -349,15 +349,7 @@ impl BuildReporter for BuildUi {
 
     fn compile(&mut self, p: CompileProgress) {
         let Some(b) = &self.bar else { return };
-        let msg = match p.expected {
-            // The previous build of this config may have taken fewer steps (a partial
-            // rebuild never happens here, but cap at 99% rather than claim the end).
-            Some(m) if m > 0 => {
-                let pct = (p.steps * 100 / m).min(99);
-                format!("{}: {}/{m} steps ({pct}%)", self.stage, p.steps)
-            }
-            _ => format!("{}: {} steps", self.stage, p.steps),
-        };
+        let msg = format!("{}: {p}", self.stage);
         b.set_message(msg);
     }
 

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use srcpin::{Cache, FetchEvent, FetchOptions, FetchProgress, Fetcher, Manifest};
 
@@ -47,15 +47,19 @@ pub(crate) fn load_manifest(path: Option<&Path>) -> Result<Manifest> {
     })
 }
 
-/// A fetcher over `--cache` or the default cache location.
+/// `--cache` or the default cache location, absolute, so the printed blob paths do
+/// not depend on the working directory.
+pub(crate) fn cache_root(cache: Option<PathBuf>) -> Result<PathBuf> {
+    let root = cache
+        .or_else(Cache::default_root)
+        .context("no cache directory: pass --cache DIR or set SAMEKERNEL_CACHE")?;
+    Ok(std::path::absolute(root)?)
+}
+
+/// A fetcher over [`cache_root`].
 pub(crate) fn make_fetcher(cache: Option<PathBuf>) -> Result<Fetcher> {
-    let root = match cache.or_else(Cache::default_root) {
-        Some(r) => r,
-        None => anyhow::bail!("no cache directory: pass --cache DIR or set SAMEKERNEL_CACHE"),
-    };
-    // Absolute, so the printed blob path does not depend on the working directory.
-    let root = std::path::absolute(&root)?;
-    Ok(Fetcher::new(Cache::new(root), FetchOptions::default()))
+    let cache = Cache::new(cache_root(cache)?);
+    Ok(Fetcher::new(cache, FetchOptions::default()))
 }
 
 /// Draws srcpin's progress events on stderr.

@@ -85,12 +85,7 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
         jobs: args.jobs,
         machine: repro::uname_machine()?,
     };
-    let user_cache = args
-        .cache
-        .clone()
-        .or_else(srcpin::cache::Cache::default_root)
-        .context("no cache directory: pass --cache DIR or set SAMEKERNEL_CACHE")?;
-    let user_cache = std::path::absolute(user_cache)?;
+    let user_cache = super::fetch::cache_root(args.cache.clone())?;
     for side in [Side::Control, Side::Experiment] {
         let prepared = PreparedSide::new(&inv, &base, side, &applied, &user_cache)?;
         let (out, work_dir) = (prepared.paths.out.clone(), prepared.paths.work_dir.clone());
