@@ -411,6 +411,35 @@ impl Fetcher {
         }
     }
 
+    /// `apt-get download package=version` into a fresh directory in the cache's
+    /// temporary area, checked against `want` (apt's index digest or the pin) and
+    /// committed to the cache; `what` names it in progress and errors.
+    pub(crate) fn apt_download(
+        &self,
+        package: &str,
+        version: &str,
+        want: &FileDigest,
+        what: &str,
+        progress: &mut dyn FetchProgress,
+    ) -> Result<PathBuf> {
+        let url = format!("apt-get download {package}={version}");
+        progress.event(&FetchEvent::Start {
+            what,
+            url: &MirrorUrl::new(&url),
+            total: want.size,
+        });
+        let tmp_root = self.cache().tmp_dir()?;
+        let dir = tempfile::Builder::new()
+            .prefix(".apt-")
+            .tempdir_in(&tmp_root)
+            .map_err(|e| Error::io(&tmp_root, e))?;
+        let got = self
+            .deb_downloader()
+            .download(package, version, dir.path())?;
+        verify_file(&got, want, &format!("{what} from apt-get"))?;
+        self.cache().commit_path(&got, &want.sha256)
+    }
+
     /// Copies `url` into `file` (which must be empty), never writing more than `limit` bytes.
     fn download(
         &self,

@@ -7,7 +7,7 @@ use std::process::Command;
 use crate::deb;
 use crate::digest::Sha256Digest;
 use crate::error::{Error, Result};
-use crate::fetch::{FetchEvent, FetchProgress, Fetcher, verify_file};
+use crate::fetch::{FetchEvent, FetchProgress, Fetcher};
 use crate::manifest::{DebMember, DebianSource, FileDigest, Manifest, SCHEMA, Source};
 
 /// The candidate version apt would install, with the digest apt's signed lists record.
@@ -133,22 +133,7 @@ fn cached_or_downloaded(
     if let Some(p) = fetcher.cached(&deb_what, &cand.deb, progress)? {
         return Ok(p);
     }
-    let url = format!("apt-get download {package}={}", cand.version);
-    progress.event(&FetchEvent::Start {
-        what: &deb_what,
-        url: &crate::url::MirrorUrl::new(&url),
-        total: cand.deb.size,
-    });
-    let tmp_root = fetcher.cache().tmp_dir()?;
-    let dir = tempfile::Builder::new()
-        .prefix(".apt-")
-        .tempdir_in(&tmp_root)
-        .map_err(|e| Error::io(&tmp_root, e))?;
-    let got = fetcher
-        .deb_downloader()
-        .download(package, &cand.version, dir.path())?;
-    verify_file(&got, &cand.deb, &format!("{deb_what} from apt-get"))?;
-    fetcher.cache().commit_path(&got, &cand.deb.sha256)
+    fetcher.apt_download(package, &cand.version, &cand.deb, &deb_what, progress)
 }
 
 /// The source tarball inside the `.deb`: its size and sha256 (committed to the

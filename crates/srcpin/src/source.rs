@@ -301,22 +301,7 @@ fn fetch_debian(
     } else if let Some(p) = fetcher.cached(&deb_what, &d.deb, progress)? {
         p
     } else {
-        let url = format!("apt-get download {}={}", d.package, d.version);
-        progress.event(&FetchEvent::Start {
-            what: &deb_what,
-            url: &crate::url::MirrorUrl::new(&url),
-            total: d.deb.size,
-        });
-        let tmp_root = fetcher.cache().tmp_dir()?;
-        let dir = tempfile::Builder::new()
-            .prefix(".apt-")
-            .tempdir_in(&tmp_root)
-            .map_err(|e| Error::io(&tmp_root, e))?;
-        let got = fetcher
-            .deb_downloader()
-            .download(&d.package, &d.version, dir.path())?;
-        verify_file(&got, &d.deb, &format!("{deb_what} from apt-get"))?;
-        let path = fetcher.cache().commit_path(&got, &d.deb.sha256)?;
+        let path = fetcher.apt_download(&d.package, &d.version, &d.deb, &deb_what, progress)?;
         progress.event(&FetchEvent::Verified {
             what: &deb_what,
             path: &path,

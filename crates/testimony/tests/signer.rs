@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::SystemTime;
 
-use common::{fpr, keyring, keys_dir, record_with_files, witness};
+use common::{Gpg, fpr, keyring, record_with_files, witness};
 use testimony::signer::Signer;
 use testimony::v2::TestimonyV2;
 use testimony::verify::{Verified, verify_cleartext};
@@ -22,54 +21,32 @@ fn checked_by_alice(signed: &str) -> Verified {
     .unwrap()
 }
 
-/// A temporary GNUPGHOME with alice's secret key; gpg-agent killed on drop.
-struct GpgHome(tempfile::TempDir);
-
-impl GpgHome {
-    fn with_alice() -> GpgHome {
-        let home = tempfile::tempdir().unwrap();
-        let st = Command::new("gpg")
-            .env("GNUPGHOME", home.path())
-            .args(["--batch", "--quiet", "--import"])
-            .arg(keys_dir().join("alice.key"))
-            .status()
-            .unwrap();
-        assert!(st.success());
-        GpgHome(home)
-    }
-
-    fn signer(&self, id: &str) -> Signer {
-        Signer::Gpg(id.into(), Some(self.0.path().to_path_buf()))
-    }
-}
-
-impl Drop for GpgHome {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .env("GNUPGHOME", self.0.path())
-            .args(["--kill", "all"])
-            .status();
-    }
+fn gpg_signer(home: &Gpg, id: &str) -> Signer {
+    Signer::Gpg(id.into(), Some(home.0.path().to_path_buf()))
 }
 
 #[test]
 fn gpg_hand_off_signs_with_the_named_key() {
-    let home = GpgHome::with_alice();
-    let s = home.signer(fpr("alice").as_str());
+    let home = Gpg::with_secret("alice");
+    let s = gpg_signer(&home, fpr("alice").as_str());
     assert_eq!(s.fingerprint().unwrap(), fpr("alice"));
     let signed = s.clearsign("a=b\n").unwrap();
     let v = checked_by_alice(&signed);
     assert_eq!(v.good_signers()[0], &fpr("alice"));
     assert_eq!(v.text, "a=b\n");
-    assert!(home.signer("nobody@example.org").fingerprint().is_err());
+    assert!(
+        gpg_signer(&home, "nobody@example.org")
+            .fingerprint()
+            .is_err()
+    );
 }
 
 /// Issue 12.8: a default build's testimony (~1 MB) deadlocked `gpg
 /// --clearsign` (both pipes full). 2.5 MB through real gpg must come back.
 #[test]
 fn gpg_clearsign_of_a_testimony_larger_than_a_pipe_returns() {
-    let home = GpgHome::with_alice();
-    let s = home.signer(fpr("alice").as_str());
+    let home = Gpg::with_secret("alice");
+    let s = gpg_signer(&home, fpr("alice").as_str());
     let record = record_with_files(24_000);
     let text = TestimonyV2::from_build_record(&record, witness("alice"), 1).to_text();
     assert!(text.len() > 2 << 20, "{} bytes", text.len());
