@@ -17,7 +17,7 @@
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -86,6 +86,7 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
         machine: repro::uname_machine()?,
     };
     let user_cache = super::fetch::cache_root(args.cache.clone())?;
+    let mut outs = Vec::new();
     for side in [Side::Control, Side::Experiment] {
         let prepared = PreparedSide::new(&inv, &base, side, &applied, &user_cache)?;
         let (out, work_dir) = (prepared.paths.out.clone(), prepared.paths.work_dir.clone());
@@ -104,14 +105,14 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
             took.as_secs(),
             out.display()
         );
+        outs.push(out);
     }
-    compare(&base, &args)
+    compare(&base, &outs[0], &outs[1], &args)
 }
 
 /// debdiff over the two output directories; prints per package and cleans up.
-fn compare(base: &std::path::Path, args: &ReproCheckArgs) -> Result<ExitCode> {
-    let (a, b) = (base.join("a/out"), base.join("b/out"));
-    let report = match debdiff::diff_dirs(&a, &b, &debdiff::Limits::default()) {
+fn compare(base: &Path, a: &Path, b: &Path, args: &ReproCheckArgs) -> Result<ExitCode> {
+    let report = match debdiff::diff_dirs(a, b, &debdiff::Limits::default()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("kernel-deb repro-check: comparing the outputs: {e}");
@@ -119,7 +120,7 @@ fn compare(base: &std::path::Path, args: &ReproCheckArgs) -> Result<ExitCode> {
         }
     };
     let mut out = std::io::stdout().lock();
-    for line in repro::per_package(&a, &report)? {
+    for line in repro::per_package(a, &report)? {
         writeln!(out, "{line}")?;
     }
     if args.json {
