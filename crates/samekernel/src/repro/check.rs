@@ -259,6 +259,7 @@ pub fn clean_up(base: &Path, identical: bool, keep_out: bool) -> Result<Kept, Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn args(line: &str) -> Vec<OsString> {
         line.split_whitespace().map(OsString::from).collect()
@@ -300,6 +301,64 @@ mod tests {
         assert!(base.join("a/out").is_dir());
         assert_eq!(clean_up(&base, true, false).unwrap(), Kept::Nothing);
         assert!(!base.exists());
+    }
+
+    /// A stand-in for `kernel-deb build`: makes its work and out directories,
+    /// records its umask and HOME in out, and fails when given `--fail`.
+    fn fake_kernel_deb(dir: &Path) -> PathBuf {
+        let script = dir.join("fake-kernel-deb");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\nwhile [ $# -gt 0 ]; do case \"$1\" in\n\
+             --out) out=\"$2\"; shift;; --work-dir) work=\"$2\"; shift;; --fail) exit 1;;\n\
+             esac; shift; done\nmkdir -p \"$work\" \"$out\" && umask > \"$out/umask\" && echo \"$HOME\" > \"$out/home\"\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        script
+    }
+
+    #[test]
+    fn each_side_runs_its_build_then_only_a_failure_keeps_its_work_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = make_base(Some(&dir.path().join("check"))).unwrap();
+        let applied = VariationSet::from_flags(Some("umask,home"), None).unwrap();
+        let mut inv = BuildInvocation {
+            kernel_deb: fake_kernel_deb(dir.path()),
+            build_args: Vec::new(),
+            jobs: 2,
+            machine: "x86_64".into(),
+        };
+        let user_cache = dir.path().join("no-cache-yet");
+        for side in [Side::Control, Side::Experiment] {
+            let prepared = PreparedSide::new(&inv, &base, side, &applied, &user_cache).unwrap();
+            let paths = prepared.paths.clone();
+            assert!(prepared.run().unwrap().is_some(), "{side:?}");
+            assert!(
+                !paths.work_dir.exists() && !paths.cache.exists(),
+                "{side:?}"
+            );
+            let home = std::fs::read_to_string(paths.out.join("home")).unwrap();
+            assert_eq!(home.trim(), paths.home.to_str().unwrap());
+        }
+        let umask =
+            |side: &str| std::fs::read_to_string(base.join(side).join("out/umask")).unwrap();
+        assert_eq!(umask("b").trim(), "0077");
+        assert!(
+            base.join("b/other-home").is_dir(),
+            "home varies in the experiment"
+        );
+
+        inv.build_args = vec!["--fail".into()];
+        std::fs::remove_dir_all(&base).unwrap();
+        let base = make_base(Some(&dir.path().join("check"))).unwrap();
+        let prepared =
+            PreparedSide::new(&inv, &base, Side::Control, &applied, &user_cache).unwrap();
+        let work_dir = prepared.paths.work_dir.clone();
+        std::fs::create_dir_all(&work_dir).unwrap();
+        assert_eq!(prepared.run().unwrap(), None);
+        assert!(work_dir.exists(), "a failed side keeps its work directory");
     }
 
     #[test]
