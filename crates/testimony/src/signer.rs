@@ -61,6 +61,16 @@ fn io(what: &str) -> impl FnOnce(std::io::Error) -> SignerError + '_ {
 }
 
 impl Signer {
+    /// The unencrypted OpenPGP secret key in the file at `path` (as exported by `sq`
+    /// or `gpg --export-secret-keys`).
+    pub fn from_key_file(path: &std::path::Path) -> Result<Signer, SignerError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(io(&format!("reading key {shown}")))?;
+        Ok(Signer::Key(Box::new(SigningKey::from_bytes(
+            &bytes, &shown,
+        )?)))
+    }
+
     /// The signing key's primary fingerprint (what the v2 `witness-fingerprint` says).
     pub fn fingerprint(&self) -> Result<Fingerprint, SignerError> {
         match self {

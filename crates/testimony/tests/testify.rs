@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::time::SystemTime;
 
-use common::{fpr, keyring, record_with_files, secret};
+use common::{fpr, keyring, keys_dir, record_with_files};
 use testimony::signer::Signer;
 use testimony::testify::{Testify, TestifyError, v1_path};
 use testimony::v1::V1Testimony;
@@ -31,7 +31,7 @@ fn request(name: &str) -> Testify {
 #[test]
 fn testify_signs_v2_and_v1_and_refuses_non_canonical_values() {
     let rec = record_with_files(3);
-    let signer = Signer::Key(Box::new(secret("alice")));
+    let signer = Signer::from_key_file(&keys_dir().join("alice.key")).unwrap();
     let signed = request("alice").sign(&rec, &signer).unwrap();
     let alice = keyring(&["alice"]);
     let v = verify_cleartext(signed.v2.as_bytes(), &alice, SystemTime::now(), "v2").unwrap();
@@ -66,5 +66,18 @@ fn the_v1_form_goes_beside_the_v2_file() {
     assert_eq!(
         v1_path(Path::new("alice.txt")),
         Path::new("alice.txt.v1.asc")
+    );
+}
+
+#[test]
+fn a_missing_key_file_is_named() {
+    let missing = keys_dir().join("nobody.key");
+    let e = Signer::from_key_file(&missing)
+        .err()
+        .expect("no such key file");
+    let e = e.to_string();
+    assert!(
+        e.starts_with("reading key ") && e.contains("nobody.key"),
+        "{e}"
     );
 }

@@ -22,7 +22,6 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use testimony::build_record::BuildRecord;
-use testimony::sign::SigningKey;
 use testimony::signer::Signer;
 use testimony::testify::{DEFAULT_CANARY, Testify, TestifyError, v1_path};
 
@@ -88,13 +87,7 @@ pub fn run(args: TestifyArgs) -> Result<ExitCode> {
     let record =
         BuildRecord::parse(&text).map_err(|e| e.with_origin(args.record.display().to_string()))?;
     let signer = match (&args.key, &args.gpg_key) {
-        (Some(k), _) => {
-            let bytes = std::fs::read(k).with_context(|| format!("reading key {}", k.display()))?;
-            Signer::Key(Box::new(SigningKey::from_bytes(
-                &bytes,
-                &k.display().to_string(),
-            )?))
-        }
+        (Some(k), _) => Signer::from_key_file(k)?,
         (_, id) => Signer::Gpg(
             id.clone().context("give --key KEYFILE or --gpg-key ID")?,
             None,
