@@ -194,6 +194,21 @@ pub fn normalize_path(path: &[u8]) -> std::result::Result<Vec<u8>, &'static str>
 /// duplicates, hard links pointing at earlier regular files, missing parent
 /// directories added (mode 0755), then sorted as dpkg-deb would.
 pub fn prepare_entries(entries: Vec<Entry>, symlinks_last: bool) -> Result<Vec<Entry>> {
+    let (mut out, mut seen) = normalized_unique(entries)?;
+    add_missing_parents(&mut out, &mut seen);
+    check_parents_are_dirs(&out)?;
+    sort_dpkg(&mut out, symlinks_last);
+    assign_hard_link_data(&mut out)?;
+    Ok(out)
+}
+
+fn staging_error(path: &[u8], problem: &'static str) -> Error {
+    Error::staging(PathBuf::from(std::ffi::OsStr::from_bytes(path)), problem)
+}
+
+/// Each path (and hard-link target) normalized; the root a directory; no path
+/// twice. Returns the entries and the set of their paths.
+fn normalized_unique(entries: Vec<Entry>) -> Result<(Vec<Entry>, BTreeSet<Vec<u8>>)> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(entries.len() + 1);
     for mut e in entries {
@@ -213,9 +228,13 @@ pub fn prepare_entries(entries: Vec<Entry>, symlinks_last: bool) -> Result<Vec<E
         }
         out.push(e);
     }
-    // Add missing parents (and the root).
+    Ok((out, seen))
+}
+
+/// Adds every missing ancestor directory (and the root) with mode 0755.
+fn add_missing_parents(out: &mut Vec<Entry>, seen: &mut BTreeSet<Vec<u8>>) {
     let mut missing = BTreeSet::new();
-    for e in &out {
+    for e in out.iter() {
         let mut p = e.path.as_slice();
         while let Some(i) = p.iter().rposition(|&c| c == b'/') {
             p = &p[..i];
@@ -231,53 +250,33 @@ pub fn prepare_entries(entries: Vec<Entry>, symlinks_last: bool) -> Result<Vec<E
         seen.insert(p.clone());
         out.push(Entry::dir(p, 0o755));
     }
+}
+
+/// Refuses an entry whose parent is in the list as something other than a directory.
+fn check_parents_are_dirs(out: &[Entry]) -> Result<()> {
     let non_dirs: BTreeSet<&[u8]> = out
         .iter()
         .filter(|e| e.kind != EntryKind::Dir)
         .map(|e| e.path.as_slice())
         .collect();
-    for e in &out {
+    for e in out {
         let parent = match e.path.iter().rposition(|&c| c == b'/') {
             Some(i) => &e.path[..i],
             None => &b""[..],
         };
         if !e.path.is_empty() && non_dirs.contains(parent) {
-            return Err(Error::staging(
-                PathBuf::from(std::ffi::OsStr::from_bytes(&e.path)),
-                "parent is not a directory",
-            ));
+            return Err(staging_error(&e.path, "parent is not a directory"));
         }
     }
-    sort_dpkg(&mut out, symlinks_last);
-    // A hard link names a regular file of the list. As GNU tar does for an inode
-    // with several names, the name that comes first in archive order carries the
-    // data and the others become links to it, whichever one the caller called the
-    // file.
-    let index: HashMap<Vec<u8>, usize> = out
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.path.clone(), i))
-        .collect();
-    let mut first_of_group: HashMap<usize, usize> = HashMap::new();
-    for i in 0..out.len() {
-        let EntryKind::HardLink { target } = &out[i].kind else {
-            continue;
-        };
-        let file = match index.get(target) {
-            Some(&f) if matches!(out[f].kind, EntryKind::File { .. }) => f,
-            _ => {
-                return Err(Error::staging(
-                    PathBuf::from(std::ffi::OsStr::from_bytes(&out[i].path)),
-                    "hard link target is not a regular file of the package",
-                ));
-            }
-        };
-        let first = first_of_group.entry(file).or_insert(file);
-        if i < *first {
-            *first = i;
-        }
-    }
-    for (file, first) in first_of_group {
+    Ok(())
+}
+
+/// A hard link names a regular file of the (sorted) list. As GNU tar does for an
+/// inode with several names, the name that comes first in archive order carries
+/// the data and the others become links to it, whichever one the caller called
+/// the file.
+fn assign_hard_link_data(out: &mut [Entry]) -> Result<()> {
+    for (file, first) in first_name_of_each_linked_file(out)? {
         if first == file {
             continue;
         }
@@ -298,7 +297,37 @@ pub fn prepare_entries(entries: Vec<Entry>, symlinks_last: bool) -> Result<Vec<E
             }
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+/// For each regular file that hard links name: (its index, the index of the first
+/// of its names in archive order).
+fn first_name_of_each_linked_file(out: &[Entry]) -> Result<HashMap<usize, usize>> {
+    let index: HashMap<&[u8], usize> = out
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.path.as_slice(), i))
+        .collect();
+    let mut first_of_group: HashMap<usize, usize> = HashMap::new();
+    for (i, e) in out.iter().enumerate() {
+        let EntryKind::HardLink { target } = &e.kind else {
+            continue;
+        };
+        let file = match index.get(target.as_slice()) {
+            Some(&f) if matches!(out[f].kind, EntryKind::File { .. }) => f,
+            _ => {
+                return Err(staging_error(
+                    &e.path,
+                    "hard link target is not a regular file of the package",
+                ));
+            }
+        };
+        let first = first_of_group.entry(file).or_insert(file);
+        if i < *first {
+            *first = i;
+        }
+    }
+    Ok(first_of_group)
 }
 
 /// Options for [`walk_dir`].

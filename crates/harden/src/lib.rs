@@ -140,6 +140,7 @@
 //! unpacks the pinned source with `kernel-deb source` and sets the variable. No generated
 //! symbol list stands in for the tree.
 
+pub mod check;
 pub mod cmdline;
 mod error;
 pub mod eval;

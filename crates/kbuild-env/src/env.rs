@@ -131,17 +131,19 @@ impl EnvSpec {
     }
 }
 
-/// The sanitized environment, ready to apply to a [`Command`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KbuildEnv {
-    spec: EnvSpec,
-    vars: BTreeMap<String, String>,
-    make_args: Vec<String>,
+/// The spec's paths, each checked (absolute, UTF-8, no spaces or shell specials).
+struct CheckedSpec {
+    src: String,
+    obj: String,
+    home: String,
+    rustc: Option<String>,
+    bindgen: Option<String>,
+    pahole: Option<String>,
 }
 
-impl KbuildEnv {
-    /// Validates `spec` and computes the variables and make arguments.
-    pub fn new(spec: &EnvSpec) -> Result<KbuildEnv, EnvError> {
+impl CheckedSpec {
+    /// Every field of `spec` checked; the first bad one named.
+    fn validate(spec: &EnvSpec) -> Result<CheckedSpec, EnvError> {
         let invalid =
             |field: &'static str, problem: String| EnvError::InvalidSpec { field, problem };
         if !(0..=MAX_SOURCE_DATE_EPOCH).contains(&spec.source_date_epoch) {
@@ -184,65 +186,96 @@ impl KbuildEnv {
                 "rustc and bindgen must be pinned together (CONFIG_RUST needs both)".into(),
             ));
         }
-
-        let timestamp = date_c_locale(spec.source_date_epoch);
-        let sde = spec.source_date_epoch.to_string();
-        let mut vars = BTreeMap::new();
-        for (k, v) in [
-            ("HOME", home.as_str()),
-            ("KBUILD_BUILD_HOST", &spec.build_host),
-            ("KBUILD_BUILD_TIMESTAMP", &timestamp),
-            ("KBUILD_BUILD_USER", &spec.build_user),
-            ("KBUILD_BUILD_VERSION", &spec.build_version),
-            ("KCONFIG_NOTIMESTAMP", "1"),
-            ("LC_ALL", "C.UTF-8"),
-            ("PATH", FIXED_PATH),
-            ("SOURCE_DATE_EPOCH", &sde),
-            ("TZ", "UTC"),
-        ] {
-            vars.insert(k.to_owned(), v.to_owned());
-        }
-
-        let maps = prefix_maps(&src, &obj);
-        let c_maps: Vec<String> = maps
-            .iter()
-            .map(|(from, to)| format!("-ffile-prefix-map={from}={to}"))
-            .collect();
-        let c_maps = c_maps.join(" ");
-        let kcflags = match &spec.random_seed {
-            Some(seed) => format!("{c_maps} -frandom-seed={seed}"),
-            None => c_maps.clone(),
-        };
-        let mut make_args = vec![
-            format!("-j{}", spec.jobs),
-            format!("O={obj}"),
-            format!("KBUILD_BUILD_TIMESTAMP={timestamp}"),
-            format!("KBUILD_BUILD_USER={}", spec.build_user),
-            format!("KBUILD_BUILD_HOST={}", spec.build_host),
-            format!("KBUILD_BUILD_VERSION={}", spec.build_version),
-            format!("KCFLAGS={kcflags}"),
-            format!("KAFLAGS={c_maps}"),
-            format!("HOSTCFLAGS={c_maps}"),
-            format!("HOSTCXXFLAGS={c_maps}"),
-            format!("HOSTLDFLAGS={c_maps} -Wl,--build-id=sha1"),
-            format!("RUSTC={}", rustc.as_deref().unwrap_or(NO_RUSTC)),
-            format!("BINDGEN={}", bindgen.as_deref().unwrap_or(NO_BINDGEN)),
-            format!("PAHOLE={}", pahole.as_deref().unwrap_or(NO_PAHOLE)),
-        ];
-        if rustc.is_some() {
-            let rust_maps: Vec<String> = maps
-                .iter()
-                .map(|(from, to)| format!("--remap-path-prefix={from}={to}"))
-                .collect();
-            make_args.push(format!("KRUSTFLAGS={}", rust_maps.join(" ")));
-        }
-        Ok(KbuildEnv {
-            spec: spec.clone(),
-            vars,
-            make_args,
+        Ok(CheckedSpec {
+            src,
+            obj,
+            home,
+            rustc,
+            bindgen,
+            pahole,
         })
     }
+}
 
+/// The whole environment of the build: nothing else is inherited.
+fn environment(spec: &EnvSpec, paths: &CheckedSpec, timestamp: &str) -> BTreeMap<String, String> {
+    let sde = spec.source_date_epoch.to_string();
+    let mut vars = BTreeMap::new();
+    for (k, v) in [
+        ("HOME", paths.home.as_str()),
+        ("KBUILD_BUILD_HOST", &spec.build_host),
+        ("KBUILD_BUILD_TIMESTAMP", timestamp),
+        ("KBUILD_BUILD_USER", &spec.build_user),
+        ("KBUILD_BUILD_VERSION", &spec.build_version),
+        ("KCONFIG_NOTIMESTAMP", "1"),
+        ("LC_ALL", "C.UTF-8"),
+        ("PATH", FIXED_PATH),
+        ("SOURCE_DATE_EPOCH", &sde),
+        ("TZ", "UTC"),
+    ] {
+        vars.insert(k.to_owned(), v.to_owned());
+    }
+    vars
+}
+
+/// make's command line: jobs, `O=`, the pinned KBUILD_* values, the prefix maps in
+/// every flags variable, and Kconfig's probes (RUSTC, BINDGEN, PAHOLE) pinned.
+fn make_arguments(spec: &EnvSpec, paths: &CheckedSpec, timestamp: &str) -> Vec<String> {
+    let maps = prefix_maps(&paths.src, &paths.obj);
+    let c_maps: Vec<String> = maps
+        .iter()
+        .map(|(from, to)| format!("-ffile-prefix-map={from}={to}"))
+        .collect();
+    let c_maps = c_maps.join(" ");
+    let kcflags = match &spec.random_seed {
+        Some(seed) => format!("{c_maps} -frandom-seed={seed}"),
+        None => c_maps.clone(),
+    };
+    let mut make_args = vec![
+        format!("-j{}", spec.jobs),
+        format!("O={}", paths.obj),
+        format!("KBUILD_BUILD_TIMESTAMP={timestamp}"),
+        format!("KBUILD_BUILD_USER={}", spec.build_user),
+        format!("KBUILD_BUILD_HOST={}", spec.build_host),
+        format!("KBUILD_BUILD_VERSION={}", spec.build_version),
+        format!("KCFLAGS={kcflags}"),
+        format!("KAFLAGS={c_maps}"),
+        format!("HOSTCFLAGS={c_maps}"),
+        format!("HOSTCXXFLAGS={c_maps}"),
+        format!("HOSTLDFLAGS={c_maps} -Wl,--build-id=sha1"),
+        format!("RUSTC={}", paths.rustc.as_deref().unwrap_or(NO_RUSTC)),
+        format!("BINDGEN={}", paths.bindgen.as_deref().unwrap_or(NO_BINDGEN)),
+        format!("PAHOLE={}", paths.pahole.as_deref().unwrap_or(NO_PAHOLE)),
+    ];
+    if paths.rustc.is_some() {
+        let rust_maps: Vec<String> = maps
+            .iter()
+            .map(|(from, to)| format!("--remap-path-prefix={from}={to}"))
+            .collect();
+        make_args.push(format!("KRUSTFLAGS={}", rust_maps.join(" ")));
+    }
+    make_args
+}
+
+/// The sanitized environment, ready to apply to a [`Command`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KbuildEnv {
+    spec: EnvSpec,
+    vars: BTreeMap<String, String>,
+    make_args: Vec<String>,
+}
+
+impl KbuildEnv {
+    /// Validates `spec` and computes the variables and make arguments.
+    pub fn new(spec: &EnvSpec) -> Result<KbuildEnv, EnvError> {
+        let paths = CheckedSpec::validate(spec)?;
+        let timestamp = date_c_locale(spec.source_date_epoch);
+        Ok(KbuildEnv {
+            spec: spec.clone(),
+            vars: environment(spec, &paths, &timestamp),
+            make_args: make_arguments(spec, &paths, &timestamp),
+        })
+    }
     /// The complete environment of the build (nothing else is inherited).
     pub fn vars(&self) -> &BTreeMap<String, String> {
         &self.vars

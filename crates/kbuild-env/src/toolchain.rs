@@ -676,90 +676,33 @@ impl ToolchainFingerprint {
     /// Parses the text form strictly: known sections in order, names sorted and unique,
     /// values well-formed, every line LF-terminated, nothing else.
     pub fn parse(text: &str) -> Result<ToolchainFingerprint, ToolchainError> {
-        let err = |line: usize, problem: String| ToolchainError::Parse { line, problem };
         if text.is_empty() {
-            return Err(err(0, "empty".into()));
+            return Err(parse_error(0, "empty".into()));
         }
         let Some(body) = text.strip_suffix('\n') else {
-            return Err(err(
+            return Err(parse_error(
                 text.lines().count(),
                 "the last line does not end in LF".into(),
             ));
         };
         let mut fp = ToolchainFingerprint::default();
-        let mut last: Option<(usize, String)> = None;
+        let mut last: Option<(usize, &str)> = None;
         for (i, line) in body.split('\n').enumerate() {
             let n = i + 1;
-            let Some((section, rest)) = line.split_once(' ') else {
-                return Err(err(
-                    n,
-                    format!("`{line}` is not `<section> <name>=<value>`"),
-                ));
-            };
-            let Some(rank) = SECTIONS.iter().position(|s| *s == section) else {
-                return Err(err(
-                    n,
-                    format!("unknown section `{section}` (package, banner, sha256)"),
-                ));
-            };
-            let Some((name, value)) = rest.split_once('=') else {
-                return Err(err(n, format!("`{line}` has no `=`")));
-            };
-            if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(err(n, format!("bad name `{name}`")));
-            }
-            if value.is_empty() || value.trim() != value || value.chars().any(char::is_control) {
-                return Err(err(
-                    n,
-                    format!("{name}: empty value, surrounding blanks or control characters"),
-                ));
-            }
-            if let Some((last_rank, last_name)) = &last
-                && (rank, name) <= (*last_rank, last_name.as_str())
+            let item = FingerprintLine::split(line).map_err(|p| parse_error(n, p))?;
+            if let Some(last) = last
+                && (item.rank, item.name) <= last
             {
-                return Err(err(
+                return Err(parse_error(
                     n,
-                    format!("`{section} {name}` is out of order or repeated"),
+                    format!(
+                        "`{} {}` is out of order or repeated",
+                        item.section, item.name
+                    ),
                 ));
             }
-            last = Some((rank, name.to_owned()));
-            match section {
-                "package" => {
-                    let version = if value == NONE {
-                        None
-                    } else if value
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ".+~:-".contains(c))
-                    {
-                        Some(value.to_owned())
-                    } else {
-                        return Err(err(
-                            n,
-                            format!("{name}: `{value}` is not a Debian version or (none)"),
-                        ));
-                    };
-                    fp.packages.insert(name.to_owned(), version);
-                }
-                "banner" => {
-                    fp.banners.insert(name.to_owned(), value.to_owned());
-                }
-                _ => {
-                    if !name.starts_with('/') {
-                        return Err(err(n, format!("`{name}` is not an absolute path")));
-                    }
-                    if value.len() != 64
-                        || !value
-                            .bytes()
-                            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-                    {
-                        return Err(err(
-                            n,
-                            format!("{name}: `{value}` is not 64 lowercase hex digits"),
-                        ));
-                    }
-                    fp.binaries.insert(name.to_owned(), value.to_owned());
-                }
-            }
+            last = Some((item.rank, item.name));
+            item.add_to(&mut fp).map_err(|p| parse_error(n, p))?;
         }
         Ok(fp)
     }
@@ -795,6 +738,91 @@ pub enum Effect {
     KnownToChangeOutput,
     /// No known way for it to reach the output.
     NotKnownToChangeOutput,
+}
+
+fn parse_error(line: usize, problem: String) -> ToolchainError {
+    ToolchainError::Parse { line, problem }
+}
+
+/// One line of the text form, split and checked for shape (not yet for its
+/// section's value syntax).
+struct FingerprintLine<'a> {
+    section: &'a str,
+    rank: usize,
+    name: &'a str,
+    value: &'a str,
+}
+
+impl<'a> FingerprintLine<'a> {
+    /// `<section> <name>=<value>` with a known section, a name without blanks or
+    /// control characters, and a value that is non-empty, trimmed and printable.
+    fn split(line: &'a str) -> Result<FingerprintLine<'a>, String> {
+        let Some((section, rest)) = line.split_once(' ') else {
+            return Err(format!("`{line}` is not `<section> <name>=<value>`"));
+        };
+        let Some(rank) = SECTIONS.iter().position(|s| *s == section) else {
+            return Err(format!(
+                "unknown section `{section}` (package, banner, sha256)"
+            ));
+        };
+        let Some((name, value)) = rest.split_once('=') else {
+            return Err(format!("`{line}` has no `=`"));
+        };
+        if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("bad name `{name}`"));
+        }
+        if value.is_empty() || value.trim() != value || value.chars().any(char::is_control) {
+            return Err(format!(
+                "{name}: empty value, surrounding blanks or control characters"
+            ));
+        }
+        Ok(FingerprintLine {
+            section,
+            rank,
+            name,
+            value,
+        })
+    }
+
+    /// Checks the value for its section (a Debian version or `(none)`; a banner; an
+    /// absolute path's sha256) and records it.
+    fn add_to(&self, fp: &mut ToolchainFingerprint) -> Result<(), String> {
+        let (name, value) = (self.name, self.value);
+        match self.section {
+            "package" => {
+                let version = if value == NONE {
+                    None
+                } else if value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".+~:-".contains(c))
+                {
+                    Some(value.to_owned())
+                } else {
+                    return Err(format!(
+                        "{name}: `{value}` is not a Debian version or (none)"
+                    ));
+                };
+                fp.packages.insert(name.to_owned(), version);
+            }
+            "banner" => {
+                fp.banners.insert(name.to_owned(), value.to_owned());
+            }
+            _ => {
+                if !name.starts_with('/') {
+                    return Err(format!("`{name}` is not an absolute path"));
+                }
+                if value.len() != 64
+                    || !value
+                        .bytes()
+                        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                {
+                    return Err(format!("{name}: `{value}` is not 64 lowercase hex digits"));
+                }
+                fp.binaries.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One difference between two fingerprints.

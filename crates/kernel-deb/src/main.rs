@@ -14,7 +14,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod build;
 mod cmd;
 
 /// Build, inspect and verify deterministic Linux kernel Debian packages.

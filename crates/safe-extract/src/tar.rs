@@ -162,6 +162,15 @@ struct Extensions {
     gid: Option<u64>,
 }
 
+/// An entry's own header block, where it is, where its first extension header
+/// was, and the size the header declares.
+struct EntryHeader {
+    h: [u8; 512],
+    at: u64,
+    first_offset: u64,
+    size: u64,
+}
+
 impl<R: Read> TarReader<R> {
     /// Reads the tar stream `inner`, naming it `member` in errors.
     pub fn new(inner: R, member: &str, limits: Limits) -> Self {
@@ -301,6 +310,16 @@ impl<R: Read> TarReader<R> {
             uid: None,
             gid: None,
         };
+        let Some(header) = self.entry_header(&mut ext)? else {
+            return Ok(None);
+        };
+        self.entry(header, ext).map(Some)
+    }
+
+    /// Reads headers up to the entry's own, gathering GNU long names/links and PAX
+    /// records into `ext` (global PAX headers are read and ignored); `None` at the
+    /// end-of-archive marker, which may not follow an extension header.
+    fn entry_header(&mut self, ext: &mut Extensions) -> Result<Option<EntryHeader>> {
         let mut first_offset = None;
         loop {
             let at = self.offset;
@@ -316,85 +335,94 @@ impl<R: Read> TarReader<R> {
             first_offset.get_or_insert(at);
             self.check_header(&h, at)?;
             let size = self.num(&h[124..136], at, "size")?;
-            let typeflag = h[156];
-            match typeflag {
+            match h[156] {
                 b'L' => {
                     let mut v = self.read_blob(size)?;
                     strip_nul(&mut v);
                     ext.path = Some(v);
-                    continue;
                 }
                 b'K' => {
                     let mut v = self.read_blob(size)?;
                     strip_nul(&mut v);
                     ext.link = Some(v);
-                    continue;
                 }
                 b'x' => {
                     let v = self.read_blob(size)?;
-                    self.parse_pax(&v, at, &mut ext)?;
-                    continue;
+                    self.parse_pax(&v, at, ext)?;
                 }
                 b'g' => {
                     self.read_blob(size)?;
-                    continue;
                 }
-                _ => {}
+                _ => {
+                    return Ok(Some(EntryHeader {
+                        h,
+                        at,
+                        first_offset: first_offset.unwrap_or(at),
+                        size,
+                    }));
+                }
             }
-            self.entries += 1;
-            if self.entries > self.limits.max_entries {
-                return Err(self.limit_error(LimitKind::Entries, self.limits.max_entries));
-            }
-            let name = ext.path.take().unwrap_or_else(|| header_name(&h));
-            let link = ext.link.take().unwrap_or_else(|| field_bytes(&h[157..257]));
-            if name.is_empty() {
-                return Err(self.err(at, "entry with an empty name"));
-            }
-            if name.len() > self.limits.max_path || link.len() > self.limits.max_path {
-                self.current = Some(Quoted::new(&name));
-                return Err(self.limit_error(LimitKind::PathLength, self.limits.max_path as u64));
-            }
-            if name.contains(&0) || link.contains(&0) {
-                return Err(self.refused(Refusal::BadPath {
-                    entry: Quoted::new(&name),
-                    problem: PathProblem::Nul,
-                }));
-            }
+        }
+    }
+
+    /// The entry of `header` with `ext`'s overrides: counted against the entry
+    /// limit, its name and link checked (non-empty, within the path limit, no NUL),
+    /// its kind, numbers and data size admitted.
+    fn entry(&mut self, header: EntryHeader, mut ext: Extensions) -> Result<TarEntry> {
+        let EntryHeader { h, at, size, .. } = header;
+        self.entries += 1;
+        if self.entries > self.limits.max_entries {
+            return Err(self.limit_error(LimitKind::Entries, self.limits.max_entries));
+        }
+        let name = ext.path.take().unwrap_or_else(|| header_name(&h));
+        let link = ext.link.take().unwrap_or_else(|| field_bytes(&h[157..257]));
+        if name.is_empty() {
+            return Err(self.err(at, "entry with an empty name"));
+        }
+        if name.len() > self.limits.max_path || link.len() > self.limits.max_path {
             self.current = Some(Quoted::new(&name));
-            let size = ext.size.take().unwrap_or(size);
-            let kind = self.entry_kind(typeflag, link, &h, at)?;
-            if kind != TarEntryKind::File && size != 0 {
-                return Err(self.err(at, "non-file entry with data"));
-            }
-            let mode = self.num(&h[100..108], at, "mode")?;
-            let uid = match ext.uid.take() {
-                Some(u) => u,
-                None => self.num(&h[108..116], at, "uid")?,
-            };
-            let gid = match ext.gid.take() {
-                Some(g) => g,
-                None => self.num(&h[116..124], at, "gid")?,
-            };
-            let mtime = match ext.mtime.take() {
-                Some(t) => t,
-                None => self.signed_num(&h[136..148], at, "mtime")?,
-            };
-            self.admit_data(&kind, size)?;
-            self.remaining = size;
-            self.padding = pad512(size);
-            return Ok(Some(TarEntry {
-                name,
-                kind,
-                mode: (mode & 0o7777) as u32,
-                uid,
-                gid,
-                uname: String::from_utf8_lossy(&field_bytes(&h[265..297])).into_owned(),
-                gname: String::from_utf8_lossy(&field_bytes(&h[297..329])).into_owned(),
-                mtime,
-                size,
-                offset: first_offset.unwrap_or(at),
+            return Err(self.limit_error(LimitKind::PathLength, self.limits.max_path as u64));
+        }
+        if name.contains(&0) || link.contains(&0) {
+            return Err(self.refused(Refusal::BadPath {
+                entry: Quoted::new(&name),
+                problem: PathProblem::Nul,
             }));
         }
+        self.current = Some(Quoted::new(&name));
+        let size = ext.size.take().unwrap_or(size);
+        let kind = self.entry_kind(h[156], link, &h, at)?;
+        if kind != TarEntryKind::File && size != 0 {
+            return Err(self.err(at, "non-file entry with data"));
+        }
+        let mode = self.num(&h[100..108], at, "mode")?;
+        let uid = match ext.uid.take() {
+            Some(u) => u,
+            None => self.num(&h[108..116], at, "uid")?,
+        };
+        let gid = match ext.gid.take() {
+            Some(g) => g,
+            None => self.num(&h[116..124], at, "gid")?,
+        };
+        let mtime = match ext.mtime.take() {
+            Some(t) => t,
+            None => self.signed_num(&h[136..148], at, "mtime")?,
+        };
+        self.admit_data(&kind, size)?;
+        self.remaining = size;
+        self.padding = pad512(size);
+        Ok(TarEntry {
+            name,
+            kind,
+            mode: (mode & 0o7777) as u32,
+            uid,
+            gid,
+            uname: String::from_utf8_lossy(&field_bytes(&h[265..297])).into_owned(),
+            gname: String::from_utf8_lossy(&field_bytes(&h[297..329])).into_owned(),
+            mtime,
+            size,
+            offset: header.first_offset,
+        })
     }
 
     /// The entry's kind from its typeflag; devices carry their numbers, links `link`.

@@ -193,6 +193,15 @@ pub struct DeliberateChange {
     pub why: String,
 }
 
+/// `CONFIG_X: <base value> -> <ours>: <why>` (`absent (Kconfig default)` when the
+/// base does not set it).
+impl fmt::Display for DeliberateChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let base = self.base.as_deref().unwrap_or("absent (Kconfig default)");
+        write!(f, "{}: {base} -> {}: {}", self.symbol, self.ours, self.why)
+    }
+}
+
 /// Prepares `flavour` in `dir` (created if needed): writes its fragment files, and for
 /// `debian` downloads and checks Debian's config with `downloader`.
 pub fn prepare(
@@ -359,6 +368,22 @@ mod tests {
         }
         assert_eq!(Flavour::default(), Flavour::Generic);
         assert!("huge".parse::<Flavour>().unwrap_err().contains("huge"));
+    }
+
+    #[test]
+    fn a_deliberate_change_reads_as_one_line() {
+        let mut c = DeliberateChange {
+            symbol: "CONFIG_BUILD_SALT".into(),
+            base: Some("\"6.12\"".into()),
+            ours: "\"\"".into(),
+            why: "no per-build salt".into(),
+        };
+        assert_eq!(
+            c.to_string(),
+            "CONFIG_BUILD_SALT: \"6.12\" -> \"\": no per-build salt"
+        );
+        c.base = None;
+        assert!(c.to_string().contains(": absent (Kconfig default) -> "));
     }
 
     #[test]

@@ -26,6 +26,17 @@ pub enum InspectError {
     /// The package has no `boot/vmlinuz-*`.
     #[error("{0}: no boot/vmlinuz-* (not a linux-image package)")]
     NoKernel(String),
+    /// The build record could not be read.
+    #[error(transparent)]
+    Record(debdiff::Error),
+    /// The toolchain fingerprint beside the record does not parse.
+    #[error("{}: {source}", path.display())]
+    Toolchain {
+        /// The `TOOLCHAIN` file.
+        path: PathBuf,
+        /// Why.
+        source: kbuild_env::ToolchainError,
+    },
     /// The kernel image could not be decoded.
     #[error("{path}: {problem}")]
     Kernel {
@@ -220,11 +231,103 @@ pub fn files_beside(deb: &Path, record: Option<&Path>) -> (PathBuf, PathBuf) {
     (record, toolchain)
 }
 
+/// A package's kernel facts and their checks against the record beside it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Inspection {
+    /// What the kernel says.
+    pub kernel: KernelFacts,
+    /// Each comparison with the record and the toolchain fingerprint.
+    pub checks: Vec<Check>,
+}
+
+impl Inspection {
+    /// Whether every check matched.
+    pub fn consistent(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
+    }
+
+    /// The facts and one line per check (`ok` or `MISMATCH`), and with `config` the
+    /// embedded `.config` after them.
+    pub fn render_text(&self, config: bool) -> String {
+        let k = &self.kernel;
+        let mut s = format!("image:    {} ({} payload)\n", k.image, k.codec);
+        s += &format!("banner:   {}\n", k.banner);
+        let compiler = k.compiler.as_deref().unwrap_or("(not found)");
+        s += &format!("compiler: {compiler}\n");
+        let sha = k.config_sha256.as_deref().unwrap_or("(not embedded)");
+        s += &format!("config:   {sha}\n");
+        for c in &self.checks {
+            let mark = if c.ok { "ok      " } else { "MISMATCH" };
+            s += &format!("{mark} {}: {}\n", c.what, c.detail);
+        }
+        if config {
+            s += k.config.as_deref().unwrap_or("");
+        }
+        s
+    }
+}
+
+/// Inspects the linux-image package `deb`: its kernel facts checked against the
+/// build record (`record`, else `BUILD-RECORD` beside the package) and the
+/// `TOOLCHAIN` beside the record when there is one.
+pub fn inspect(
+    deb: &Path,
+    record: Option<&Path>,
+    limits: &Limits,
+) -> Result<Inspection, InspectError> {
+    let kernel = kernel_facts(deb, limits)?;
+    let (record_path, toolchain_path) = files_beside(deb, record);
+    let record = debdiff::read_record(&record_path).map_err(InspectError::Record)?;
+    let toolchain =
+        match std::fs::read_to_string(&toolchain_path) {
+            Ok(text) => Some(ToolchainFingerprint::parse(&text).map_err(|source| {
+                InspectError::Toolchain {
+                    path: toolchain_path,
+                    source,
+                }
+            })?),
+            Err(_) => None,
+        };
+    let checks = check(deb, &kernel, &record, toolchain.as_ref())?;
+    Ok(Inspection { kernel, checks })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const BANNER: &str = "Linux version 6.12.117-samekernel (samekernel@samekernel) (gcc (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 Sun Nov  9 00:00:00 UTC 2025";
+
+    #[test]
+    fn an_inspection_renders_facts_then_one_line_per_check() {
+        let mut i = Inspection {
+            kernel: KernelFacts {
+                image: "boot/vmlinuz-6.12".into(),
+                codec: "xz".into(),
+                banner: BANNER.into(),
+                compiler: None,
+                config_sha256: Some("ab".into()),
+                config: Some("CONFIG_X=y\n".into()),
+            },
+            checks: vec![Check {
+                what: "package sha256".into(),
+                ok: true,
+                detail: "1 = 1".into(),
+            }],
+        };
+        assert!(i.consistent());
+        let text = i.render_text(false);
+        assert_eq!(
+            text,
+            format!(
+                "image:    boot/vmlinuz-6.12 (xz payload)\nbanner:   {BANNER}\ncompiler: (not found)\nconfig:   ab\nok       package sha256: 1 = 1\n"
+            )
+        );
+        assert!(i.render_text(true).ends_with("1 = 1\nCONFIG_X=y\n"));
+        i.checks[0].ok = false;
+        assert!(!i.consistent());
+        assert!(i.render_text(false).contains("MISMATCH package sha256"));
+    }
 
     #[test]
     fn the_banner_is_the_newline_terminated_one() {

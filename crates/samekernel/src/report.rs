@@ -59,6 +59,21 @@ pub struct CompileProgress {
     pub expected: Option<u64>,
 }
 
+/// `N/M steps (P%)` when the previous build's count is known, else `N steps`. The
+/// previous build of this config may have taken fewer steps, so the percentage stops
+/// at 99 rather than claim the end.
+impl std::fmt::Display for CompileProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.expected {
+            Some(m) if m > 0 => {
+                let pct = (self.steps * 100 / m).min(99);
+                write!(f, "{}/{m} steps ({pct}%)", self.steps)
+            }
+            _ => write!(f, "{} steps", self.steps),
+        }
+    }
+}
+
 /// Receives a build's progress. Every method has an empty default.
 pub trait BuildReporter {
     /// A stage begins.
@@ -87,5 +102,19 @@ pub(crate) struct FetchToReporter<'a>(pub &'a mut dyn BuildReporter);
 impl srcpin::FetchProgress for FetchToReporter<'_> {
     fn event(&mut self, event: &FetchEvent<'_>) {
         self.0.fetch(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CompileProgress;
+
+    #[test]
+    fn compile_progress_shows_a_fraction_only_when_measured_and_never_100() {
+        let p = |steps, expected| CompileProgress { steps, expected }.to_string();
+        assert_eq!(p(5, None), "5 steps");
+        assert_eq!(p(5, Some(0)), "5 steps");
+        assert_eq!(p(5, Some(10)), "5/10 steps (50%)");
+        assert_eq!(p(12, Some(10)), "12/10 steps (99%)");
     }
 }

@@ -84,6 +84,38 @@ pub enum FetchEvent<'a> {
     },
 }
 
+impl FetchEvent<'_> {
+    /// The event as one line for a person (URLs without credentials), or `None` for
+    /// byte counts, which are a progress bar's business.
+    pub fn message(&self) -> Option<String> {
+        Some(match self {
+            FetchEvent::Start { what, url, .. } => format!("fetching {what} from {url}"),
+            FetchEvent::Progress { .. } => return None,
+            FetchEvent::Resuming { url, offset, error } => {
+                format!("transfer from {url} broke off ({error}); resuming at byte {offset}")
+            }
+            FetchEvent::MirrorFailed { error, .. } => format!("mirror failed: {error}"),
+            FetchEvent::CacheHit { what, path } => {
+                format!("using cached {what}: {}", path.display())
+            }
+            FetchEvent::CacheCorrupt { error, .. } => format!("warning: {error}; fetching again"),
+            FetchEvent::Verified { what, path } => format!("verified {what}: {}", path.display()),
+            FetchEvent::Step { what } => format!("{what}..."),
+        })
+    }
+
+    /// Whether the event ends the current download (so its progress bar goes).
+    pub fn ends_download(&self) -> bool {
+        matches!(
+            self,
+            FetchEvent::Start { .. }
+                | FetchEvent::MirrorFailed { .. }
+                | FetchEvent::Verified { .. }
+                | FetchEvent::Step { .. }
+        )
+    }
+}
+
 /// Receives [`FetchEvent`]s. Implemented for closures.
 pub trait FetchProgress {
     /// Called for every event.
@@ -379,6 +411,35 @@ impl Fetcher {
         }
     }
 
+    /// `apt-get download package=version` into a fresh directory in the cache's
+    /// temporary area, checked against `want` (apt's index digest or the pin) and
+    /// committed to the cache; `what` names it in progress and errors.
+    pub(crate) fn apt_download(
+        &self,
+        package: &str,
+        version: &str,
+        want: &FileDigest,
+        what: &str,
+        progress: &mut dyn FetchProgress,
+    ) -> Result<PathBuf> {
+        let url = format!("apt-get download {package}={version}");
+        progress.event(&FetchEvent::Start {
+            what,
+            url: &MirrorUrl::new(&url),
+            total: want.size,
+        });
+        let tmp_root = self.cache().tmp_dir()?;
+        let dir = tempfile::Builder::new()
+            .prefix(".apt-")
+            .tempdir_in(&tmp_root)
+            .map_err(|e| Error::io(&tmp_root, e))?;
+        let got = self
+            .deb_downloader()
+            .download(package, version, dir.path())?;
+        verify_file(&got, want, &format!("{what} from apt-get"))?;
+        self.cache().commit_path(&got, &want.sha256)
+    }
+
     /// Copies `url` into `file` (which must be empty), never writing more than `limit` bytes.
     fn download(
         &self,
@@ -441,49 +502,8 @@ impl Fetcher {
                 }
                 Err(Fail::Http(e)) => return Err(err(e.to_string())),
             };
-            let status = response.status().as_u16();
-            match status {
-                200 => {
-                    if have > 0 {
-                        // The server ignored the Range request: start over.
-                        have = 0;
-                        file.set_len(0)
-                            .and_then(|()| file.seek(SeekFrom::Start(0)).map(drop))
-                            .map_err(|e| err(e.to_string()))?;
-                    }
-                }
-                206 if have > 0 => {
-                    let range = response
-                        .headers()
-                        .get("content-range")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("");
-                    let start = range
-                        .strip_prefix("bytes ")
-                        .and_then(|r| r.split('-').next())
-                        .and_then(|s| s.parse::<u64>().ok());
-                    if start != Some(have) {
-                        return Err(err(format!(
-                            "bad Content-Range {range:?} for a resume at {have}"
-                        )));
-                    }
-                }
-                _ => return Err(err(format!("HTTP status {status}"))),
-            }
-            // Content-Length is only used to refuse early; the limit is enforced while reading.
-            let announced = response
-                .headers()
-                .get("content-length")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
-            if let Some(n) = announced
-                && have.saturating_add(n) > limit
-            {
-                return Err(err(format!(
-                    "server announces {} bytes, more than the pinned {limit}",
-                    have + n
-                )));
-            }
+            have = resume_point(&response, have, file).map_err(err)?;
+            refuse_announced_excess(&response, have, limit).map_err(err)?;
             let reader = IdleReader::new(
                 response
                     .into_body()
@@ -511,6 +531,66 @@ impl Fetcher {
                 }
             }
         }
+    }
+}
+
+/// Where the body of `response` starts, given the `have` bytes already in `file`:
+/// 200 starts over (the server ignored the Range request: `file` is emptied), 206
+/// must continue at exactly `have`; any other status is refused.
+fn resume_point(
+    response: &ureq::http::Response<ureq::Body>,
+    have: u64,
+    file: &mut File,
+) -> std::result::Result<u64, String> {
+    let status = response.status().as_u16();
+    match status {
+        200 => {
+            if have > 0 {
+                file.set_len(0)
+                    .and_then(|()| file.seek(SeekFrom::Start(0)).map(drop))
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(0)
+        }
+        206 if have > 0 => {
+            let range = response
+                .headers()
+                .get("content-range")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let start = range
+                .strip_prefix("bytes ")
+                .and_then(|r| r.split('-').next())
+                .and_then(|s| s.parse::<u64>().ok());
+            if start != Some(have) {
+                return Err(format!(
+                    "bad Content-Range {range:?} for a resume at {have}"
+                ));
+            }
+            Ok(have)
+        }
+        _ => Err(format!("HTTP status {status}")),
+    }
+}
+
+/// Refuses early when Content-Length says the file would pass `limit`. Only used
+/// to refuse: the limit is enforced while reading, whatever the server announced.
+fn refuse_announced_excess(
+    response: &ureq::http::Response<ureq::Body>,
+    have: u64,
+    limit: u64,
+) -> std::result::Result<(), String> {
+    let announced = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match announced {
+        Some(n) if have.saturating_add(n) > limit => Err(format!(
+            "server announces {} bytes, more than the pinned {limit}",
+            have + n
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -815,5 +895,43 @@ mod redirect_tests {
             err.contains("file:///etc/passwd") && err.contains("never followed"),
             "{err}"
         );
+    }
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+
+    #[test]
+    fn events_read_as_lines_without_credentials_and_byte_counts_have_none() {
+        let url = MirrorUrl::new("https://user:secret@mirror.example/linux.tar.xz");
+        let start = FetchEvent::Start {
+            what: "source linux.tar.xz",
+            url: &url,
+            total: 10,
+        };
+        let line = start.message().unwrap();
+        assert!(line.starts_with("fetching source linux.tar.xz from https://"));
+        assert!(!line.contains("secret"), "{line}");
+        assert!(start.ends_download());
+        let resuming = FetchEvent::Resuming {
+            url: &url,
+            offset: 4,
+            error: "reset",
+        };
+        assert!(
+            resuming
+                .message()
+                .unwrap()
+                .ends_with("(reset); resuming at byte 4")
+        );
+        assert!(!resuming.ends_download());
+        let progress = FetchEvent::Progress {
+            so_far: 1,
+            total: 10,
+        };
+        assert_eq!(progress.message(), None);
+        let step = FetchEvent::Step { what: "unpacking" };
+        assert_eq!(step.message().as_deref(), Some("unpacking..."));
     }
 }

@@ -355,89 +355,104 @@ impl Manifest {
             ));
         }
         match &self.source {
-            Source::Tarball(t) => {
-                check_name("source.file-name", &t.file_name)?;
-                check_name("source.top-dir", &t.top_dir)?;
-                check_urls("source.urls", &t.urls, false)?;
-                check_size("source.size", t.size, MAX_ARTIFACT_SIZE)?;
-                if t.compression.is_none() && Compression::from_file_name(&t.file_name).is_none() {
-                    return Err(format!(
-                        "source.compression: cannot infer from file name {:?}; set xz, gzip or none",
-                        t.file_name
-                    ));
-                }
-                if let Some(u) = &t.uncompressed {
-                    check_size("source.uncompressed.size", u.size, i64::MAX as u64)?;
-                }
-                if let Some(s) = &t.signature {
-                    check_signature("source.signature", s)?;
-                }
-            }
-            Source::DebianPackage(d) => {
-                if !(d.package.len() >= 2
-                    && d.package
-                        .bytes()
-                        .next()
-                        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-                    && d.package.bytes().all(|b| {
-                        b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b)
-                    }))
-                {
-                    return Err(format!(
-                        "source.package: not a Debian package name: {:?}",
-                        d.package
-                    ));
-                }
-                if d.version.is_empty()
-                    || !d.version.as_bytes()[0].is_ascii_digit()
-                    || !d
-                        .version
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b".+~:-".contains(&b))
-                {
-                    return Err(format!(
-                        "source.version: not a Debian version: {:?}",
-                        d.version
-                    ));
-                }
-                check_urls("source.urls", &d.urls, true)?;
-                check_size("source.deb.size", d.deb.size, MAX_ARTIFACT_SIZE)?;
-                check_size("source.member.size", d.member.size, MAX_ARTIFACT_SIZE)?;
-                check_name("source.top-dir", &d.top_dir)?;
-                let p = d.member.path.trim_start_matches('/');
-                let base = p.rsplit('/').next().unwrap_or("");
-                if p.is_empty()
-                    || p.split('/').any(|c| c.is_empty() || c == "." || c == "..")
-                    || Compression::from_file_name(base).is_none()
-                {
-                    return Err(format!(
-                        "source.member.path: want a path to a .tar, .tar.xz or .tar.gz, got {:?}",
-                        d.member.path
-                    ));
-                }
-            }
+            Source::Tarball(t) => validate_tarball(t)?,
+            Source::DebianPackage(d) => validate_debian(d)?,
         }
-        let mut names = BTreeSet::new();
-        for (i, p) in self.patches.iter().enumerate() {
-            let at = format!("patches[{i}]");
-            check_name(&format!("{at}.name"), &p.name)?;
-            if !names.insert(&p.name) {
-                return Err(format!("{at}.name: duplicate patch name {:?}", p.name));
-            }
-            check_urls(&format!("{at}.urls"), &p.urls, false)?;
-            check_size(&format!("{at}.size"), p.size, MAX_SMALL_FILE_SIZE)?;
-            if p.strip > 32 {
-                return Err(format!(
-                    "{at}.strip: {} is not a sensible -p value",
-                    p.strip
-                ));
-            }
-            if let Some(s) = &p.signature {
-                check_signature(&format!("{at}.signature"), s)?;
-            }
-        }
-        Ok(())
+        validate_patches(&self.patches)
     }
+}
+
+/// `[source]` as an upstream tarball: names, URLs, sizes, a compression that is set
+/// or follows from the file name, the signature.
+fn validate_tarball(t: &TarballSource) -> Result<(), String> {
+    check_name("source.file-name", &t.file_name)?;
+    check_name("source.top-dir", &t.top_dir)?;
+    check_urls("source.urls", &t.urls, false)?;
+    check_size("source.size", t.size, MAX_ARTIFACT_SIZE)?;
+    if t.compression.is_none() && Compression::from_file_name(&t.file_name).is_none() {
+        return Err(format!(
+            "source.compression: cannot infer from file name {:?}; set xz, gzip or none",
+            t.file_name
+        ));
+    }
+    if let Some(u) = &t.uncompressed {
+        check_size("source.uncompressed.size", u.size, i64::MAX as u64)?;
+    }
+    if let Some(s) = &t.signature {
+        check_signature("source.signature", s)?;
+    }
+    Ok(())
+}
+
+/// `[source]` as a Debian package: Debian's name and version syntax, URLs, sizes,
+/// and a member path to a tarball with no empty, `.` or `..` component.
+fn validate_debian(d: &DebianSource) -> Result<(), String> {
+    if !(d.package.len() >= 2
+        && d.package
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && d.package
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b)))
+    {
+        return Err(format!(
+            "source.package: not a Debian package name: {:?}",
+            d.package
+        ));
+    }
+    if d.version.is_empty()
+        || !d.version.as_bytes()[0].is_ascii_digit()
+        || !d
+            .version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".+~:-".contains(&b))
+    {
+        return Err(format!(
+            "source.version: not a Debian version: {:?}",
+            d.version
+        ));
+    }
+    check_urls("source.urls", &d.urls, true)?;
+    check_size("source.deb.size", d.deb.size, MAX_ARTIFACT_SIZE)?;
+    check_size("source.member.size", d.member.size, MAX_ARTIFACT_SIZE)?;
+    check_name("source.top-dir", &d.top_dir)?;
+    let p = d.member.path.trim_start_matches('/');
+    let base = p.rsplit('/').next().unwrap_or("");
+    if p.is_empty()
+        || p.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+        || Compression::from_file_name(base).is_none()
+    {
+        return Err(format!(
+            "source.member.path: want a path to a .tar, .tar.xz or .tar.gz, got {:?}",
+            d.member.path
+        ));
+    }
+    Ok(())
+}
+
+/// `[[patches]]`: unique names, URLs, sizes, a sensible `-p`, signatures.
+fn validate_patches(patches: &[PatchPin]) -> Result<(), String> {
+    let mut names = BTreeSet::new();
+    for (i, p) in patches.iter().enumerate() {
+        let at = format!("patches[{i}]");
+        check_name(&format!("{at}.name"), &p.name)?;
+        if !names.insert(&p.name) {
+            return Err(format!("{at}.name: duplicate patch name {:?}", p.name));
+        }
+        check_urls(&format!("{at}.urls"), &p.urls, false)?;
+        check_size(&format!("{at}.size"), p.size, MAX_SMALL_FILE_SIZE)?;
+        if p.strip > 32 {
+            return Err(format!(
+                "{at}.strip: {} is not a sensible -p value",
+                p.strip
+            ));
+        }
+        if let Some(s) = &p.signature {
+            check_signature(&format!("{at}.signature"), s)?;
+        }
+    }
+    Ok(())
 }
 
 fn flatten(m: &Manifest) -> BTreeMap<String, String> {

@@ -1,12 +1,13 @@
 //! Re-pinning a Debian source package from what apt offers now.
 
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::deb;
 use crate::digest::Sha256Digest;
 use crate::error::{Error, Result};
-use crate::fetch::{FetchEvent, FetchProgress, Fetcher, verify_file};
+use crate::fetch::{FetchEvent, FetchProgress, Fetcher};
 use crate::manifest::{DebMember, DebianSource, FileDigest, Manifest, SCHEMA, Source};
 
 /// The candidate version apt would install, with the digest apt's signed lists record.
@@ -98,35 +99,57 @@ pub fn pin_debian_package(
     progress: &mut dyn FetchProgress,
 ) -> Result<Manifest> {
     let cand = apt_candidate(package)?;
-    let deb_what = format!("{package}={} .deb", cand.version);
-    let deb_path = match fetcher.cached(&deb_what, &cand.deb, progress)? {
-        Some(p) => p,
-        None => {
-            let url = format!("apt-get download {package}={}", cand.version);
-            progress.event(&FetchEvent::Start {
-                what: &deb_what,
-                url: &crate::url::MirrorUrl::new(&url),
-                total: cand.deb.size,
-            });
-            let tmp_root = fetcher.cache().tmp_dir()?;
-            let dir = tempfile::Builder::new()
-                .prefix(".apt-")
-                .tempdir_in(&tmp_root)
-                .map_err(|e| Error::io(&tmp_root, e))?;
-            let got = fetcher
-                .deb_downloader()
-                .download(package, &cand.version, dir.path())?;
-            verify_file(&got, &cand.deb, &format!("{deb_what} from apt-get"))?;
-            fetcher.cache().commit_path(&got, &cand.deb.sha256)?
-        }
-    };
+    let deb_path = cached_or_downloaded(package, &cand, fetcher, progress)?;
     let member_path = format!("/usr/src/{package}.tar.xz");
+    let (member, top_dir) = hash_member(&deb_path, member_path, fetcher, progress)?;
+    let epoch = changelog_date(&deb_path, package)?;
+    let m = Manifest {
+        schema: SCHEMA,
+        source_date_epoch: epoch,
+        source: Source::DebianPackage(DebianSource {
+            package: package.to_owned(),
+            version: cand.version,
+            urls: Vec::new(),
+            deb: cand.deb,
+            member,
+            top_dir,
+        }),
+        patches: Vec::new(),
+        base_dir: None,
+    };
+    // Round-trip through the validator so a pin we write is a pin we can read.
+    Manifest::from_toml_str(&m.to_toml_string(), "new pin")
+}
+
+/// The candidate's `.deb` from the cache, else from `apt-get download` (checked
+/// against apt's index digest, then committed to the cache).
+fn cached_or_downloaded(
+    package: &str,
+    cand: &AptCandidate,
+    fetcher: &Fetcher,
+    progress: &mut dyn FetchProgress,
+) -> Result<PathBuf> {
+    let deb_what = format!("{package}={} .deb", cand.version);
+    if let Some(p) = fetcher.cached(&deb_what, &cand.deb, progress)? {
+        return Ok(p);
+    }
+    fetcher.apt_download(package, &cand.version, &cand.deb, &deb_what, progress)
+}
+
+/// The source tarball inside the `.deb`: its size and sha256 (committed to the
+/// cache) and its top directory.
+fn hash_member(
+    deb_path: &Path,
+    member_path: String,
+    fetcher: &Fetcher,
+    progress: &mut dyn FetchProgress,
+) -> Result<(DebMember, String)> {
     progress.event(&FetchEvent::Step {
         what: &format!("hashing {member_path}"),
     });
     let mut tmp = fetcher.cache().temp_file()?;
     let size = deb::extract_member_at_most(
-        &deb_path,
+        deb_path,
         &member_path,
         crate::manifest::MAX_ARTIFACT_SIZE,
         tmp.as_file_mut(),
@@ -137,42 +160,31 @@ pub fn pin_debian_package(
     .map_err(|e| Error::io(tmp.path(), e))?;
     let top_dir = first_component(tmp.path())?;
     fetcher.cache().commit(tmp, &sha256)?;
+    let member = DebMember {
+        path: member_path,
+        size,
+        sha256,
+    };
+    Ok((member, top_dir))
+}
 
+/// SOURCE_DATE_EPOCH: the trailer date of the newest `changelog.Debian.gz` entry.
+fn changelog_date(deb_path: &Path, package: &str) -> Result<u64> {
     let mut changelog_gz = Vec::new();
     let changelog = format!("/usr/share/doc/{package}/changelog.Debian.gz");
-    deb::extract_member_at_most(&deb_path, &changelog, 64 << 20, &mut changelog_gz)?;
+    deb::extract_member_at_most(deb_path, &changelog, 64 << 20, &mut changelog_gz)?;
     let mut text = String::new();
     flate2::read::GzDecoder::new(&changelog_gz[..])
         .take(1 << 20)
         .read_to_string(&mut text)
         .map_err(|e| Error::Deb {
-            deb: deb_path.clone(),
+            deb: deb_path.to_owned(),
             problem: format!("{changelog}: {e}"),
         })?;
-    let epoch = changelog_epoch(&text).ok_or_else(|| Error::Deb {
-        deb: deb_path.clone(),
+    changelog_epoch(&text).ok_or_else(|| Error::Deb {
+        deb: deb_path.to_owned(),
         problem: format!("{changelog}: no parseable trailer date in the first entry"),
-    })?;
-    let m = Manifest {
-        schema: SCHEMA,
-        source_date_epoch: epoch,
-        source: Source::DebianPackage(DebianSource {
-            package: package.to_owned(),
-            version: cand.version,
-            urls: Vec::new(),
-            deb: cand.deb,
-            member: DebMember {
-                path: member_path,
-                size,
-                sha256,
-            },
-            top_dir,
-        }),
-        patches: Vec::new(),
-        base_dir: None,
-    };
-    // Round-trip through the validator so a pin we write is a pin we can read.
-    Manifest::from_toml_str(&m.to_toml_string(), "new pin")
+    })
 }
 
 fn first_component(tarball: &std::path::Path) -> Result<String> {

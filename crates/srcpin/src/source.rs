@@ -11,7 +11,8 @@ use crate::digest::HashingReader;
 use crate::error::{Error, Result};
 use crate::fetch::{FetchEvent, FetchProgress, Fetcher, verify_file};
 use crate::manifest::{
-    Compression, DebianSource, FileDigest, Fingerprint, Manifest, SignaturePin, SignedOver, Source,
+    Compression, DebianSource, FileDigest, Fingerprint, Manifest, PatchPin, SignaturePin,
+    SignedOver, Source, TarballSource,
 };
 use crate::openpgp::{SignerRequirement, verify_detached};
 use crate::unpack::{UnpackLimits, normalize_mtimes, unpack_tar_sized};
@@ -57,90 +58,127 @@ pub fn fetch_sources(
     progress: &mut dyn FetchProgress,
 ) -> Result<FetchedSources> {
     let base = manifest.base_dir.as_deref();
-    let (tarball, compression, signers, uncompressed) = match &manifest.source {
-        Source::Tarball(t) => {
-            let what = format!("source {}", t.file_name);
-            let want = FileDigest {
-                size: t.size,
-                sha256: t.sha256,
-            };
-            let path = fetcher.fetch_artifact(&what, &t.urls, &want, base, progress)?;
-            let compression = t
-                .compression
-                .or_else(|| Compression::from_file_name(&t.file_name))
-                .expect("validated when the manifest was parsed");
-            let mut signers = Vec::new();
-            let mut uncompressed_checked = false;
-            if let Some(sig) = &t.signature {
-                let (good, checked) = check_signature(
-                    &what,
-                    sig,
-                    &path,
-                    compression,
-                    t.uncompressed.as_ref(),
-                    fetcher,
-                    base,
-                    progress,
-                )?;
-                signers = good;
-                uncompressed_checked = checked;
-            }
-            if let Some(u) = &t.uncompressed
-                && !uncompressed_checked
-            {
-                progress.event(&FetchEvent::Step {
-                    what: &format!("checking the decompressed {}", t.file_name),
-                });
-                let mut r = HashingReader::new(
-                    decompressed(&path, compression)?.take(u.size.saturating_add(1)),
-                );
-                io::copy(&mut r, &mut io::sink()).map_err(|e| Error::io(&path, e))?;
-                check_digest(&format!("decompressed {}", t.file_name), u, r.finish())?;
-            }
-            (path, compression, signers, t.uncompressed)
-        }
+    let source = match &manifest.source {
+        Source::Tarball(t) => fetch_tarball(t, fetcher, base, progress)?,
         Source::DebianPackage(d) => {
             let path = fetch_debian(d, fetcher, base, progress)?;
             let name = d.member.path.rsplit('/').next().unwrap_or("");
             let compression =
                 Compression::from_file_name(name).expect("validated when the manifest was parsed");
-            (path, compression, Vec::new(), None)
+            VerifiedSource {
+                path,
+                compression,
+                signers: Vec::new(),
+                uncompressed: None,
+            }
         }
     };
-    let mut patches = Vec::new();
-    for p in &manifest.patches {
-        let what = format!("patch {}", p.name);
-        let want = FileDigest {
-            size: p.size,
-            sha256: p.sha256,
-        };
-        let path = fetcher.fetch_artifact(&what, &p.urls, &want, base, progress)?;
-        if let Some(sig) = &p.signature {
-            check_signature(
-                &what,
-                sig,
-                &path,
-                Compression::None,
-                None,
-                fetcher,
-                base,
-                progress,
-            )?;
-        }
-        patches.push(FetchedPatch {
-            name: p.name.clone(),
-            path,
-            strip: p.strip,
-        });
-    }
+    let patches = manifest
+        .patches
+        .iter()
+        .map(|p| fetch_patch(p, fetcher, base, progress))
+        .collect::<Result<Vec<_>>>()?;
     Ok(FetchedSources {
-        tarball,
-        compression,
+        tarball: source.path,
+        compression: source.compression,
         top_dir: manifest.top_dir().to_owned(),
-        signers,
+        signers: source.signers,
         patches,
         source_date_epoch: manifest.source_date_epoch,
-        uncompressed,
+        uncompressed: source.uncompressed,
+    })
+}
+
+/// The verified source file and what was checked about it.
+struct VerifiedSource {
+    path: PathBuf,
+    compression: Compression,
+    signers: Vec<Fingerprint>,
+    uncompressed: Option<FileDigest>,
+}
+
+/// An upstream tarball: fetched and hashed, its signature checked, and its
+/// decompressed digest checked (on the signature's pass when it covers the stream).
+fn fetch_tarball(
+    t: &TarballSource,
+    fetcher: &Fetcher,
+    base: Option<&Path>,
+    progress: &mut dyn FetchProgress,
+) -> Result<VerifiedSource> {
+    let what = format!("source {}", t.file_name);
+    let want = FileDigest {
+        size: t.size,
+        sha256: t.sha256,
+    };
+    let path = fetcher.fetch_artifact(&what, &t.urls, &want, base, progress)?;
+    let compression = t
+        .compression
+        .or_else(|| Compression::from_file_name(&t.file_name))
+        .expect("validated when the manifest was parsed");
+    let mut signers = Vec::new();
+    let mut uncompressed_checked = false;
+    if let Some(sig) = &t.signature {
+        let (good, checked) = check_signature(
+            &what,
+            sig,
+            &path,
+            compression,
+            t.uncompressed.as_ref(),
+            fetcher,
+            base,
+            progress,
+        )?;
+        signers = good;
+        uncompressed_checked = checked;
+    }
+    if let Some(u) = &t.uncompressed
+        && !uncompressed_checked
+    {
+        progress.event(&FetchEvent::Step {
+            what: &format!("checking the decompressed {}", t.file_name),
+        });
+        let mut r =
+            HashingReader::new(decompressed(&path, compression)?.take(u.size.saturating_add(1)));
+        io::copy(&mut r, &mut io::sink()).map_err(|e| Error::io(&path, e))?;
+        check_digest(&format!("decompressed {}", t.file_name), u, r.finish())?;
+    }
+    Ok(VerifiedSource {
+        path,
+        compression,
+        signers,
+        uncompressed: t.uncompressed,
+    })
+}
+
+/// One patch: fetched and hashed, its signature (over the file) checked.
+fn fetch_patch(
+    p: &PatchPin,
+    fetcher: &Fetcher,
+    base: Option<&Path>,
+    progress: &mut dyn FetchProgress,
+) -> Result<FetchedPatch> {
+    let what = format!("patch {}", p.name);
+    let want = FileDigest {
+        size: p.size,
+        sha256: p.sha256,
+    };
+    let path = fetcher.fetch_artifact(&what, &p.urls, &want, base, progress)?;
+    if let Some(sig) = &p.signature {
+        check_signature(
+            &what,
+            sig,
+            &path,
+            Compression::None,
+            None,
+            fetcher,
+            base,
+            progress,
+        )?;
+    }
+    Ok(FetchedPatch {
+        name: p.name.clone(),
+        path,
+        strip: p.strip,
     })
 }
 
@@ -263,22 +301,7 @@ fn fetch_debian(
     } else if let Some(p) = fetcher.cached(&deb_what, &d.deb, progress)? {
         p
     } else {
-        let url = format!("apt-get download {}={}", d.package, d.version);
-        progress.event(&FetchEvent::Start {
-            what: &deb_what,
-            url: &crate::url::MirrorUrl::new(&url),
-            total: d.deb.size,
-        });
-        let tmp_root = fetcher.cache().tmp_dir()?;
-        let dir = tempfile::Builder::new()
-            .prefix(".apt-")
-            .tempdir_in(&tmp_root)
-            .map_err(|e| Error::io(&tmp_root, e))?;
-        let got = fetcher
-            .deb_downloader()
-            .download(&d.package, &d.version, dir.path())?;
-        verify_file(&got, &d.deb, &format!("{deb_what} from apt-get"))?;
-        let path = fetcher.cache().commit_path(&got, &d.deb.sha256)?;
+        let path = fetcher.apt_download(&d.package, &d.version, &d.deb, &deb_what, progress)?;
         progress.event(&FetchEvent::Verified {
             what: &deb_what,
             path: &path,

@@ -189,6 +189,22 @@ pub struct Hardening {
     pub mode: HardeningMode,
 }
 
+/// One line for a person: `hardening (enforced): self-protection 96 ok, 6 fail, 83
+/// n/a; failed: kconfig:A, kconfig:B`.
+impl std::fmt::Display for Hardening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "hardening ({}): self-protection {} ok, {} fail, {} n/a; failed: {}",
+            self.mode.as_str(),
+            self.ok,
+            self.fail,
+            self.not_applicable,
+            self.failed_rules.join(", ")
+        )
+    }
+}
+
 pub(crate) fn write_hardening(s: &mut String, h: &Option<Hardening>) {
     let Some(h) = h else { return };
     let mut failed = h.failed_rules.clone();
@@ -587,6 +603,10 @@ pub(crate) mod tests {
             ],
             mode: HardeningMode::AllowWeaker,
         });
+        assert_eq!(
+            r.hardening.as_ref().unwrap().to_string(),
+            "hardening (allow-weaker): self-protection 96 ok, 2 fail, 83 n/a; failed: kconfig:RANDSTRUCT_FULL, kconfig:MODULE_SIG"
+        );
         let text = r.to_text();
         assert!(text.contains(
             "hardening-mode=allow-weaker\nhardening-self-protection=96 2 83\nhardening-failed=kconfig:MODULE_SIG\nhardening-failed=kconfig:RANDSTRUCT_FULL\ndeb="

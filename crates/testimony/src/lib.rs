@@ -195,6 +195,7 @@ pub mod evidence;
 pub mod policy;
 pub mod sign;
 pub mod signer;
+pub mod testify;
 pub mod v1;
 pub mod v2;
 pub mod verdict;

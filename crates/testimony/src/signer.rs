@@ -61,6 +61,16 @@ fn io(what: &str) -> impl FnOnce(std::io::Error) -> SignerError + '_ {
 }
 
 impl Signer {
+    /// The unencrypted OpenPGP secret key in the file at `path` (as exported by `sq`
+    /// or `gpg --export-secret-keys`).
+    pub fn from_key_file(path: &std::path::Path) -> Result<Signer, SignerError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(io(&format!("reading key {shown}")))?;
+        Ok(Signer::Key(Box::new(SigningKey::from_bytes(
+            &bytes, &shown,
+        )?)))
+    }
+
     /// The signing key's primary fingerprint (what the v2 `witness-fingerprint` says).
     pub fn fingerprint(&self) -> Result<Fingerprint, SignerError> {
         match self {
@@ -133,150 +143,4 @@ fn gpg_clearsign(id: &str, home: &Option<PathBuf>, text: &str) -> Result<String,
     }
     fed.map_err(io("writing the testimony to gpg --clearsign"))?;
     String::from_utf8(out.stdout).map_err(|_| SignerError::Gpg("gpg output is not UTF-8".into()))
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    use std::time::SystemTime;
-
-    use crate::build_record::BuildRecord;
-    use crate::canonical::sha256_hex;
-    use crate::v2::{TestimonyV2, WitnessInfo};
-    use crate::verify::{Keyring, verify_cleartext};
-
-    use super::*;
-
-    fn keys() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/testimony/keys")
-    }
-
-    fn fpr(name: &str) -> String {
-        let list = std::fs::read_to_string(keys().join("fingerprints.txt")).unwrap();
-        let line = list
-            .lines()
-            .find(|l| l.starts_with(&format!("{name} ")))
-            .unwrap();
-        line.split_once(' ').unwrap().1.to_string()
-    }
-
-    fn alice_keyring() -> Keyring {
-        Keyring::from_bytes(&std::fs::read(keys().join("alice.cert")).unwrap(), "alice").unwrap()
-    }
-
-    /// The signature checked against alice's certificate, now.
-    fn checked_by_alice(signed: &str) -> crate::verify::Verified {
-        verify_cleartext(
-            signed.as_bytes(),
-            &alice_keyring(),
-            SystemTime::now(),
-            "gpg",
-        )
-        .unwrap()
-    }
-
-    /// A temporary GNUPGHOME with alice's secret key; gpg-agent killed on drop.
-    struct GpgHome(tempfile::TempDir);
-
-    impl GpgHome {
-        fn with_alice() -> GpgHome {
-            let home = tempfile::tempdir().unwrap();
-            let st = Command::new("gpg")
-                .env("GNUPGHOME", home.path())
-                .args(["--batch", "--quiet", "--import"])
-                .arg(keys().join("alice.key"))
-                .status()
-                .unwrap();
-            assert!(st.success());
-            GpgHome(home)
-        }
-    }
-
-    impl Drop for GpgHome {
-        fn drop(&mut self) {
-            let _ = Command::new("gpgconf")
-                .env("GNUPGHOME", self.0.path())
-                .args(["--kill", "all"])
-                .status();
-        }
-    }
-
-    /// A build record with `n` files per package: about 100 bytes a line.
-    fn record(n: usize) -> BuildRecord {
-        let mut r = crate::build_record::BuildRecord {
-            source: crate::build_record::SourcePin {
-                manifest_sha256: sha256_hex(b"m"),
-                tarball_name: "linux.tar.xz".into(),
-                tarball_sha256: sha256_hex(b"t"),
-                source_date_epoch: 1,
-            },
-            toolchain: Default::default(),
-            kernel_config_sha256: sha256_hex(b"c"),
-            hardening: None,
-            debs: vec![crate::build_record::DebRecord {
-                file_name: "sk-test_1.0-1_all.deb".into(),
-                package: "sk-test".into(),
-                version: "1.0-1".into(),
-                architecture: "all".into(),
-                size: 1,
-                sha256: sha256_hex(b"deb"),
-                files: (0..n)
-                    .map(|i| crate::build_record::FileHash {
-                        path: format!("lib/modules/6.12.38/kernel/drivers/some/module-{i:06}.ko"),
-                        sha256: sha256_hex(i.to_string().as_bytes()),
-                    })
-                    .collect(),
-            }],
-        };
-        r.normalize();
-        r
-    }
-
-    #[test]
-    fn gpg_hand_off_signs_with_the_named_key() {
-        let home = GpgHome::with_alice();
-        let s = Signer::Gpg(fpr("alice"), Some(home.0.path().to_path_buf()));
-        assert_eq!(s.fingerprint().unwrap().as_str(), fpr("alice"));
-        let signed = s.clearsign("a=b\n").unwrap();
-        let v = checked_by_alice(&signed);
-        assert_eq!(v.good_signers()[0].as_str(), fpr("alice"));
-        assert_eq!(v.text, "a=b\n");
-        let missing = Signer::Gpg(
-            "nobody@example.org".into(),
-            Some(home.0.path().to_path_buf()),
-        );
-        assert!(missing.fingerprint().is_err());
-    }
-
-    /// Issue 12.8: a default build's testimony (~1 MB) deadlocked `gpg
-    /// --clearsign` (both pipes full). 2.5 MB through real gpg must come back.
-    #[test]
-    fn gpg_clearsign_of_a_testimony_larger_than_a_pipe_returns() {
-        let home = GpgHome::with_alice();
-        let s = Signer::Gpg(fpr("alice"), Some(home.0.path().to_path_buf()));
-        let record = record(24_000);
-        let w = WitnessInfo {
-            name: "alice".into(),
-            fingerprint: Fingerprint::parse(&fpr("alice")).unwrap(),
-            jurisdiction: None,
-            computer_system: None,
-            code_review: 2,
-            computer_trust: 10,
-            canary: None,
-            statement: vec![],
-        };
-        let text = TestimonyV2::from_build_record(&record, w, 1).to_text();
-        assert!(text.len() > 2 << 20, "{} bytes", text.len());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(s.clearsign(&text).map(|signed| (signed, text)));
-        });
-        let (signed, text) = rx
-            .recv_timeout(std::time::Duration::from_secs(300))
-            .expect("gpg --clearsign hung on a large testimony")
-            .unwrap();
-        let v = checked_by_alice(&signed);
-        assert_eq!(v.text, text);
-    }
 }

@@ -171,68 +171,8 @@ impl TestimonyV2 {
     /// Parses the canonical text; anything else is an error saying what and where.
     pub fn parse(text: &str) -> Result<TestimonyV2, ParseError> {
         let mut c = Cursor::new(canonical::split_lines(text, F)?, F);
-        let tag = c.expect("samekernel-testimony")?;
-        if tag.value != "2" {
-            return Err(ParseError::new(
-                F,
-                tag.no,
-                format!(
-                    "unsupported testimony version {:?} (this reader knows 2)",
-                    tag.value
-                ),
-            ));
-        }
-        let name = c.expect("witness-name")?;
-        if name.value.is_empty() {
-            return Err(ParseError::new(F, name.no, "witness-name: empty"));
-        }
-        let fl = c.expect("witness-fingerprint")?;
-        let fingerprint = Fingerprint::parse_canonical(fl.value).ok_or_else(|| {
-            ParseError::new(
-                F,
-                fl.no,
-                format!(
-                    "witness-fingerprint: expected 40 uppercase hex digits, found {:?}",
-                    fl.value
-                ),
-            )
-        })?;
-        let nonempty = |l: Option<canonical::Line<'_>>| -> Result<Option<String>, ParseError> {
-            match l {
-                Some(l) if l.value.is_empty() => Err(ParseError::new(
-                    F,
-                    l.no,
-                    format!("{}: empty (omit the line instead)", l.key),
-                )),
-                Some(l) => Ok(Some(l.value.to_string())),
-                None => Ok(None),
-            }
-        };
-        let jurisdiction = nonempty(c.optional("witness-jurisdiction"))?;
-        let computer_system = nonempty(c.optional("witness-computer-system"))?;
-        let rl = c.expect("witness-code-review")?;
-        let code_review = canonical::number_field(&rl, F)?;
-        if code_review > u64::from(MAX_CODE_REVIEW) {
-            return Err(ParseError::new(
-                F,
-                rl.no,
-                format!("witness-code-review {code_review} is above {MAX_CODE_REVIEW}"),
-            ));
-        }
-        let tl = c.expect("witness-computer-trust")?;
-        let computer_trust = canonical::number_field(&tl, F)?;
-        if computer_trust > u64::from(MAX_COMPUTER_TRUST) {
-            return Err(ParseError::new(
-                F,
-                tl.no,
-                format!("witness-computer-trust {computer_trust} is above {MAX_COMPUTER_TRUST}"),
-            ));
-        }
-        let canary = nonempty(c.optional("canary"))?;
-        let mut statement = Vec::new();
-        while let Some(l) = c.optional("statement") {
-            statement.push(l.value.to_string());
-        }
+        parse_tag(&mut c)?;
+        let witness = parse_witness(&mut c)?;
         let dl = c.expect("build-date")?;
         let build_date = canonical::parse_utc(dl.value).ok_or_else(|| {
             ParseError::new(
@@ -252,16 +192,7 @@ impl TestimonyV2 {
         let debs = build_record::parse_debs(&mut c, F)?;
         c.finish()?;
         Ok(TestimonyV2 {
-            witness: WitnessInfo {
-                name: name.value.into(),
-                fingerprint,
-                jurisdiction,
-                computer_system,
-                code_review: code_review as u8,
-                computer_trust: computer_trust as u16,
-                canary,
-                statement,
-            },
+            witness,
             build_date,
             build_record_sha256,
             source,
@@ -271,6 +202,87 @@ impl TestimonyV2 {
             debs,
         })
     }
+}
+
+/// `samekernel-testimony=2`, the only version this reader knows.
+fn parse_tag(c: &mut Cursor<'_>) -> Result<(), ParseError> {
+    let tag = c.expect("samekernel-testimony")?;
+    if tag.value != "2" {
+        return Err(ParseError::new(
+            F,
+            tag.no,
+            format!(
+                "unsupported testimony version {:?} (this reader knows 2)",
+                tag.value
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The `witness-*` lines, the canary and the statement, in their order.
+fn parse_witness(c: &mut Cursor<'_>) -> Result<WitnessInfo, ParseError> {
+    let name = c.expect("witness-name")?;
+    if name.value.is_empty() {
+        return Err(ParseError::new(F, name.no, "witness-name: empty"));
+    }
+    let fl = c.expect("witness-fingerprint")?;
+    let fingerprint = Fingerprint::parse_canonical(fl.value).ok_or_else(|| {
+        ParseError::new(
+            F,
+            fl.no,
+            format!(
+                "witness-fingerprint: expected 40 uppercase hex digits, found {:?}",
+                fl.value
+            ),
+        )
+    })?;
+    let jurisdiction = nonempty(c.optional("witness-jurisdiction"))?;
+    let computer_system = nonempty(c.optional("witness-computer-system"))?;
+    let code_review = score(c, "witness-code-review", MAX_CODE_REVIEW.into())? as u8;
+    let computer_trust = score(c, "witness-computer-trust", MAX_COMPUTER_TRUST.into())? as u16;
+    let canary = nonempty(c.optional("canary"))?;
+    let mut statement = Vec::new();
+    while let Some(l) = c.optional("statement") {
+        statement.push(l.value.to_string());
+    }
+    Ok(WitnessInfo {
+        name: name.value.into(),
+        fingerprint,
+        jurisdiction,
+        computer_system,
+        code_review,
+        computer_trust,
+        canary,
+        statement,
+    })
+}
+
+/// An optional line's value; present but empty is an error (omit the line instead).
+fn nonempty(l: Option<canonical::Line<'_>>) -> Result<Option<String>, ParseError> {
+    match l {
+        Some(l) if l.value.is_empty() => Err(ParseError::new(
+            F,
+            l.no,
+            format!("{}: empty (omit the line instead)", l.key),
+        )),
+        Some(l) => Ok(Some(l.value.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// A required score line `key=<n>` with `n <= max`.
+fn score(c: &mut Cursor<'_>, key: &str, max: u64) -> Result<u64, ParseError> {
+    let l = c.expect(key)?;
+    let n = canonical::number_field(&l, F)?;
+    if n > max {
+        return Err(ParseError::new(
+            F,
+            l.no,
+            format!("{key} {n} is above {max}"),
+        ));
+    }
+    Ok(n)
 }
 
 #[cfg(test)]

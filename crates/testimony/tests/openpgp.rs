@@ -143,47 +143,6 @@ fn hash_header_is_unsigned_metadata_and_cannot_change_the_text() {
     }
 }
 
-/// A throwaway GnuPG home.
-struct Gpg(tempfile::TempDir);
-
-impl Gpg {
-    fn new() -> Gpg {
-        Gpg(tempfile::tempdir().unwrap())
-    }
-    fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
-        use std::io::Write;
-        let mut c = Command::new("gpg")
-            .env("GNUPGHOME", self.0.path())
-            .args([
-                "--batch",
-                "--no-tty",
-                "--pinentry-mode",
-                "loopback",
-                "--passphrase",
-                "",
-            ])
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("gpg runs");
-        let mut input = c.stdin.take().unwrap();
-        input.write_all(stdin.unwrap_or_default()).unwrap();
-        drop(input);
-        c.wait_with_output().unwrap()
-    }
-}
-
-impl Drop for Gpg {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .env("GNUPGHOME", self.0.path())
-            .args(["--kill", "all"])
-            .status();
-    }
-}
-
 #[test]
 fn gpg_clearsigned_verifies_with_ours() {
     assert!(have("gpg"), "gpg is needed (see .ci/apt-packages)");

@@ -12,20 +12,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use detdeb::Compressor;
 use indicatif::{ProgressBar, ProgressStyle};
-use kbuild_env::{Effect, FingerprintDiff, ToolchainFingerprint};
-use samekernel::flavour::{DeliberateChange, FlavourConfig};
+use kbuild_env::{Effect, FingerprintDiff};
 use samekernel::stage::compile::StepMemo;
 use samekernel::stage::config::ConfigError;
 use samekernel::stage::requested::ConfigChange;
 use samekernel::{
-    BuildError, BuildOutcome, BuildPlan, BuildReporter, CompileProgress, ConfigSource, Finding,
-    Flavour, Stage, Target, WorkDir,
+    BuildError, BuildPlan, BuildReporter, BuildRequest, BuildSummary, CompileProgress, Extras,
+    Finding, Flavour, Stage, Target, WorkDir,
 };
 
-use super::fetch::{ProgressUi, load_manifest, make_fetcher};
-
-/// The tiny flavour's configuration fragment.
-pub const DEFAULT_CONFIG: &str = samekernel::flavour::TINY_CONFIG;
+use super::fetch::{ProgressUi, make_fetcher};
 
 const FLAVOUR_HELP: &str = "The config source [default: generic]:
   generic  x86_64_defconfig + kvm_guest.config + configs/generic.config (common storage,
@@ -120,49 +116,37 @@ pub struct BuildArgs {
     pub json: bool,
 }
 
-fn plan(args: &BuildArgs, flavour: Option<&FlavourConfig>) -> Result<BuildPlan> {
-    let (config, mut fragments) = match (&args.config, flavour) {
-        (Some(c), _) => (ConfigSource::Full(c.clone()), Vec::new()),
-        (None, Some(f)) => (f.source.clone(), f.fragments.clone()),
-        (None, None) => (
-            ConfigSource::Allnoconfig(DEFAULT_CONFIG.to_owned()),
-            Vec::new(),
-        ),
-    };
-    let mut plan = BuildPlan::new(
-        load_manifest(args.manifest.as_deref())?,
-        config,
-        args.out.clone(),
-    );
-    plan.target = args.arch;
-    fragments.extend(args.fragments.iter().cloned());
-    plan.fragments = fragments;
-    plan.allow_config_loss.clone_from(&args.allow_config_loss);
-    if let Some(j) = args.jobs {
-        plan.jobs = j;
+impl BuildArgs {
+    fn request(&self) -> BuildRequest {
+        BuildRequest {
+            manifest: self.manifest.clone(),
+            target: self.arch,
+            flavour: self.flavour,
+            config: self.config.clone(),
+            fragments: self.fragments.clone(),
+            allow_config_loss: self.allow_config_loss.clone(),
+            out: self.out.clone(),
+            jobs: self.jobs,
+            compressor: self.compression,
+            extras: Extras {
+                libc_dev: self.with_libc_dev,
+                dbg: self.with_dbg,
+            },
+            allow_hazards: self.allow_hazards,
+            apply_hardening: !self.no_harden,
+            allow_weaker: self.allow_weaker,
+            harden_policy: self.harden_policy.clone(),
+            expect_toolchain: self.expect_toolchain.clone(),
+        }
     }
-    plan.compressor = args.compression;
-    plan.extras.libc_dev = args.with_libc_dev;
-    plan.extras.dbg = args.with_dbg;
-    plan.allow_hazards = args.allow_hazards;
-    plan.hardening.apply_fragment = !args.no_harden;
-    plan.hardening.allow_weaker = args.allow_weaker;
-    if let Some(path) = &args.harden_policy {
-        let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-        plan.hardening.policy = harden::Policy::from_toml(&text, &path.display().to_string())?;
-    }
-    if let Some(path) = &args.expect_toolchain {
-        let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-        let fp = ToolchainFingerprint::parse(&text).with_context(|| path.display().to_string())?;
-        plan.expected_toolchain = Some(fp);
-    }
-    Ok(plan)
 }
 
 pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let t0 = Instant::now();
-    // The one process-wide setting kbuild-env cannot carry in the environment.
-    crate::build::set_umask(kbuild_env::UMASK);
+    // The one process-wide setting kbuild-env cannot carry in the environment:
+    // kbuild's outputs take their modes from the umask.
+    // SAFETY: umask(2) cannot fail and only swaps one integer of process state.
+    unsafe { libc::umask(kbuild_env::UMASK as libc::mode_t) };
     // Refusals that need no work directory come first (the library checks again).
     args.arch.check_buildable()?;
     samekernel::stage::publish::check_out_free(&args.out)?;
@@ -171,23 +155,23 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         Some(w) => WorkDir::at(w).with_context(|| w.display().to_string())?,
         None => WorkDir::temporary().context("creating a work directory in TMPDIR")?,
     };
-    let flavour = match &args.config {
-        Some(_) => None,
-        None => {
-            let name = args.flavour.unwrap_or_default();
-            let dir = work.path().join("flavour");
-            let f = samekernel::flavour::prepare(name, args.arch, &srcpin::AptGet, &dir)
-                .with_context(|| format!("flavour {name}"))?;
-            Some(f)
-        }
-    };
-    let mut plan = plan(&args, flavour.as_ref())?;
+    let request = args.request();
+    let flavour = request.prepare_flavour(&work.path().join("flavour"), &srcpin::AptGet)?;
+    let mut plan = request.plan(flavour.as_ref())?;
     plan.step_memo = Some(StepMemo {
         dir: fetcher.cache().root().to_path_buf(),
     });
     let mut ui = BuildUi::new(args.quiet || args.json);
-    if let Some(f) = &flavour {
-        print_deliberate(&ui, f);
+    if let Some(f) = flavour
+        .as_ref()
+        .filter(|f| !f.changes.is_empty() && !ui.quiet)
+    {
+        ui.note(&format!(
+            "kernel-deb: flavour {}: samekernel changes {} option(s) of the base config:",
+            f.flavour,
+            f.changes.len()
+        ));
+        f.changes.iter().for_each(|c| ui.note(&format!("  {c}")));
     }
     if args.config_only {
         return config_only(&args, &plan, &fetcher, work, &mut ui);
@@ -211,7 +195,25 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         eprintln!("work directory kept: {}", work.keep().display());
     }
     print_changes(&ui, &outcome.config_changes);
-    print_outcome(&args, &outcome, t0.elapsed())?;
+    if args.json {
+        // Through a `Value`: every object's keys sorted, as the summary always was.
+        let summary = serde_json::to_value(BuildSummary::new(&request, &outcome, t0.elapsed()))?;
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let record = &outcome.record;
+    for d in &record.debs {
+        println!("{}  {}", d.sha256, outcome.out.join(&d.file_name).display());
+    }
+    let record_path = outcome.out.join("BUILD-RECORD");
+    println!("{}  {}", record.sha256(), record_path.display());
+    if !args.quiet {
+        if let Some(h) = &record.hardening {
+            eprintln!("{h}");
+        }
+        let took = t0.elapsed().as_secs_f64();
+        eprintln!("built {} in {took:.0} s", outcome.kernel_release);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -225,44 +227,20 @@ fn config_only(
 ) -> Result<ExitCode> {
     let result = samekernel::configure(plan, fetcher, work.path(), ui);
     ui.finish();
-    let configured = result.map_err(explain)?;
-    print_changes(ui, &configured.resolved.changes);
+    let resolved = result.map_err(explain)?.resolved;
+    print_changes(ui, &resolved.changes);
     std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
     let out = args.out.join("config");
-    std::fs::copy(&configured.resolved.path, &out).with_context(|| out.display().to_string())?;
+    std::fs::copy(&resolved.path, &out).with_context(|| out.display().to_string())?;
     if args.json {
         let summary = serde_json::json!({
-            "config": out,
-            "config_sha256": configured.resolved.sha256(),
-            "changes": configured.resolved.changes,
+            "config": out, "config_sha256": resolved.sha256(), "changes": resolved.changes,
         });
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        println!("{}  {}", configured.resolved.sha256(), out.display());
+        println!("{}  {}", resolved.sha256(), out.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// What the flavour changes in its base, with the reasons (the debian flavour).
-fn print_deliberate(ui: &BuildUi, f: &FlavourConfig) {
-    if f.changes.is_empty() || ui.quiet {
-        return;
-    }
-    ui.note(&format!(
-        "kernel-deb: flavour {}: samekernel changes {} option(s) of the base config:",
-        f.flavour,
-        f.changes.len()
-    ));
-    for DeliberateChange {
-        symbol,
-        base,
-        ours,
-        why,
-    } in &f.changes
-    {
-        let base = base.as_deref().unwrap_or("absent (Kconfig default)");
-        ui.note(&format!("  {symbol}: {base} -> {ours}: {why}"));
-    }
 }
 
 /// Every requested option kbuild dropped or changed.
@@ -289,58 +267,6 @@ fn explain(e: BuildError) -> anyhow::Error {
         BuildError::Config(ConfigError::Lost { .. }) => anyhow::anyhow!("{e} SYM"),
         _ => e.into(),
     }
-}
-
-fn print_outcome(args: &BuildArgs, outcome: &BuildOutcome, elapsed: Duration) -> Result<()> {
-    let record = &outcome.record;
-    if args.json {
-        let summary = serde_json::json!({
-            "out": outcome.out,
-            "kernel_release": outcome.kernel_release,
-            "version": outcome.version,
-            "build_record_sha256": record.sha256(),
-            "elapsed_seconds": elapsed.as_secs_f64(),
-            "hardening": record.hardening.as_ref().map(|h| serde_json::json!({
-                "mode": h.mode.as_str(), "self_protection_ok": h.ok,
-                "self_protection_fail": h.fail, "self_protection_na": h.not_applicable,
-                "failed_rules": h.failed_rules,
-            })),
-            "flavour": args.config.is_none().then(|| args.flavour.unwrap_or_default().name()),
-            "allowed_config_losses": args.allow_config_loss,
-            "config_changes": outcome.config_changes,
-            "debs": record.debs.iter().map(|d| serde_json::json!({
-                "file": d.file_name, "sha256": d.sha256, "size": d.size, "files": d.files.len(),
-            })).collect::<Vec<_>>(),
-        });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-        return Ok(());
-    }
-    for d in &record.debs {
-        println!("{}  {}", d.sha256, outcome.out.join(&d.file_name).display());
-    }
-    println!(
-        "{}  {}",
-        record.sha256(),
-        outcome.out.join("BUILD-RECORD").display()
-    );
-    if !args.quiet {
-        if let Some(h) = &record.hardening {
-            eprintln!(
-                "hardening ({}): self-protection {} ok, {} fail, {} n/a; failed: {}",
-                h.mode.as_str(),
-                h.ok,
-                h.fail,
-                h.not_applicable,
-                h.failed_rules.join(", ")
-            );
-        }
-        eprintln!(
-            "built {} in {:.0} s",
-            outcome.kernel_release,
-            elapsed.as_secs_f64()
-        );
-    }
-    Ok(())
 }
 
 /// The build's progress: a spinner on a terminal, plain lines otherwise; srcpin's
@@ -423,15 +349,7 @@ impl BuildReporter for BuildUi {
 
     fn compile(&mut self, p: CompileProgress) {
         let Some(b) = &self.bar else { return };
-        let msg = match p.expected {
-            // The previous build of this config may have taken fewer steps (a partial
-            // rebuild never happens here, but cap at 99% rather than claim the end).
-            Some(m) if m > 0 => {
-                let pct = (p.steps * 100 / m).min(99);
-                format!("{}: {}/{m} steps ({pct}%)", self.stage, p.steps)
-            }
-            _ => format!("{}: {} steps", self.stage, p.steps),
-        };
+        let msg = format!("{}: {p}", self.stage);
         b.set_message(msg);
     }
 

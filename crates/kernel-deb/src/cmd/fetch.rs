@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use srcpin::{Cache, FetchEvent, FetchOptions, FetchProgress, Fetcher, Manifest};
 
@@ -47,15 +47,19 @@ pub(crate) fn load_manifest(path: Option<&Path>) -> Result<Manifest> {
     })
 }
 
-/// A fetcher over `--cache` or the default cache location.
+/// `--cache` or the default cache location, absolute, so the printed blob paths do
+/// not depend on the working directory.
+pub(crate) fn cache_root(cache: Option<PathBuf>) -> Result<PathBuf> {
+    let root = cache
+        .or_else(Cache::default_root)
+        .context("no cache directory: pass --cache DIR or set SAMEKERNEL_CACHE")?;
+    Ok(std::path::absolute(root)?)
+}
+
+/// A fetcher over [`cache_root`].
 pub(crate) fn make_fetcher(cache: Option<PathBuf>) -> Result<Fetcher> {
-    let root = match cache.or_else(Cache::default_root) {
-        Some(r) => r,
-        None => anyhow::bail!("no cache directory: pass --cache DIR or set SAMEKERNEL_CACHE"),
-    };
-    // Absolute, so the printed blob path does not depend on the working directory.
-    let root = std::path::absolute(&root)?;
-    Ok(Fetcher::new(Cache::new(root), FetchOptions::default()))
+    let cache = Cache::new(cache_root(cache)?);
+    Ok(Fetcher::new(cache, FetchOptions::default()))
 }
 
 /// Draws srcpin's progress events on stderr.
@@ -88,50 +92,31 @@ impl ProgressUi {
 
 impl FetchProgress for ProgressUi {
     fn event(&mut self, event: &FetchEvent<'_>) {
+        if event.ends_download() {
+            self.finish();
+        }
         match event {
-            FetchEvent::Start { what, url, total } => {
-                self.finish();
-                if self.tty && *total > 0 {
-                    let bar = ProgressBar::new(*total);
-                    bar.set_style(
-                        ProgressStyle::with_template(
-                            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-                        )
-                        .expect("static template")
-                        .progress_chars("=> "),
-                    );
-                    bar.set_message(what.to_string());
-                    self.bar = Some(bar);
-                }
-                self.line(format!("fetching {what} from {url}"));
+            FetchEvent::Start { what, total, .. } if self.tty && *total > 0 => {
+                let bar = ProgressBar::new(*total);
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                    )
+                    .expect("static template")
+                    .progress_chars("=> "),
+                );
+                bar.set_message(what.to_string());
+                self.bar = Some(bar);
             }
             FetchEvent::Progress { so_far, .. } => {
                 if let Some(b) = &self.bar {
                     b.set_position(*so_far);
                 }
             }
-            FetchEvent::Resuming { url, offset, error } => self.line(format!(
-                "transfer from {url} broke off ({error}); resuming at byte {offset}"
-            )),
-            FetchEvent::MirrorFailed { error, .. } => {
-                self.finish();
-                self.line(format!("mirror failed: {error}"));
-            }
-            FetchEvent::CacheHit { what, path } => {
-                self.line(format!("using cached {what}: {}", path.display()))
-            }
-            FetchEvent::CacheCorrupt { error, .. } => {
-                self.line(format!("warning: {error}; fetching again"))
-            }
-            FetchEvent::Verified { what, path } => {
-                self.finish();
-                self.line(format!("verified {what}: {}", path.display()));
-            }
-            FetchEvent::Step { what } => {
-                self.finish();
-                self.line(format!("{what}..."));
-            }
             _ => {}
+        }
+        if let Some(line) = event.message() {
+            self.line(line);
         }
     }
 }

@@ -24,15 +24,13 @@
 //! - 2: bad input (unreadable or unparsable config, policy, .deb, command line, sysctls) or
 //!   usage error.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use harden::inputs::{read_text, running_cmdline, running_config, running_sysctls};
-use harden::{
-    Cmdline, FragmentOptions, Inputs, KconfigTree, KernelConfig, Policy, Refusal, Report, Sysctls,
-    Toolchain,
-};
+use harden::check::{Extras, Request};
+use harden::inputs::{read_text, running_config};
+use harden::{Refusal, Report};
 
 /// Which results to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -114,38 +112,6 @@ pub fn run(args: HardenArgs) -> Result<ExitCode> {
 }
 
 fn check(args: &HardenArgs) -> Result<(Report, Vec<Refusal>)> {
-    let (config, origin) = load_config(args)?;
-    let toolchain = Toolchain::from_config(&config, &origin)?;
-    let policy = match &args.policy {
-        Some(p) => Policy::from_toml(&read_text(p)?, &p.display().to_string())?,
-        None => Policy::default(),
-    };
-    let (cmdline, sysctls) = if args.running {
-        (Some(running_cmdline()?), Some(running_sysctls()?))
-    } else {
-        given_extras(args)?
-    };
-    let inputs = Inputs {
-        config: &config,
-        cmdline: cmdline.as_ref(),
-        sysctls: sysctls.as_ref(),
-    };
-    let report = harden::evaluate(&inputs, &toolchain, &policy);
-    let refusals = match &args.kernel_tree {
-        Some(tree) if !report.passes() => {
-            let tree = KconfigTree::load(tree, toolchain.arch)?;
-            harden::explain_failures(&report, &config, &tree)
-        }
-        _ => Vec::new(),
-    };
-    if let Some(out) = &args.fragment {
-        let text = harden::fragment(&toolchain, &policy, FragmentOptions::default());
-        write_atomic(out, text.as_bytes())?;
-    }
-    Ok((report, refusals))
-}
-
-fn load_config(args: &HardenArgs) -> Result<(KernelConfig, String)> {
     let (text, origin) = if let Some(path) = &args.config {
         (read_text(path)?, path.display().to_string())
     } else if let Some(deb) = &args.deb {
@@ -154,23 +120,24 @@ fn load_config(args: &HardenArgs) -> Result<(KernelConfig, String)> {
     } else {
         running_config()?
     };
-    Ok((KernelConfig::parse(&text, &origin)?, origin))
-}
-
-fn given_extras(args: &HardenArgs) -> Result<(Option<Cmdline>, Option<Sysctls>)> {
-    let cmdline = match &args.cmdline {
-        Some(p) => Some(Cmdline::parse(&read_text(p)?, &p.display().to_string())?),
-        None => None,
+    let extras = match args.running {
+        true => Extras::Running,
+        false => Extras::Files {
+            cmdline: args.cmdline.clone(),
+            sysctl: args.sysctl.clone(),
+        },
     };
-    let sysctls = match &args.sysctl {
-        Some(p) => Some(Sysctls::parse(&read_text(p)?, &p.display().to_string())?),
-        None => None,
+    let request = Request {
+        extras,
+        policy: args.policy.clone(),
+        kernel_tree: args.kernel_tree.clone(),
+        ..Request::new(&text, &origin)
     };
-    Ok((cmdline, sysctls))
-}
-
-/// Temp file in the same directory, fsync, rename: never a half-written fragment.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    detdeb::safe_extract::atomic::write_file(path, bytes, 0o644, ".harden-")
-        .with_context(|| format!("cannot write {}", path.display()))
+    let checked = harden::check::check(&request)?;
+    if let Some(out) = &args.fragment {
+        let text = harden::fragment(&checked.toolchain, &checked.policy, Default::default());
+        detdeb::safe_extract::atomic::write_file(out, text.as_bytes(), 0o644, ".harden-")
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    Ok((checked.report, checked.refusals))
 }

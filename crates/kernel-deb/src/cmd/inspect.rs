@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use kbuild_env::ToolchainFingerprint;
-use samekernel::inspect::{Check, check, files_beside, kernel_facts};
+use samekernel::inspect::inspect;
 
 /// Arguments of `kernel-deb inspect`.
 #[derive(Debug, clap::Args)]
@@ -26,62 +25,23 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
-fn bad(e: impl std::fmt::Display) -> Result<ExitCode> {
-    eprintln!("kernel-deb: inspect: {e}");
-    Ok(ExitCode::from(2))
-}
-
 pub fn run(args: InspectArgs) -> Result<ExitCode> {
-    let facts = match kernel_facts(&args.deb, &debdiff::Limits::default()) {
-        Ok(f) => f,
-        Err(e) => return bad(e),
+    let limits = debdiff::Limits::default();
+    let inspection = match inspect(&args.deb, args.record.as_deref(), &limits) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("kernel-deb: inspect: {e}");
+            return Ok(ExitCode::from(2));
+        }
     };
-    let (record_path, toolchain_path) = files_beside(&args.deb, args.record.as_deref());
-    let record = match debdiff::read_record(&record_path) {
-        Ok(r) => r,
-        Err(e) => return bad(e),
-    };
-    let toolchain = match std::fs::read_to_string(&toolchain_path) {
-        Ok(text) => match ToolchainFingerprint::parse(&text) {
-            Ok(t) => Some(t),
-            Err(e) => return bad(format!("{}: {e}", toolchain_path.display())),
-        },
-        Err(_) => None,
-    };
-    let checks = match check(&args.deb, &facts, &record, toolchain.as_ref()) {
-        Ok(c) => c,
-        Err(e) => return bad(e),
-    };
-    let ok = checks.iter().all(|c| c.ok);
+    let ok = inspection.consistent();
     if args.json {
-        let report = serde_json::json!({ "kernel": facts, "checks": checks, "consistent": ok });
+        let report = serde_json::json!({
+            "kernel": inspection.kernel, "checks": inspection.checks, "consistent": ok,
+        });
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print_text(&facts, &checks, args.config);
+        print!("{}", inspection.render_text(args.config));
     }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-fn print_text(facts: &samekernel::inspect::KernelFacts, checks: &[Check], config: bool) {
-    println!("image:    {} ({} payload)", facts.image, facts.codec);
-    println!("banner:   {}", facts.banner);
-    println!(
-        "compiler: {}",
-        facts.compiler.as_deref().unwrap_or("(not found)")
-    );
-    println!(
-        "config:   {}",
-        facts.config_sha256.as_deref().unwrap_or("(not embedded)")
-    );
-    for c in checks {
-        let mark = if c.ok { "ok      " } else { "MISMATCH" };
-        println!("{mark} {}: {}", c.what, c.detail);
-    }
-    if config {
-        print!("{}", facts.config.as_deref().unwrap_or(""));
-    }
+    Ok(ExitCode::from(if ok { 0 } else { 1 }))
 }

@@ -35,13 +35,24 @@
 //! the two sides symmetric. [`prepare_side`] lays out each side's directories,
 //! fake tools, a cache sharing the verified source blobs by hard link, the
 //! throwaway user, and the disorderfs view.
+//!
+//! The check as a whole, in the order a driver calls it: [`check_build_args`],
+//! [`VariationSet::from_flags`] and [`VariationSet::plan`] over
+//! [`probe_capabilities`], [`make_base`], then for each [`Side`] a
+//! [`PreparedSide`] that is run, then debdiff over the two `out` directories,
+//! [`per_package`] and [`clean_up`].
 
+mod check;
 mod command;
 mod setup;
 mod variation;
 
 use std::path::{Path, PathBuf};
 
+pub use check::{
+    Kept, OWN_FLAGS, PackageVerdict, PreparedSide, check_build_args, clean_up, make_base,
+    per_package, probe_capabilities, uname_machine,
+};
 pub use command::{
     BuildInvocation, ChildCommand, FAKE_TOOLS, JUNK_ENV, OTHER_HOST, OTHER_USER, Side, SidePaths,
     build_command, describe,
@@ -60,6 +71,21 @@ pub enum ReproError {
         /// Every known name.
         known: String,
     },
+    /// A build flag after `--` that the check sets on each side itself.
+    #[error(
+        "{given}: repro-check sets {flag} on each build itself; use `repro-check {instead}` instead"
+    )]
+    OwnFlag {
+        /// The argument as given.
+        given: String,
+        /// The flag it is (one of [`OWN_FLAGS`]).
+        flag: &'static str,
+        /// The check's own option to use instead.
+        instead: &'static str,
+    },
+    /// `--jobs 0`.
+    #[error("--jobs 0: give at least 1")]
+    ZeroJobs,
     /// A file or directory operation failed.
     #[error("{}: {source}", path.display())]
     Io {

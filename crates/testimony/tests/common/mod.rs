@@ -123,3 +123,66 @@ pub fn have(tool: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// A build record with `n` files in its one package: about 100 bytes a line.
+pub fn record_with_files(n: usize) -> BuildRecord {
+    let mut r = record();
+    r.debs[0].files = (0..n)
+        .map(|i| FileHash {
+            path: format!("lib/modules/6.12.38/kernel/drivers/some/module-{i:06}.ko"),
+            sha256: sha256_hex(i.to_string().as_bytes()),
+        })
+        .collect();
+    r.normalize();
+    r
+}
+
+/// A throwaway GnuPG home.
+pub struct Gpg(pub tempfile::TempDir);
+
+impl Gpg {
+    pub fn new() -> Gpg {
+        Gpg(tempfile::tempdir().unwrap())
+    }
+    pub fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
+        use std::io::Write;
+        let mut c = std::process::Command::new("gpg")
+            .env("GNUPGHOME", self.0.path())
+            .args([
+                "--batch",
+                "--no-tty",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+            ])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("gpg runs");
+        let mut input = c.stdin.take().unwrap();
+        input.write_all(stdin.unwrap_or_default()).unwrap();
+        drop(input);
+        c.wait_with_output().unwrap()
+    }
+
+    /// The home with `name`'s secret key imported.
+    pub fn with_secret(name: &str) -> Gpg {
+        let g = Gpg::new();
+        let key = keys_dir().join(format!("{name}.key"));
+        let out = g.run(&["--import", key.to_str().unwrap()], None);
+        assert!(out.status.success(), "{out:?}");
+        g
+    }
+}
+
+impl Drop for Gpg {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("gpgconf")
+            .env("GNUPGHOME", self.0.path())
+            .args(["--kill", "all"])
+            .status();
+    }
+}
