@@ -34,6 +34,11 @@ pub const GENERIC_FRAGMENT: &str = include_str!("../../kernel-deb/configs/generi
 /// What samekernel changes in Debian's config, each line with its reason.
 pub const DEBIAN_CHANGES: &str = include_str!("../../kernel-deb/configs/debian-samekernel.config");
 
+/// Steps of the hardened tiny amd64 build (`compile-steps-*` in the cache after one).
+const TYPICAL_STEPS_TINY_AMD64: u64 = 1178;
+/// Steps of the generic amd64 build with BTF.
+const TYPICAL_STEPS_GENERIC_AMD64: u64 = 4000;
+
 /// A named config source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Flavour {
@@ -56,6 +61,17 @@ impl Flavour {
             Flavour::Tiny => "tiny",
             Flavour::Generic => "generic",
             Flavour::Debian => "debian",
+        }
+    }
+
+    /// kbuild steps a build of this flavour usually takes (measured on the pinned
+    /// source with the default hardening), so a first build can show a fraction and a
+    /// time estimate before its own count is remembered; `None` where unmeasured.
+    pub fn typical_compile_steps(self, target: &crate::Target) -> Option<u64> {
+        match (self, target.debian_arch) {
+            (Flavour::Tiny, "amd64") => Some(TYPICAL_STEPS_TINY_AMD64),
+            (Flavour::Generic, "amd64") => Some(TYPICAL_STEPS_GENERIC_AMD64),
+            _ => None,
         }
     }
 

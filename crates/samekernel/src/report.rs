@@ -50,24 +50,54 @@ impl Stage {
 
 /// How far the compile stage is. `steps` counts kbuild's quiet-mode lines (`  CC …`,
 /// `  LD …`); `expected` is the count the same config took last time, when known, so
-/// a fraction is only shown when it was measured.
+/// a fraction is only shown when it was measured (or, for a flavour's first build, the
+/// flavour's typical count: see [`crate::Flavour::typical_compile_steps`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CompileProgress {
     /// Steps so far.
     pub steps: u64,
     /// Steps the previous build of the same `.config` and release took.
     pub expected: Option<u64>,
+    /// Time since the compile stage began.
+    pub elapsed: Duration,
 }
 
-/// `N/M steps (P%)` when the previous build's count is known, else `N steps`. The
-/// previous build of this config may have taken fewer steps, so the percentage stops
-/// at 99 rather than claim the end.
+impl CompileProgress {
+    /// Steps so far the estimate trusts: fewer, and the first steps' pace (host tools,
+    /// headers) says little about the rest.
+    const MIN_STEPS_FOR_ESTIMATE: u64 = 100;
+
+    /// Time left at the pace so far, when the expected count is known and not yet
+    /// reached. Linking (vmlinux, BTF) is slower per step than compiling, so it is a
+    /// lower bound near the end, not a promise.
+    pub fn remaining(&self) -> Option<Duration> {
+        let m = self.expected?;
+        if self.steps < Self::MIN_STEPS_FOR_ESTIMATE || self.steps >= m {
+            return None;
+        }
+        Some(
+            self.elapsed
+                .mul_f64((m - self.steps) as f64 / self.steps as f64),
+        )
+    }
+}
+
+/// `N/M steps (P%), about T left` when the expected count is known, else `N steps`.
+/// The previous build of this config may have taken fewer steps, so the percentage
+/// stops at 99 rather than claim the end.
 impl std::fmt::Display for CompileProgress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.expected {
             Some(m) if m > 0 => {
                 let pct = (self.steps * 100 / m).min(99);
-                write!(f, "{}/{m} steps ({pct}%)", self.steps)
+                write!(f, "{}/{m} steps ({pct}%)", self.steps)?;
+                match self.remaining() {
+                    Some(left) if left >= Duration::from_secs(90) => {
+                        write!(f, ", about {} min left", (left.as_secs() + 30) / 60)
+                    }
+                    Some(left) => write!(f, ", about {} s left", left.as_secs()),
+                    None => Ok(()),
+                }
             }
             _ => write!(f, "{} steps", self.steps),
         }
@@ -107,14 +137,39 @@ impl srcpin::FetchProgress for FetchToReporter<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::CompileProgress;
+
+    fn progress(steps: u64, expected: Option<u64>, secs: u64) -> CompileProgress {
+        CompileProgress {
+            steps,
+            expected,
+            elapsed: Duration::from_secs(secs),
+        }
+    }
 
     #[test]
     fn compile_progress_shows_a_fraction_only_when_measured_and_never_100() {
-        let p = |steps, expected| CompileProgress { steps, expected }.to_string();
+        let p = |steps, expected| progress(steps, expected, 1).to_string();
         assert_eq!(p(5, None), "5 steps");
         assert_eq!(p(5, Some(0)), "5 steps");
         assert_eq!(p(5, Some(10)), "5/10 steps (50%)");
         assert_eq!(p(12, Some(10)), "12/10 steps (99%)");
+    }
+
+    #[test]
+    fn the_estimate_extrapolates_the_pace_so_far_once_it_has_enough_steps() {
+        assert_eq!(progress(99, Some(1000), 60).remaining(), None);
+        assert_eq!(progress(1000, Some(1000), 60).remaining(), None);
+        assert_eq!(progress(100, None, 60).remaining(), None);
+        // 250 of 1000 steps in 5 min: 750 more at that pace is 15 min.
+        let p = progress(250, Some(1000), 300);
+        assert_eq!(p.remaining(), Some(Duration::from_secs(900)));
+        assert_eq!(p.to_string(), "250/1000 steps (25%), about 15 min left");
+        assert_eq!(
+            progress(900, Some(1000), 450).to_string(),
+            "900/1000 steps (90%), about 50 s left"
+        );
     }
 }

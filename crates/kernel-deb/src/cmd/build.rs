@@ -160,6 +160,11 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let mut plan = request.plan(flavour.as_ref())?;
     plan.step_memo = Some(StepMemo {
         dir: fetcher.cache().root().to_path_buf(),
+        // Extra fragments change the work: then only a remembered count is shown.
+        typical: request
+            .effective_flavour()
+            .filter(|_| request.fragments.is_empty())
+            .and_then(|f| f.typical_compile_steps(&plan.target)),
     });
     let mut ui = BuildUi::new(args.quiet || args.json);
     if let Some(f) = flavour
@@ -276,6 +281,7 @@ struct BuildUi {
     fetch: ProgressUi,
     quiet: bool,
     started: Instant,
+    last_line: Instant,
     stage: String,
 }
 
@@ -295,6 +301,7 @@ impl BuildUi {
             fetch: ProgressUi::new(),
             quiet,
             started: Instant::now(),
+            last_line: Instant::now(),
             stage: String::new(),
         }
     }
@@ -348,9 +355,19 @@ impl BuildReporter for BuildUi {
     }
 
     fn compile(&mut self, p: CompileProgress) {
-        let Some(b) = &self.bar else { return };
-        let msg = format!("{}: {p}", self.stage);
-        b.set_message(msg);
+        match &self.bar {
+            Some(b) => b.set_message(format!("{}: {p}", self.stage)),
+            // Logs get a line a minute, so a long compile is not silent.
+            None if !self.quiet && self.last_line.elapsed() >= Duration::from_secs(60) => {
+                self.last_line = Instant::now();
+                eprintln!(
+                    "[{:>4}s] {}: {p}",
+                    self.started.elapsed().as_secs(),
+                    self.stage
+                );
+            }
+            None => {}
+        }
     }
 
     fn finding(&mut self, finding: &Finding) {

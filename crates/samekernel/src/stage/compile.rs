@@ -66,10 +66,16 @@ pub fn compile(
     on_progress: &mut dyn FnMut(CompileProgress),
 ) -> Result<Compiled, CompileError> {
     let mut last = 0;
+    let started = std::time::Instant::now();
     kbuild.make(&["all"], &mut |steps| {
         last = steps;
         if steps.is_multiple_of(25) {
-            on_progress(CompileProgress { steps, expected });
+            let elapsed = started.elapsed();
+            on_progress(CompileProgress {
+                steps,
+                expected,
+                elapsed,
+            });
         }
     })?;
     let image = obj.join(target.image_in_tree);
@@ -84,11 +90,14 @@ pub fn compile(
 
 /// Remembered step counts: `<dir>/compile-steps-<config sha256>` holds the steps the
 /// last build of that exact config took, so the next one can show a fraction. A
-/// hint only: a missing or unreadable file means "unknown".
+/// hint only: a missing or unreadable file means "unknown", or `typical` when given
+/// (a flavour's usual count, so even a first build shows a fraction and an estimate).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepMemo {
     /// The directory (e.g. the source cache).
     pub dir: PathBuf,
+    /// The count to assume when nothing was remembered for this config.
+    pub typical: Option<u64>,
 }
 
 impl StepMemo {
@@ -96,13 +105,12 @@ impl StepMemo {
         self.dir.join(format!("compile-steps-{config_sha256}"))
     }
 
-    /// The remembered count for this config, if any.
+    /// The remembered count for this config, else the typical one, if any.
     pub fn recall(&self, config_sha256: &str) -> Option<u64> {
-        fs::read_to_string(self.file(config_sha256))
-            .ok()?
-            .trim()
-            .parse()
+        let remembered = fs::read_to_string(self.file(config_sha256))
             .ok()
+            .and_then(|t| t.trim().parse().ok());
+        remembered.or(self.typical)
     }
 
     /// Remembers `steps` (temp file and rename, so a reader never sees half a number).
@@ -160,13 +168,18 @@ mod tests {
         assert_eq!(steps, [25, 50]);
         assert!(seen.iter().all(|p| p.expected == Some(100)));
 
-        let memo = StepMemo {
+        let mut memo = StepMemo {
             dir: t.path().join("memo"),
+            typical: None,
         };
         assert_eq!(memo.recall("abc"), None);
         memo.remember("abc", c.steps).unwrap();
         assert_eq!(memo.recall("abc"), Some(60));
         assert_eq!(memo.recall("abd"), None);
+        // A flavour's typical count fills in only what was never measured.
+        memo.typical = Some(1000);
+        assert_eq!(memo.recall("abc"), Some(60));
+        assert_eq!(memo.recall("abd"), Some(1000));
     }
 
     #[test]
