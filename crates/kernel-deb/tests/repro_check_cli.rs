@@ -1,6 +1,7 @@
 //! `kernel-deb repro-check` refuses bad input before building anything (exit 2):
 //! flags after `--` reach the check (and the ones it sets itself are refused),
-//! unknown variation names are refused.
+//! unknown variation names are refused, and so is a `--control` directory that no
+//! build wrote.
 
 use std::process::Command;
 
@@ -30,6 +31,10 @@ fn own_build_flags_after_the_separator_and_unknown_variations_are_refused() {
             "unknown variation \"clock\"",
         ),
         ("--jobs 0", "--jobs 0: give at least 1"),
+        (
+            "--control /nonexistent-samekernel-out -- --flavour tiny",
+            "--control /nonexistent-samekernel-out: no BUILD-RECORD there",
+        ),
     ] {
         let (code, stderr) = repro_check(line);
         assert_eq!(code, Some(2), "{line}: {stderr}");

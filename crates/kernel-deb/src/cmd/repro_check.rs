@@ -9,7 +9,9 @@
 //! machine cannot apply is skipped and named with the reason, never silently.
 //!
 //! `--keep-out` keeps both output directories even when identical (the CI test
-//! installs and boots what it checked).
+//! installs and boots what it checked). `--control DIR` compares against packages
+//! already built (published ones, or build a of an earlier check) and runs only the
+//! varied build: what a witness does to confirm a release.
 //!
 //! Exit codes: 0 reproducible, 1 the packages differ, 2 bad input (unknown
 //! variation, a build flag the check sets itself), 3 a build failed (its work
@@ -52,6 +54,11 @@ pub struct ReproCheckArgs {
     /// e.g. to install or boot what was checked.
     #[arg(long)]
     pub keep_out: bool,
+    /// Packages already built (a directory of .debs and BUILD-RECORD, e.g. a release
+    /// or BASE/a/out of an earlier check) to compare with: build a is skipped, only
+    /// the varied build b runs. The build flags must be the ones that made them.
+    #[arg(long, value_name = "DIR")]
+    pub control: Option<PathBuf>,
     /// Flags for both `kernel-deb build` runs, after `--`.
     #[arg(last = true, value_name = "BUILD FLAGS")]
     pub build_args: Vec<OsString>,
@@ -67,6 +74,17 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    if let Some(c) = args
+        .control
+        .as_ref()
+        .filter(|c| !c.join("BUILD-RECORD").is_file())
+    {
+        eprintln!(
+            "kernel-deb repro-check: --control {}: no BUILD-RECORD there; give the directory a build wrote (its .debs and BUILD-RECORD)",
+            c.display()
+        );
+        return Ok(ExitCode::from(2));
+    }
     let (applied, skipped) = wanted.plan(&repro::probe_capabilities());
     let mut err = std::io::stderr().lock();
     writeln!(err, "varied in build b: {}", applied.names())?;
@@ -87,7 +105,13 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
     };
     let user_cache = super::fetch::cache_root(args.cache.clone())?;
     let mut outs = Vec::new();
-    for side in [Side::Control, Side::Experiment] {
+    let mut sides = vec![Side::Control, Side::Experiment];
+    if let Some(control) = &args.control {
+        eprintln!("build a: not built; comparing with {}", control.display());
+        outs.push(control.clone());
+        sides.remove(0);
+    }
+    for side in sides {
         let prepared = PreparedSide::new(&inv, &base, side, &applied, &user_cache)?;
         let (out, work_dir) = (prepared.paths.out.clone(), prepared.paths.work_dir.clone());
         eprintln!("build {}: {}", side.letter(), prepared.child.display());
@@ -130,21 +154,19 @@ fn compare(base: &Path, a: &Path, b: &Path, args: &ReproCheckArgs) -> Result<Exi
         out.write_all(report.render().as_bytes())?;
     }
     let identical = report.is_identical();
+    let kept_in = match &args.control {
+        Some(_) => format!("{}/b/out", base.display()),
+        None => format!("{}/{{a,b}}/out", base.display()),
+    };
     let (line, code) = match (repro::clean_up(base, identical, args.keep_out)?, identical) {
         (Kept::Nothing, _) => ("reproducible: every package is identical".to_owned(), 0),
         // --keep-out: identical, and the outputs stay for whoever asked to keep them.
         (Kept::Outputs, true) => (
-            format!(
-                "reproducible: every package is identical; kept in {}/{{a,b}}/out",
-                base.display()
-            ),
+            format!("reproducible: every package is identical; kept in {kept_in}"),
             0,
         ),
         (Kept::Outputs, false) => (
-            format!(
-                "NOT reproducible; the packages are kept in {}/{{a,b}}/out",
-                base.display()
-            ),
+            format!("NOT reproducible; the packages are kept in {kept_in}"),
             1,
         ),
     };

@@ -246,6 +246,9 @@ pub fn clean_up(base: &Path, identical: bool, keep_out: bool) -> Result<Kept, Re
     }
     for side in ["a", "b"] {
         let side_root = base.join(side);
+        if !side_root.exists() {
+            continue; // `--control`: build a was never made here.
+        }
         let entries = std::fs::read_dir(&side_root).map_err(|e| ReproError::io(&side_root, e))?;
         for e in entries.flatten() {
             if e.file_name() != "out" {
