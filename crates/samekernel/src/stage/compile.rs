@@ -43,7 +43,14 @@ pub enum CompileError {
 
 /// The kernel release and a check that the config's boot image is the target's,
 /// before the long part.
+///
+/// `make syncconfig` first (what `make all` starts with anyway): kbuild's
+/// `setlocalversion` reads `CONFIG_LOCALVERSION` from `include/config/auto.conf`, which
+/// only syncconfig writes, so without it a fresh tree reports `6.12.117` for a kernel
+/// whose `uname -r` and `/lib/modules` directory are `6.12.117-samekernel`, and the
+/// packages' `/boot` names and maintainer scripts would not match their modules.
 pub fn kernel_release(kbuild: &mut dyn Kbuild, target: &Target) -> Result<String, CompileError> {
+    kbuild.make(&["syncconfig"], &mut |_| {})?;
     let release = kbuild.query(&["kernelrelease"])?;
     let image = kbuild.query(&["image_name"])?;
     if image != target.kbuild_image_name {
@@ -132,6 +139,9 @@ mod tests {
     fn fake(obj: &Path, image: &'static str, steps: u64) -> FakeKbuild {
         let obj = obj.to_path_buf();
         let mut kb = FakeKbuild::new(move |args| {
+            if args == ["syncconfig"] {
+                return Ok(0);
+            }
             assert_eq!(args, ["all"]);
             let image = obj.join(Target::AMD64.image_in_tree);
             fs::create_dir_all(image.parent().unwrap())?;
@@ -150,6 +160,13 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let mut kb = fake(t.path(), "arch/x86/boot/bzImage", 60);
         let release = kernel_release(&mut kb, &Target::AMD64).unwrap();
+        // setlocalversion reads CONFIG_LOCALVERSION from auto.conf: syncconfig first.
+        assert_eq!(
+            kb.calls[..2],
+            ["make syncconfig", "make -s kernelrelease"],
+            "{:?}",
+            kb.calls
+        );
         let mut seen = Vec::new();
         let c = compile(
             &mut kb,
