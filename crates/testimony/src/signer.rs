@@ -213,6 +213,7 @@ mod tests {
             },
             toolchain: Default::default(),
             kernel_config_sha256: sha256_hex(b"c"),
+            flavour: None,
             hardening: None,
             debs: vec![crate::build_record::DebRecord {
                 file_name: "sk-test_1.0-1_all.deb".into(),

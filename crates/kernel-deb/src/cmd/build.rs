@@ -135,6 +135,7 @@ fn plan(args: &BuildArgs, flavour: Option<&FlavourConfig>) -> Result<BuildPlan> 
         args.out.clone(),
     );
     plan.target = args.arch;
+    plan.flavour = flavour.map(|f| f.flavour);
     fragments.extend(args.fragments.iter().cloned());
     plan.fragments = fragments;
     plan.allow_config_loss.clone_from(&args.allow_config_loss);

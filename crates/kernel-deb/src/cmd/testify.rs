@@ -207,6 +207,7 @@ mod tests {
             },
             toolchain: Default::default(),
             kernel_config_sha256: sha256_hex(b"c"),
+            flavour: None,
             hardening: None,
             debs: vec![testimony::build_record::DebRecord {
                 file_name: "sk-test_1.0-1_all.deb".into(),
