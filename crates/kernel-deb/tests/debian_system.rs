@@ -343,6 +343,13 @@ fn slow_generic_debs_install_into_debian_boot_it_and_purge_cleanly() {
     let initrd = root.join(format!("boot/initrd.img-{release}"));
     assert!(vmlinuz.is_file(), "no {}:\n{log}", vmlinuz.display());
     assert!(initrd.is_file(), "initramfs-tools made no initrd:\n{log}");
+    // The package's postinst ran the /etc/kernel/postinst.d hooks (initramfs-tools').
+    assert!(
+        log.contains(&format!(
+            "update-initramfs: Generating /boot/initrd.img-{release}"
+        )),
+        "{log}"
+    );
     step("check unit", || install_check_unit(&root));
     let image = work.join("disk.img");
     step("mke2fs -d", || disk_image(&root, &image));
