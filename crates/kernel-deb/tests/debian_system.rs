@@ -343,6 +343,16 @@ fn slow_generic_debs_install_into_debian_boot_it_and_purge_cleanly() {
     let initrd = root.join(format!("boot/initrd.img-{release}"));
     assert!(vmlinuz.is_file(), "no {}:\n{log}", vmlinuz.display());
     assert!(initrd.is_file(), "initramfs-tools made no initrd:\n{log}");
+    // initramfs-tools takes the modules for the initrd from /lib/modules/<release>: a
+    // package whose release differs from its modules' boots without its disk driver.
+    let modules = root.join("lib/modules");
+    assert!(
+        modules.join(&release).join("kernel").is_dir(),
+        "the package's release is {release}, its modules are in {:?}",
+        fs::read_dir(&modules)
+            .map(|d| d.map(|e| e.unwrap().file_name()).collect::<Vec<_>>())
+            .unwrap_or_default()
+    );
     // The package's postinst ran the /etc/kernel/postinst.d hooks (initramfs-tools').
     assert!(
         log.contains(&format!(
