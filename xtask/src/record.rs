@@ -20,6 +20,7 @@ pub fn build_record_of(debs: &[&Path], toolchain: Toolchain) -> Result<BuildReco
         },
         toolchain,
         kernel_config_sha256: stand_in("no kernel config"),
+        flavour: None,
         hardening: None,
         debs: debs.iter().map(|d| deb_record(d)).collect::<Result<_>>()?,
     };

@@ -285,7 +285,7 @@ fn check_hardening_at_runtime(console: &str, config_text: &str) {
         .collect();
     let sysctls = harden::Sysctls::parse(&sysctl_text, "guest /proc/sys").unwrap();
     let config = harden::KernelConfig::parse(config_text, "boot/config").unwrap();
-    // The tiny default has no /proc/sys (PROC_SYSCTL is off); a flavour with it shows
+    // The tiny config has /proc/sys (PROC_SYSCTL) for this check; a config with it shows
     // CONFIG_SECURITY_DMESG_RESTRICT=y (a required self-protection rule) as the kernel runs it.
     let has_sysctl = config.is_enabled("CONFIG_PROC_SYSCTL");
     assert_eq!(sysctl_text.is_empty(), !has_sysctl, "{sysctl_text}");

@@ -146,7 +146,7 @@ pub fn build(
         )
     })?;
     let record = timed(reporter, Stage::Record, "", |_| {
-        record_stage(&prepared, &debs, results.path())
+        record_stage(plan, &prepared, &debs, results.path())
     })?;
     timed(reporter, Stage::Publish, "", |_| results.publish(&plan.out))?;
     Ok(BuildOutcome {
@@ -307,7 +307,12 @@ fn package_meta(
 }
 
 /// The record stage: every package read back, the pin, the toolchain and the config.
-fn record_stage(p: &Prepared, debs: &[PathBuf], dir: &Path) -> Result<BuildRecord, BuildError> {
+fn record_stage(
+    plan: &BuildPlan,
+    p: &Prepared,
+    debs: &[PathBuf],
+    dir: &Path,
+) -> Result<BuildRecord, BuildError> {
     let debs = debs
         .iter()
         .map(|d| deb_record(d))
@@ -322,6 +327,7 @@ fn record_stage(p: &Prepared, debs: &[PathBuf], dir: &Path) -> Result<BuildRecor
         source,
         &p.fingerprint,
         p.resolved.sha256(),
+        plan.flavour,
         p.hardening.clone(),
         debs,
     )?;

@@ -9,6 +9,7 @@ use srcpin::Manifest;
 use tempfile::TempDir;
 
 use crate::Target;
+use crate::flavour::Flavour;
 use crate::gate::ConfigGate;
 use crate::hardening::Hardening;
 use crate::stage::compile::StepMemo;
@@ -23,6 +24,10 @@ pub struct BuildPlan {
     pub target: Target,
     /// Where the `.config` comes from.
     pub config: ConfigSource,
+    /// The flavour `config` was prepared from ([`crate::flavour::prepare`]), named in
+    /// the build record; `None` for a user's own `.config` (the record then names the
+    /// config by its sha256 alone).
+    pub flavour: Option<Flavour>,
     /// Kconfig fragments applied on top, in order.
     pub fragments: Vec<PathBuf>,
     /// `make -j` (never changes the output).
@@ -53,6 +58,7 @@ impl fmt::Debug for BuildPlan {
         f.debug_struct("BuildPlan")
             .field("target", &self.target)
             .field("config", &self.config)
+            .field("flavour", &self.flavour)
             .field("fragments", &self.fragments)
             .field("jobs", &self.jobs)
             .field("compressor", &self.compressor)
@@ -67,13 +73,14 @@ impl fmt::Debug for BuildPlan {
 }
 
 impl BuildPlan {
-    /// A plan with defaults: amd64, zstd, as many jobs as CPUs, no extras, hardened
+    /// A plan with defaults: no flavour named, amd64, zstd, as many jobs as CPUs, no extras, hardened
     /// (fragment + gate with harden's default policy), no gates beyond those and the hazards, nothing expected of the toolchain.
     pub fn new(manifest: Manifest, config: ConfigSource, out: PathBuf) -> BuildPlan {
         BuildPlan {
             manifest,
             target: Target::AMD64,
             config,
+            flavour: None,
             fragments: Vec::new(),
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
             compressor: Compressor::Zstd,

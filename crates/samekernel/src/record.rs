@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 use testimony::BuildRecord;
 use testimony::build_record::{DebRecord, FileHash, SourcePin, Toolchain, ToolchainComponent};
 
+use crate::flavour::Flavour;
+
 /// Why the build record could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
@@ -146,12 +148,14 @@ pub fn record_toolchain(fp: &ToolchainFingerprint) -> Toolchain {
     t
 }
 
-/// Assembles, normalizes and validates the record (`hardening`: the hardening gate's
-/// result, see [`crate::hardening::summary`]).
+/// Assembles, normalizes and validates the record (`flavour`: the plan's named config
+/// source, recorded by [`Flavour::name`]; `hardening`: the hardening gate's result, see
+/// [`crate::hardening::summary`]).
 pub fn build_record(
     source: SourcePin,
     fingerprint: &ToolchainFingerprint,
     kernel_config_sha256: String,
+    flavour: Option<Flavour>,
     hardening: Option<testimony::build_record::Hardening>,
     debs: Vec<DebRecord>,
 ) -> Result<BuildRecord, RecordError> {
@@ -159,6 +163,7 @@ pub fn build_record(
         source,
         toolchain: record_toolchain(fingerprint),
         kernel_config_sha256,
+        flavour: flavour.map(|f| f.name().to_owned()),
         hardening,
         debs,
     };
@@ -222,7 +227,8 @@ mod tests {
             source_date_epoch: 1_794_660_961,
         };
         let debs = vec![deb("z_1_amd64.deb"), deb("a_1_amd64.deb")];
-        let record = build_record(source, &fingerprint(), "03".repeat(32), None, debs).unwrap();
+        let record =
+            build_record(source, &fingerprint(), "03".repeat(32), None, None, debs).unwrap();
         assert_eq!(record.debs[0].file_name, "a_1_amd64.deb", "normalized");
         let names: Vec<&str> = record
             .toolchain
@@ -250,6 +256,47 @@ mod tests {
     }
 
     #[test]
+    fn the_flavour_is_named_in_the_record_and_absent_for_a_users_config() {
+        let source = || SourcePin {
+            manifest_sha256: "01".repeat(32),
+            tarball_name: "linux-source-6.12.tar.xz".into(),
+            tarball_sha256: "02".repeat(32),
+            source_date_epoch: 1_794_660_961,
+        };
+        let debs = || vec![deb("a_1_amd64.deb")];
+        for flavour in Flavour::ALL {
+            let record = build_record(
+                source(),
+                &fingerprint(),
+                "03".repeat(32),
+                Some(flavour),
+                None,
+                debs(),
+            )
+            .unwrap();
+            let text = record.to_text();
+            assert!(
+                text.contains(&format!("\nflavour={}\n", flavour.name())),
+                "{text}"
+            );
+            let back = BuildRecord::parse(&text).unwrap();
+            assert_eq!(back.flavour.as_deref(), Some(flavour.name()));
+            assert_eq!(back.flavour.unwrap().parse::<Flavour>(), Ok(flavour));
+        }
+        let users = build_record(
+            source(),
+            &fingerprint(),
+            "03".repeat(32),
+            None,
+            None,
+            debs(),
+        )
+        .unwrap();
+        assert_eq!(users.flavour, None);
+        assert!(!users.to_text().contains("flavour="));
+    }
+
+    #[test]
     fn a_record_that_would_not_validate_is_refused() {
         let source = SourcePin {
             manifest_sha256: "not hex".into(),
@@ -257,7 +304,8 @@ mod tests {
             tarball_sha256: "02".repeat(32),
             source_date_epoch: 1,
         };
-        let err = build_record(source, &fingerprint(), "03".repeat(32), None, vec![]).unwrap_err();
+        let err =
+            build_record(source, &fingerprint(), "03".repeat(32), None, None, vec![]).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("the build record does not validate"),

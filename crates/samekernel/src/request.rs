@@ -165,6 +165,7 @@ impl BuildRequest {
         fragments.extend(self.fragments.iter().cloned());
         let mut plan = BuildPlan::new(manifest, config, self.out.clone());
         plan.target = self.target;
+        plan.flavour = flavour.map(|f| f.flavour);
         plan.fragments = fragments;
         plan.allow_config_loss.clone_from(&self.allow_config_loss);
         if let Some(j) = self.jobs {
@@ -340,5 +341,9 @@ mod tests {
         assert_eq!(plan.config, f.source);
         assert_eq!(plan.fragments.last(), r.fragments.last());
         assert_eq!(plan.fragments.len(), f.fragments.len() + 1);
+        // The record names the flavour; a user's --config FILE has none.
+        assert_eq!(plan.flavour, Some(Flavour::Tiny));
+        r.config = Some(dir.path().join("my.config"));
+        assert_eq!(r.plan(None).unwrap().flavour, None);
     }
 }

@@ -19,6 +19,7 @@
 //! toolchain-banner=<text>             (zero or more, in the recorded order)
 //! toolchain-sha256=<sha256>           (of the toolchain= and toolchain-banner= lines above, each with its LF)
 //! kernel-config-sha256=<sha256>
+//! flavour=<name>                      (optional: the named config source, e.g. generic)
 //! hardening-mode=enforced|allow-weaker|off       (optional block: the hardening gate's result)
 //! hardening-self-protection=<ok> <fail> <n/a>
 //! hardening-failed=<rule id>          (zero or more, sorted)
@@ -30,6 +31,11 @@
 //! deb-sha256=<sha256>
 //! file=<sha256> <path>                (every regular file in the .deb, sorted by path, unique)
 //! ```
+//!
+//! `flavour` names the pinned config source the build started from (`tiny`,
+//! `generic`, `debian`, …): `[a-z0-9-]`, 1 to 64 characters. It is absent when the
+//! build started from a user's own `.config` (that config is named by
+//! `kernel-config-sha256` alone) and in records older than flavours.
 //!
 //! `toolchain-sha256` is computed, never trusted: [`BuildRecord::parse`] rejects a
 //! record whose value does not match its toolchain lines. Paths are the data
@@ -130,6 +136,9 @@ pub struct BuildRecord {
     pub toolchain: Toolchain,
     /// sha256 of the kernel `.config` used.
     pub kernel_config_sha256: String,
+    /// The named config source (flavour) the build started from; `None` for a
+    /// user's own `.config` and in records older than flavours.
+    pub flavour: Option<String>,
     /// The hardening check of that config (absent in records older than the gate).
     pub hardening: Option<Hardening>,
     /// The .debs, sorted by file name.
@@ -305,6 +314,9 @@ impl BuildRecord {
             "kernel-config-sha256={}\n",
             n.kernel_config_sha256
         ));
+        if let Some(f) = &n.flavour {
+            s.push_str(&format!("flavour={f}\n"));
+        }
         write_hardening(&mut s, &n.hardening);
         write_debs(&mut s, &n.debs);
         s
@@ -384,6 +396,7 @@ impl BuildRecord {
             ));
         }
         let kernel_config_sha256 = canonical::sha256_field(&c.expect("kernel-config-sha256")?, F)?;
+        let flavour = c.optional("flavour").map(parse_flavour).transpose()?;
         let hardening = parse_hardening(&mut c, F)?;
         let debs = parse_debs(&mut c, F)?;
         c.finish()?;
@@ -391,10 +404,30 @@ impl BuildRecord {
             source,
             toolchain,
             kernel_config_sha256,
+            flavour,
             hardening,
             debs,
         })
     }
+}
+
+/// A flavour name: `[a-z0-9-]`, 1 to 64 characters.
+fn parse_flavour(l: Line<'_>) -> Result<String, ParseError> {
+    let ok = (1..=64).contains(&l.value.len())
+        && l.value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !ok {
+        return Err(ParseError::new(
+            F,
+            l.no,
+            format!(
+                "flavour: {:?} is not a flavour name ([a-z0-9-], 1 to 64 characters)",
+                l.value
+            ),
+        ));
+    }
+    Ok(l.value.to_owned())
 }
 
 pub(crate) fn write_source(s: &mut String, p: &SourcePin) {
@@ -558,6 +591,7 @@ pub(crate) mod tests {
                 banners: vec!["gcc (Debian 12.2.0-14+deb12u1) 12.2.0".into()],
             },
             kernel_config_sha256: h('3'),
+            flavour: None,
             hardening: None,
             debs: vec![DebRecord {
                 file_name: "linux-image-6.12.38-sk_6.12.38-1_amd64.deb".into(),
@@ -629,6 +663,45 @@ pub(crate) mod tests {
             };
             assert!(BuildRecord::parse(&bad).is_err(), "{from} -> {to}");
         }
+    }
+
+    #[test]
+    fn the_flavour_line_round_trips_and_is_optional() {
+        let mut r = example();
+        let old = r.to_text();
+        assert!(!old.contains("flavour"), "absent flavour writes nothing");
+        assert_eq!(BuildRecord::parse(&old).unwrap().flavour, None);
+        r.flavour = Some("generic".into());
+        r.hardening = Some(Hardening {
+            ok: 1,
+            fail: 0,
+            not_applicable: 2,
+            failed_rules: vec![],
+            mode: HardeningMode::Enforced,
+        });
+        let text = r.to_text();
+        assert!(
+            text.contains("\nflavour=generic\nhardening-mode=enforced\n"),
+            "{text}"
+        );
+        assert_eq!(BuildRecord::parse(&text).unwrap(), r);
+        let too_long = format!("flavour={}", "a".repeat(65));
+        let bad_names = [
+            "flavour=",
+            "flavour=Generic",
+            "flavour=gen eric",
+            "flavour=a/b",
+        ];
+        for bad in bad_names.into_iter().chain([too_long.as_str()]) {
+            let err = BuildRecord::parse(&text.replace("flavour=generic", bad)).unwrap_err();
+            assert!(err.problem.contains("flavour"), "{bad}: {err}");
+        }
+        // Out of canonical order: after the hardening block.
+        let moved = text.replace("flavour=generic\n", "").replace(
+            "hardening-self-protection=1 0 2\n",
+            "hardening-self-protection=1 0 2\nflavour=generic\n",
+        );
+        assert!(BuildRecord::parse(&moved).is_err());
     }
 
     #[test]

@@ -39,6 +39,7 @@
 //!         banners: vec!["gcc (Debian 12.2.0-14) 12.2.0".into()],
 //!     },
 //!     kernel_config_sha256: sha256_hex(b".config"),
+//!     flavour: None,
 //!     hardening: None,
 //!     debs: vec![DebRecord {
 //!         file_name: "linux-image-6.12.38_6.12.38-1_amd64.deb".into(),

@@ -85,31 +85,34 @@ fn record() -> impl Strategy<Value = BuildRecord> {
         prop::collection::vec(text_value(), 0..3),
         sha(),
         prop::collection::vec(deb(), 1..4),
-        hardening(),
+        (hardening(), prop::option::of("[a-z0-9-]{1,64}")),
     )
-        .prop_map(|(m, tn, ts, sde, comps, banners, cfg, debs, hardening)| {
-            let mut debs = debs;
-            debs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
-            debs.dedup_by(|a, b| a.file_name == b.file_name);
-            BuildRecord {
-                source: SourcePin {
-                    manifest_sha256: m,
-                    tarball_name: tn,
-                    tarball_sha256: ts,
-                    source_date_epoch: sde,
-                },
-                toolchain: Toolchain {
-                    components: comps
-                        .into_iter()
-                        .map(|(name, version)| ToolchainComponent { name, version })
-                        .collect(),
-                    banners,
-                },
-                kernel_config_sha256: cfg,
-                hardening,
-                debs,
-            }
-        })
+        .prop_map(
+            |(m, tn, ts, sde, comps, banners, cfg, debs, (hardening, flavour))| {
+                let mut debs = debs;
+                debs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+                debs.dedup_by(|a, b| a.file_name == b.file_name);
+                BuildRecord {
+                    source: SourcePin {
+                        manifest_sha256: m,
+                        tarball_name: tn,
+                        tarball_sha256: ts,
+                        source_date_epoch: sde,
+                    },
+                    toolchain: Toolchain {
+                        components: comps
+                            .into_iter()
+                            .map(|(name, version)| ToolchainComponent { name, version })
+                            .collect(),
+                        banners,
+                    },
+                    kernel_config_sha256: cfg,
+                    flavour,
+                    hardening,
+                    debs,
+                }
+            },
+        )
 }
 
 fn testimony() -> impl Strategy<Value = TestimonyV2> {

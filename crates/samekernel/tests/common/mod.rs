@@ -61,6 +61,7 @@ pub fn make_deb(dir: &Path, content: &str) -> (PathBuf, BuildRecord) {
         },
         toolchain: Toolchain::default(),
         kernel_config_sha256: sha256_hex(b"c"),
+        flavour: None,
         hardening: None,
         debs: vec![DebRecord {
             file_name: "sk-test_1.0-1_all.deb".into(),

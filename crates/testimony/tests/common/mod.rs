@@ -77,6 +77,7 @@ pub fn record() -> BuildRecord {
             banners: vec!["gcc (Debian 12.2.0-14) 12.2.0".into()],
         },
         kernel_config_sha256: sha256_hex(b"config"),
+        flavour: None,
         hardening: None,
         debs: vec![DebRecord {
             file_name: DEB_NAME.into(),
