@@ -92,12 +92,16 @@ pub fn kernel_facts(deb: &Path, limits: &Limits) -> Result<KernelFacts, InspectE
         "zstd" => Compressor::Zstd,
         other => return Err(bad(format!("payload compressed with {other}, not decoded"))),
     };
-    // The payload is the compressed stream followed by vmlinux's size (4 bytes, LE).
-    let stream = payload.payload;
-    let stream = &stream[..stream.len().saturating_sub(4)];
-    let vmlinux =
-        debdiff::content::decompress_first_stream(codec, stream, &image, limits.max_decompressed)
-            .map_err(bad)?;
+    // xz and zstd payloads end with vmlinux's size (4 bytes, LE) after the stream;
+    // gzip's own trailer holds it. Only the first stream is read, so the payload is
+    // given whole (cutting 4 bytes broke gzip, the generic flavour's codec).
+    let vmlinux = debdiff::content::decompress_first_stream(
+        codec,
+        payload.payload,
+        "payload",
+        limits.max_decompressed,
+    )
+    .map_err(bad)?;
     let banner = linux_banner(&vmlinux).ok_or_else(|| bad("no `Linux version` banner".into()))?;
     let config = match debdiff::kernel::ikconfig(&vmlinux, limits) {
         None => None,
@@ -202,6 +206,7 @@ pub fn check(
             detail: "not embedded (CONFIG_IKCONFIG off): not checked".into(),
         },
     });
+    checks.push(release_check(facts));
     let stamp =
         kbuild_env::env::date_c_locale(i64::try_from(record.source.source_date_epoch).unwrap_or(0));
     checks.push(Check {
@@ -221,6 +226,25 @@ pub fn check(
         }
     }
     Ok(checks)
+}
+
+/// The release the kernel reports (`uname -r`, and where it looks for its modules)
+/// against the one the package installs it under (`/boot/vmlinuz-<release>`, which
+/// maintainer scripts and initramfs-tools use): a mismatch makes an initrd without
+/// modules.
+fn release_check(facts: &KernelFacts) -> Check {
+    let packaged = facts.image.rsplit_once("vmlinuz-").map_or("", |(_, r)| r);
+    let reported = banner_release(&facts.banner).unwrap_or("");
+    Check {
+        what: "banner's release = the image's file name (uname -r = /boot/vmlinuz-R)".into(),
+        ok: !reported.is_empty() && reported == packaged,
+        detail: format!("{reported} / {packaged}"),
+    }
+}
+
+/// `6.12.117-samekernel` from `Linux version 6.12.117-samekernel (user@host) …`.
+pub fn banner_release(banner: &str) -> Option<&str> {
+    banner.strip_prefix("Linux version ")?.split(' ').next()
 }
 
 /// The record beside `deb` (`BUILD-RECORD`) and the `TOOLCHAIN` file beside the record.
@@ -327,6 +351,25 @@ mod tests {
         i.checks[0].ok = false;
         assert!(!i.consistent());
         assert!(i.render_text(false).contains("MISMATCH package sha256"));
+    }
+
+    #[test]
+    fn the_release_the_kernel_reports_must_be_the_one_it_is_installed_under() {
+        let facts = |image: &str| KernelFacts {
+            image: image.into(),
+            codec: "gzip".into(),
+            banner: "Linux version 6.12.117-samekernel (samekernel@samekernel) (gcc) #1".into(),
+            compiler: None,
+            config_sha256: None,
+            config: None,
+        };
+        assert!(release_check(&facts("./boot/vmlinuz-6.12.117-samekernel")).ok);
+        // The packaging bug this guards: modules in /lib/modules/6.12.117-samekernel,
+        // image and initrd named 6.12.117.
+        let c = release_check(&facts("./boot/vmlinuz-6.12.117"));
+        assert!(!c.ok);
+        assert_eq!(c.detail, "6.12.117-samekernel / 6.12.117");
+        assert_eq!(banner_release("not a banner"), None);
     }
 
     #[test]
