@@ -113,32 +113,30 @@ fn load_error(d: &Path) -> String {
     KconfigTree::load(d, Arch::X86_64).unwrap_err().to_string()
 }
 
+/// The error of loading a tree made of `files` (path, text).
+fn tree_error(files: &[(&str, &str)]) -> String {
+    let d = tempfile::tempdir().unwrap();
+    for (rel, text) in files {
+        write(d.path(), rel, text);
+    }
+    load_error(d.path())
+}
+
 #[test]
 fn a_kconfig_that_sources_itself_is_an_error_not_a_stack_overflow() {
-    let d = tempfile::tempdir().unwrap();
-    write(
-        d.path(),
-        "Kconfig",
-        "config A\n\tbool \"a\"\nsource \"Kconfig\"\n",
-    );
-    let e = load_error(d.path());
-    assert!(
-        e.ends_with("Kconfig:3: Kconfig: source \"Kconfig\" is a loop: that file is already being read (through Kconfig)"),
-        "{e}"
-    );
+    let e = tree_error(&[("Kconfig", "config A\n\tbool \"a\"\nsource \"Kconfig\"\n")]);
+    let loop_named = "Kconfig:3: Kconfig: source \"Kconfig\" is a loop: \
+                      that file is already being read (through Kconfig)";
+    assert!(e.ends_with(loop_named), "{e}");
 }
 
 #[test]
 fn a_source_loop_through_other_files_names_the_chain() {
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "Kconfig", "source \"a/Kconfig\"\n");
-    write(d.path(), "a/Kconfig", "source \"b/Kconfig\"\n");
-    write(
-        d.path(),
-        "b/Kconfig",
-        "config B\n\tbool\nsource \"a/Kconfig\"\n",
-    );
-    let e = load_error(d.path());
+    let e = tree_error(&[
+        ("Kconfig", "source \"a/Kconfig\"\n"),
+        ("a/Kconfig", "source \"b/Kconfig\"\n"),
+        ("b/Kconfig", "config B\n\tbool\nsource \"a/Kconfig\"\n"),
+    ]);
     assert!(
         e.contains("(through Kconfig -> a/Kconfig -> b/Kconfig)"),
         "{e}"
