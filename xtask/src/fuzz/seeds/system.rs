@@ -58,7 +58,7 @@ impl Seeds {
         let all = output(Command::new("sysctl").args(["-a", "-r", "^(kernel|vm|fs)\\."]))?;
         let wanted: String = all
             .lines()
-            .filter(|l| !l.starts_with("kernel.random.") && !l.contains("ns_last_pid"))
+            .filter(|l| !is_counter(l))
             .take(200)
             .map(|l| format!("{l}\n"))
             .collect();
@@ -167,6 +167,18 @@ impl Seeds {
             pair(&xz(a)?, &xz(b)?),
         )
     }
+}
+
+/// Sysctls that count what the machine is doing right now (dentries, open files,
+/// quota syncs, the last pid, entropy), left out so the seed changes only with the kernel.
+fn is_counter(line: &str) -> bool {
+    let key = line.split(" = ").next().unwrap_or(line);
+    key.ends_with("-nr")
+        || key.ends_with("-state")
+        || key.ends_with(".nr")
+        || key.contains(".quota.")
+        || key.contains("ns_last_pid")
+        || key.starts_with("kernel.random.")
 }
 
 /// A kernel module's shape without the kernel: `.modinfo` strings, a function, data.
