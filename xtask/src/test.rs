@@ -16,7 +16,7 @@ use crate::gating::{SLOW_PREFIX, check_tree};
 
 pub fn test(mut flags: Flags) -> Result<()> {
     let slow = flags.switch("--slow");
-    let fuzz_seconds = flags.value_or("--fuzz-seconds", 10u64)?;
+    let fuzz_seconds = flags.value_or("--fuzz-seconds", crate::fuzz::SMOKE_SECONDS)?;
     flags.finish()?;
     let t0 = Instant::now();
     install_apt_packages()?;

@@ -108,3 +108,129 @@ fn malformed_trees_are_errors_naming_file_and_line() {
     assert!(KconfigTree::load(d.path(), Arch::X86_64).is_err());
     assert!(KconfigTree::load(&d.path().join("missing"), Arch::X86_64).is_err());
 }
+
+fn load_error(d: &Path) -> String {
+    KconfigTree::load(d, Arch::X86_64).unwrap_err().to_string()
+}
+
+/// The error of loading a tree made of `files` (path, text).
+fn tree_error(files: &[(&str, &str)]) -> String {
+    let d = tempfile::tempdir().unwrap();
+    for (rel, text) in files {
+        write(d.path(), rel, text);
+    }
+    load_error(d.path())
+}
+
+#[test]
+fn a_kconfig_that_sources_itself_is_an_error_not_a_stack_overflow() {
+    let e = tree_error(&[("Kconfig", "config A\n\tbool \"a\"\nsource \"Kconfig\"\n")]);
+    let loop_named = "Kconfig:3: Kconfig: source \"Kconfig\" is a loop: \
+                      that file is already being read (through Kconfig)";
+    assert!(e.ends_with(loop_named), "{e}");
+}
+
+#[test]
+fn a_source_loop_through_other_files_names_the_chain() {
+    let e = tree_error(&[
+        ("Kconfig", "source \"a/Kconfig\"\n"),
+        ("a/Kconfig", "source \"b/Kconfig\"\n"),
+        ("b/Kconfig", "config B\n\tbool\nsource \"a/Kconfig\"\n"),
+    ]);
+    assert!(
+        e.contains("(through Kconfig -> a/Kconfig -> b/Kconfig)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn source_nesting_beyond_the_limit_is_an_error() {
+    let d = tempfile::tempdir().unwrap();
+    let depth = harden::kconfig_tree::MAX_SOURCE_DEPTH;
+    write(d.path(), "Kconfig", "source \"k1\"\n");
+    for i in 1..=depth {
+        write(
+            d.path(),
+            &format!("k{i}"),
+            &format!("source \"k{}\"\n", i + 1),
+        );
+    }
+    write(
+        d.path(),
+        &format!("k{}", depth + 1),
+        "config LAST\n\tbool\n",
+    );
+    let e = load_error(d.path());
+    assert!(
+        e.contains(&format!("source nested deeper than {depth} files")),
+        "{e}"
+    );
+    // `Kconfig` and k1..k(depth-1): depth files open at once, the most allowed.
+    write(
+        d.path(),
+        &format!("k{}", depth - 1),
+        "config LAST\n\tbool\n",
+    );
+    let tree = KconfigTree::load(d.path(), Arch::X86_64).unwrap();
+    assert!(tree.defines("LAST"));
+}
+
+#[test]
+fn blocks_nested_beyond_the_limit_are_an_error() {
+    let d = tempfile::tempdir().unwrap();
+    let max = harden::kconfig_tree::MAX_BLOCK_DEPTH;
+    let deep = |n: usize| {
+        format!(
+            "{}config A\n\tbool\n{}",
+            "if B\n".repeat(n),
+            "endif\n".repeat(n)
+        )
+    };
+    write(d.path(), "Kconfig", &deep(max));
+    let tree = KconfigTree::load(d.path(), Arch::X86_64).unwrap();
+    assert_eq!(tree.entries("A")[0].deps.len(), max);
+    write(d.path(), "Kconfig", &deep(max + 1));
+    let e = load_error(d.path());
+    assert!(
+        e.ends_with(&format!(
+            "Kconfig:{}: Kconfig: if/menu/choice blocks nested deeper than {max}",
+            max + 1
+        )),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_menu_header_with_too_many_depends_is_an_error() {
+    let d = tempfile::tempdir().unwrap();
+    let max = harden::kconfig_tree::MAX_HEADER_DEPENDS;
+    let menu = |n: usize| {
+        format!(
+            "menu \"m\"\n{}config A\n\tbool \"a\"\nendmenu\n",
+            "\tdepends on B\n".repeat(n)
+        )
+    };
+    write(d.path(), "Kconfig", &menu(max));
+    assert!(KconfigTree::load(d.path(), Arch::X86_64).is_ok());
+    write(d.path(), "Kconfig", &menu(max + 1));
+    let e = load_error(d.path());
+    assert!(
+        e.contains(&format!("more than {max} `depends on` lines")),
+        "{e}"
+    );
+}
+
+/// Every input `cargo xtask fuzz` found (fuzz/regressions/harden_kconfig/) loads to a
+/// tree or an error, as the fuzz target does.
+#[test]
+fn fuzz_found_kconfig_inputs_load_or_fail_cleanly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/harden_kconfig");
+    let mut n = 0;
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::copy(f.unwrap().path(), d.path().join("Kconfig")).unwrap();
+        let _ = KconfigTree::load(d.path(), Arch::X86_64);
+        n += 1;
+    }
+    assert!(n >= 1, "no inputs in {}", dir.display());
+}

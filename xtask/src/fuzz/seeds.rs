@@ -13,7 +13,11 @@
 //! * samekernel's tiny kernel config and the head of Debian's amd64 config;
 //! * `apt-cache policy|show dpkg` and the head of dpkg's changelog (these follow
 //!   whatever dpkg this machine has);
-//! * unified diffs made by `diff -u` against the tree the srcpin_patch target builds.
+//! * unified diffs made by `diff -u` against the tree the srcpin_patch target builds;
+//! * kernel command lines, Debian's sysctl.d files and this machine's `sysctl -a`, the
+//!   default hardening policy, heads of the pinned tree's Kconfig files
+//!   (`SAMEKERNEL_LINUX_SRC`), mirror indexes, this machine's toolchain fingerprints and
+//!   module-like objects compiled by gcc in two directories ([`system`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -24,6 +28,8 @@ use testimony::canonical::Fingerprint;
 
 use crate::cmd::{output, run, step};
 use crate::flags::Flags;
+
+mod system;
 
 /// Fixed time of every seed file and signature (2026-06-01T00:00:00Z).
 const SEED_TIME: u64 = 1_780_272_000;
@@ -48,6 +54,14 @@ pub fn build(flags: Flags) -> Result<()> {
     s.kernel_configs()?;
     s.apt_meta()?;
     s.patches()?;
+    step("command lines, sysctls, policies, Kconfig, indexes, toolchains, ELF objects");
+    s.cmdlines()?;
+    s.sysctls()?;
+    s.harden_policies()?;
+    s.kconfigs()?;
+    s.indexes()?;
+    s.toolchains()?;
+    s.elf_objects()?;
     let total = dir_size(&s.out)?;
     eprintln!("seed corpus: {} ({} KiB)", s.out.display(), total / 1024);
     if total > 4 << 20 {

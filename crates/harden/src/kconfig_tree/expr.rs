@@ -26,9 +26,17 @@ enum Tok {
     Op(&'static str),
 }
 
-/// Parses an expression; `None` if it is not one.
+/// Most tokens in one expression (6.12's longest has about 70). Parsing and evaluating
+/// recurse once per nesting level, so a longer line is refused rather than allowed to
+/// exhaust the stack.
+pub const MAX_TOKENS: usize = 512;
+
+/// Parses an expression; `None` if it is not one (or has more than [`MAX_TOKENS`] tokens).
 pub fn parse(text: &str) -> Option<Expr> {
     let toks = tokenize(text)?;
+    if toks.len() > MAX_TOKENS {
+        return None;
+    }
     let mut pos = 0;
     let e = parse_or(&toks, &mut pos)?;
     (pos == toks.len()).then_some(e)
@@ -251,6 +259,17 @@ fn render_inner(e: &Expr) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_expression_over_the_token_limit_is_refused_so_eval_cannot_exhaust_the_stack() {
+        let c = KernelConfig::parse("CONFIG_A=y\n", "t").unwrap();
+        let at_limit = format!("{}A{}", "(".repeat(127), ")".repeat(127));
+        assert_eq!(eval(&parse(&at_limit).unwrap(), &c), 2);
+        let chain = vec!["A"; MAX_TOKENS / 2 + 1].join(" && ");
+        assert!(parse(&chain).is_none());
+        let deep = format!("{}A", "!".repeat(100_000));
+        assert!(parse(&deep).is_none());
+    }
 
     #[test]
     fn parses_and_evaluates() {

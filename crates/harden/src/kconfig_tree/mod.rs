@@ -5,7 +5,11 @@
 //! stack of enclosing `if`/`menu … depends on`/`choice` conditions, and records for every
 //! `config`: its own `depends on`, the enclosing conditions, a prompt's `if`, `default`s and
 //! which other options `select`/`imply` it. Help text is skipped by indentation, as the
-//! kernel's lexer does. Limits: at most [`MAX_FILES`] files of at most [`MAX_FILE_LEN`] bytes.
+//! kernel's lexer does. Limits: at most [`MAX_FILES`] files of at most [`MAX_FILE_LEN`] bytes,
+//! [`MAX_TOTAL_LEN`] bytes in all, `source` nested at most [`MAX_SOURCE_DEPTH`] deep (a file
+//! that sources itself, directly or not, is an error, as in the kernel's own lexer), blocks
+//! nested at most [`MAX_BLOCK_DEPTH`] deep and expressions of at most
+//! [`expr::MAX_TOKENS`] tokens: a hostile tree can neither exhaust the stack nor memory.
 
 pub mod expr;
 mod reader;
@@ -23,6 +27,14 @@ pub use expr::Expr;
 pub const MAX_FILES: usize = 10_000;
 /// Largest Kconfig file read.
 pub const MAX_FILE_LEN: u64 = 4 * 1024 * 1024;
+/// Most bytes read from all files together (6.12's x86 tree reads about 3 MB).
+pub const MAX_TOTAL_LEN: u64 = 64 * 1024 * 1024;
+/// Deepest `source` nesting (6.12 nests about 6 deep).
+pub const MAX_SOURCE_DEPTH: usize = 32;
+/// Deepest nesting of `if`/`menu`/`choice` blocks across files (6.12: about 10).
+pub const MAX_BLOCK_DEPTH: usize = 64;
+/// Most `depends on` lines of one `menu` or `choice` header (each is and-ed in).
+pub const MAX_HEADER_DEPENDS: usize = 64;
 
 /// Where a condition came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

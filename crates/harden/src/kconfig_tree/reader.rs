@@ -4,7 +4,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::expr::{self, Expr};
-use super::{Cond, Entry, KconfigTree, MAX_FILE_LEN, MAX_FILES, ReverseDep};
+use super::{
+    Cond, Entry, KconfigTree, MAX_BLOCK_DEPTH, MAX_FILE_LEN, MAX_FILES, MAX_HEADER_DEPENDS,
+    MAX_SOURCE_DEPTH, MAX_TOTAL_LEN, ReverseDep,
+};
 use crate::error::{Error, Result};
 use crate::toolchain::Arch;
 
@@ -29,6 +32,12 @@ struct Reader<'a> {
     tree: KconfigTree,
     stack: Vec<Frame>,
     target: Target,
+    /// The files being read, outermost first: a `source` of one of them is a loop.
+    reading: Vec<PathBuf>,
+    /// Bytes read so far, from all files.
+    bytes: u64,
+    /// `depends on` lines of the current `menu`/`choice` header.
+    header_depends: usize,
 }
 
 pub(super) fn load(root: &Path, arch: Arch) -> Result<KconfigTree> {
@@ -38,6 +47,9 @@ pub(super) fn load(root: &Path, arch: Arch) -> Result<KconfigTree> {
         tree: KconfigTree::default(),
         stack: Vec::new(),
         target: Target::None,
+        reading: Vec::new(),
+        bytes: 0,
+        header_depends: 0,
     };
     r.file(Path::new("Kconfig"))?;
     Ok(r.tree)
@@ -69,7 +81,22 @@ impl Reader<'_> {
         if text.len() as u64 > MAX_FILE_LEN {
             return Err(err(0, format!("larger than {MAX_FILE_LEN} bytes")));
         }
-        let lines = logical_lines(&text);
+        self.bytes += text.len() as u64;
+        if self.bytes > MAX_TOTAL_LEN {
+            return Err(err(
+                0,
+                format!("the tree's Kconfig files pass {MAX_TOTAL_LEN} bytes"),
+            ));
+        }
+        self.reading.push(rel.to_owned());
+        self.lines(&text, rel).map_err(|(no, p)| err(no, p))?;
+        self.reading.pop();
+        Ok(())
+    }
+
+    /// The statements of one file; errors are (line, problem).
+    fn lines(&mut self, text: &str, rel: &Path) -> std::result::Result<(), (usize, String)> {
+        let lines = logical_lines(text);
         let mut i = 0;
         while i < lines.len() {
             let (no, line) = &lines[i];
@@ -82,7 +109,7 @@ impl Reader<'_> {
                 continue;
             }
             if !words.is_empty() {
-                self.statement(words, &at).map_err(|p| err(*no, p))?;
+                self.statement(words, &at).map_err(|p| (*no, p))?;
             }
         }
         Ok(())
@@ -103,7 +130,7 @@ impl Reader<'_> {
         match kw {
             "config" | "menuconfig" => self.begin_entry(rest, at),
             "if" => {
-                self.stack.push(Frame::If(cond("if", rest)));
+                self.open(Frame::If(cond("if", rest)))?;
                 self.target = Target::None;
             }
             "endif" | "endmenu" | "endchoice" => {
@@ -113,22 +140,33 @@ impl Reader<'_> {
                 self.target = Target::None;
             }
             "menu" => {
-                self.stack.push(Frame::Menu(None));
+                self.open(Frame::Menu(None))?;
                 self.target = Target::MenuHeader;
             }
             "choice" => {
+                self.open(Frame::Choice(None, self.tree.choices.len()))?;
                 self.tree.choices.push(Vec::new());
-                self.stack
-                    .push(Frame::Choice(None, self.tree.choices.len() - 1));
                 self.target = Target::ChoiceHeader;
             }
             "source" | "osource" | "rsource" | "orsource" => return self.source(rest),
             "comment" | "mainmenu" => self.target = Target::None,
-            "depends" => self.depends(rest.strip_prefix("on").unwrap_or(rest).trim(), at),
+            "depends" => self.depends(rest.strip_prefix("on").unwrap_or(rest).trim(), at)?,
             "select" => self.reverse("select", rest, at),
             "imply" => self.reverse("imply", rest, at),
             _ => self.attribute(kw, rest),
         }
+        Ok(())
+    }
+
+    /// Enters a block, within [`MAX_BLOCK_DEPTH`]; a new header has no `depends on` yet.
+    fn open(&mut self, frame: Frame) -> std::result::Result<(), String> {
+        if self.stack.len() >= MAX_BLOCK_DEPTH {
+            return Err(format!(
+                "if/menu/choice blocks nested deeper than {MAX_BLOCK_DEPTH}"
+            ));
+        }
+        self.stack.push(frame);
+        self.header_depends = 0;
         Ok(())
     }
 
@@ -158,9 +196,9 @@ impl Reader<'_> {
         self.target = Target::Entry(name.to_owned(), list.len() - 1);
     }
 
-    fn depends(&mut self, text: &str, at: &str) {
+    fn depends(&mut self, text: &str, at: &str) -> std::result::Result<(), String> {
         let Some(expr) = expr::parse(text) else {
-            return;
+            return Ok(());
         };
         let c = Cond {
             expr,
@@ -171,6 +209,13 @@ impl Reader<'_> {
             (Target::Entry(..), _) => self.entry().deps.push(c),
             (Target::MenuHeader, Some(Frame::Menu(slot)))
             | (Target::ChoiceHeader, Some(Frame::Choice(slot, _))) => {
+                // Each line nests the and-ed condition one level deeper.
+                self.header_depends += 1;
+                if self.header_depends > MAX_HEADER_DEPENDS {
+                    return Err(format!(
+                        "more than {MAX_HEADER_DEPENDS} `depends on` lines for one menu or choice"
+                    ));
+                }
                 *slot = Some(match slot.take() {
                     Some(prev) => Cond {
                         expr: Expr::And(Box::new(prev.expr), Box::new(c.expr)),
@@ -189,6 +234,7 @@ impl Reader<'_> {
             }
             _ => {}
         }
+        Ok(())
     }
 
     fn reverse(&mut self, how: &'static str, rest: &str, at: &str) {
@@ -246,10 +292,35 @@ impl Reader<'_> {
         if !self.root.join(&rel).is_file() {
             return Ok(()); // osource of an absent file, or an arch-specific file for another arch
         }
+        if self.reading.contains(&rel) {
+            return Err(format!(
+                "source {:?} is a loop: that file is already being read (through {})",
+                rel.display(),
+                self.chain()
+            ));
+        }
+        if self.reading.len() >= MAX_SOURCE_DEPTH {
+            return Err(format!(
+                "source nested deeper than {MAX_SOURCE_DEPTH} files (through {})",
+                self.chain()
+            ));
+        }
         let saved = std::mem::replace(&mut self.target, Target::None);
         self.file(&rel).map_err(|e| e.to_string())?;
         self.target = saved;
         Ok(())
+    }
+}
+
+impl Reader<'_> {
+    /// `Kconfig -> mm/Kconfig -> …`: the files being read, for a message.
+    fn chain(&self) -> String {
+        let names: Vec<String> = self
+            .reading
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        names.join(" -> ")
     }
 }
 
