@@ -22,6 +22,7 @@
 //! hardening-mode=enforced|allow-weaker|off       (optional block: the hardening gate's result)
 //! hardening-self-protection=<ok> <fail> <n/a>
 //! hardening-failed=<rule id>          (zero or more, sorted)
+//! module-cert-sha256=<sha256>         (optional: the pinned module-signing certificate built in)
 //! deb=<file name>                     (one block per .deb, sorted by file name, at least one)
 //! deb-package=<package>
 //! deb-version=<version>
@@ -132,6 +133,9 @@ pub struct BuildRecord {
     pub kernel_config_sha256: String,
     /// The hardening check of that config (absent in records older than the gate).
     pub hardening: Option<Hardening>,
+    /// Module signing (two-stage): sha256 of the PEM certificate built into the kernel's
+    /// trusted keys (`CONFIG_SYSTEM_TRUSTED_KEYS`); absent when the build pins none.
+    pub module_cert_sha256: Option<String>,
     /// The .debs, sorted by file name.
     pub debs: Vec<DebRecord>,
 }
@@ -290,6 +294,9 @@ impl BuildRecord {
             n.kernel_config_sha256
         ));
         write_hardening(&mut s, &n.hardening);
+        if let Some(sha) = &n.module_cert_sha256 {
+            s.push_str(&format!("module-cert-sha256={sha}\n"));
+        }
         write_debs(&mut s, &n.debs);
         s
     }
@@ -369,6 +376,10 @@ impl BuildRecord {
         }
         let kernel_config_sha256 = canonical::sha256_field(&c.expect("kernel-config-sha256")?, F)?;
         let hardening = parse_hardening(&mut c, F)?;
+        let module_cert_sha256 = match c.optional("module-cert-sha256") {
+            Some(l) => Some(canonical::sha256_field(&l, F)?),
+            None => None,
+        };
         let debs = parse_debs(&mut c, F)?;
         c.finish()?;
         Ok(BuildRecord {
@@ -376,6 +387,7 @@ impl BuildRecord {
             toolchain,
             kernel_config_sha256,
             hardening,
+            module_cert_sha256,
             debs,
         })
     }
@@ -543,6 +555,7 @@ pub(crate) mod tests {
             },
             kernel_config_sha256: h('3'),
             hardening: None,
+            module_cert_sha256: None,
             debs: vec![DebRecord {
                 file_name: "linux-image-6.12.38-sk_6.12.38-1_amd64.deb".into(),
                 package: "linux-image-6.12.38-sk".into(),
@@ -570,6 +583,26 @@ pub(crate) mod tests {
                 ],
             }],
         }
+    }
+
+    #[test]
+    fn the_module_cert_line_round_trips_and_is_optional() {
+        let mut r = example();
+        let old = r.to_text();
+        assert!(!old.contains("module-cert"), "absent line writes nothing");
+        r.module_cert_sha256 = Some("ab".repeat(32));
+        let text = r.to_text();
+        assert!(
+            text.contains(&format!(
+                "kernel-config-sha256={}\nmodule-cert-sha256={}\ndeb=",
+                "3".repeat(64),
+                "ab".repeat(32)
+            )),
+            "{text}"
+        );
+        assert_eq!(BuildRecord::parse(&text).unwrap(), r);
+        assert_eq!(BuildRecord::parse(&old).unwrap().module_cert_sha256, None);
+        assert!(BuildRecord::parse(&text.replace(&"ab".repeat(32), "not-hex")).is_err());
     }
 
     #[test]

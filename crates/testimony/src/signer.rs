@@ -214,6 +214,7 @@ mod tests {
             toolchain: Default::default(),
             kernel_config_sha256: sha256_hex(b"c"),
             hardening: None,
+            module_cert_sha256: None,
             debs: vec![crate::build_record::DebRecord {
                 file_name: "sk-test_1.0-1_all.deb".into(),
                 package: "sk-test".into(),

@@ -86,30 +86,34 @@ fn record() -> impl Strategy<Value = BuildRecord> {
         sha(),
         prop::collection::vec(deb(), 1..4),
         hardening(),
+        prop::option::of(sha()),
     )
-        .prop_map(|(m, tn, ts, sde, comps, banners, cfg, debs, hardening)| {
-            let mut debs = debs;
-            debs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
-            debs.dedup_by(|a, b| a.file_name == b.file_name);
-            BuildRecord {
-                source: SourcePin {
-                    manifest_sha256: m,
-                    tarball_name: tn,
-                    tarball_sha256: ts,
-                    source_date_epoch: sde,
-                },
-                toolchain: Toolchain {
-                    components: comps
-                        .into_iter()
-                        .map(|(name, version)| ToolchainComponent { name, version })
-                        .collect(),
-                    banners,
-                },
-                kernel_config_sha256: cfg,
-                hardening,
-                debs,
-            }
-        })
+        .prop_map(
+            |(m, tn, ts, sde, comps, banners, cfg, debs, hardening, module_cert_sha256)| {
+                let mut debs = debs;
+                debs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+                debs.dedup_by(|a, b| a.file_name == b.file_name);
+                BuildRecord {
+                    source: SourcePin {
+                        manifest_sha256: m,
+                        tarball_name: tn,
+                        tarball_sha256: ts,
+                        source_date_epoch: sde,
+                    },
+                    toolchain: Toolchain {
+                        components: comps
+                            .into_iter()
+                            .map(|(name, version)| ToolchainComponent { name, version })
+                            .collect(),
+                        banners,
+                    },
+                    kernel_config_sha256: cfg,
+                    hardening,
+                    module_cert_sha256,
+                    debs,
+                }
+            },
+        )
 }
 
 fn testimony() -> impl Strategy<Value = TestimonyV2> {
