@@ -111,6 +111,7 @@ mod plan;
 pub mod record;
 mod report;
 pub mod repro;
+pub mod signing;
 pub mod stage;
 mod target;
 pub mod verify;

@@ -45,6 +45,9 @@ pub struct BuildPlan {
     pub step_memo: Option<StepMemo>,
     /// The output directory (absent or empty).
     pub out: PathBuf,
+    /// Two-stage module signing, stage 1: the persistent signing key's certificate
+    /// (PEM) to build in (see [`crate::signing`]); `None`: no module signing.
+    pub module_cert: Option<PathBuf>,
 }
 
 impl fmt::Debug for BuildPlan {
@@ -62,6 +65,7 @@ impl fmt::Debug for BuildPlan {
             .field("allow_config_loss", &self.allow_config_loss)
             .field("extra_gates", &gates)
             .field("out", &self.out)
+            .field("module_cert", &self.module_cert)
             .finish_non_exhaustive()
     }
 }
@@ -85,6 +89,7 @@ impl BuildPlan {
             expected_toolchain: None,
             step_memo: None,
             out,
+            module_cert: None,
         }
     }
 }

@@ -147,12 +147,14 @@ pub fn record_toolchain(fp: &ToolchainFingerprint) -> Toolchain {
 }
 
 /// Assembles, normalizes and validates the record (`hardening`: the hardening gate's
-/// result, see [`crate::hardening::summary`]).
+/// result, see [`crate::hardening::summary`]; `module_cert_sha256`: the pinned
+/// module-signing certificate, see [`crate::signing`]).
 pub fn build_record(
     source: SourcePin,
     fingerprint: &ToolchainFingerprint,
     kernel_config_sha256: String,
     hardening: Option<testimony::build_record::Hardening>,
+    module_cert_sha256: Option<String>,
     debs: Vec<DebRecord>,
 ) -> Result<BuildRecord, RecordError> {
     let mut record = BuildRecord {
@@ -160,6 +162,7 @@ pub fn build_record(
         toolchain: record_toolchain(fingerprint),
         kernel_config_sha256,
         hardening,
+        module_cert_sha256,
         debs,
     };
     record.normalize();
@@ -222,7 +225,8 @@ mod tests {
             source_date_epoch: 1_794_660_961,
         };
         let debs = vec![deb("z_1_amd64.deb"), deb("a_1_amd64.deb")];
-        let record = build_record(source, &fingerprint(), "03".repeat(32), None, debs).unwrap();
+        let record =
+            build_record(source, &fingerprint(), "03".repeat(32), None, None, debs).unwrap();
         assert_eq!(record.debs[0].file_name, "a_1_amd64.deb", "normalized");
         let names: Vec<&str> = record
             .toolchain
@@ -257,7 +261,8 @@ mod tests {
             tarball_sha256: "02".repeat(32),
             source_date_epoch: 1,
         };
-        let err = build_record(source, &fingerprint(), "03".repeat(32), None, vec![]).unwrap_err();
+        let err =
+            build_record(source, &fingerprint(), "03".repeat(32), None, None, vec![]).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("the build record does not validate"),
