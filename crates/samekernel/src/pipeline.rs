@@ -183,6 +183,13 @@ fn prepare(
     reporter: &mut dyn BuildReporter,
 ) -> Result<Prepared, BuildError> {
     plan.target.check_buildable()?;
+    // Checked before anything is fetched: a bad certificate (or a key given as one)
+    // stops the build at once.
+    let module_cert = plan
+        .module_cert
+        .as_deref()
+        .map(ModuleCert::load)
+        .transpose()?;
     let (fingerprint, toolchain_diffs) =
         timed(reporter, Stage::Toolchain, "", |_| toolchain(plan))?;
     if plan.expected_toolchain.is_some() {
@@ -199,11 +206,6 @@ fn prepare(
     let obj = env.spec().obj_dir.clone();
     // Two-stage module signing, stage 1: the certificate at its fixed tree path, the
     // signing rules required, the stage-1 fragment and gate (see crate::signing).
-    let module_cert = plan
-        .module_cert
-        .as_deref()
-        .map(ModuleCert::load)
-        .transpose()?;
     let mut h = plan.hardening.clone();
     if let Some(cert) = &module_cert {
         cert.place(&obj)?;

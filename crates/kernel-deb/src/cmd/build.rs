@@ -105,6 +105,10 @@ pub struct BuildArgs {
     /// RANDSTRUCT, the latent-entropy plugin and module signing].
     #[arg(long, value_name = "FILE")]
     pub harden_policy: Option<PathBuf>,
+    /// Two-stage module signing, stage 1: build in this certificate (PEM) of a persistent
+    /// signing key, require signed modules, leave them unsigned (then `sign-modules`).
+    #[arg(long, value_name = "CERT.pem")]
+    pub module_cert: Option<PathBuf>,
     /// Keep the work directory (source, objects, staging) after a successful build.
     #[arg(long)]
     pub keep_work: bool,
@@ -147,6 +151,11 @@ fn plan(args: &BuildArgs, flavour: Option<&FlavourConfig>) -> Result<BuildPlan> 
     plan.allow_hazards = args.allow_hazards;
     plan.hardening.apply_fragment = !args.no_harden;
     plan.hardening.allow_weaker = args.allow_weaker;
+    plan.module_cert = args
+        .module_cert
+        .as_deref()
+        .map(std::path::absolute)
+        .transpose()?;
     if let Some(path) = &args.harden_policy {
         let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
         plan.hardening.policy = harden::Policy::from_toml(&text, &path.display().to_string())?;

@@ -45,6 +45,8 @@ pub mod stage2;
 #[cfg(test)]
 mod tests;
 
+pub use modsign::Key;
+
 pub use artefact::{ArtefactError, ModuleSignature, SignatureSet};
 pub use cert::{CertError, ModuleCert, ModuleSigningGate};
 pub use check::{Difference, SignatureProblem, SignedCheck, check_signed};
