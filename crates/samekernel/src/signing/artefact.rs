@@ -67,8 +67,8 @@ pub enum ArtefactError {
     Tar {
         /// The artefact.
         path: PathBuf,
-        /// safe-extract's reason.
-        source: detdeb::safe_extract::Error,
+        /// safe-extract's reason (boxed: it is large).
+        source: Box<detdeb::safe_extract::Error>,
     },
     /// The file could not be opened or read.
     #[error("{}: {source}", path.display())]
@@ -154,7 +154,7 @@ impl SignatureSet {
         })?;
         let tar_err = |source| ArtefactError::Tar {
             path: path.to_path_buf(),
-            source,
+            source: Box::new(source),
         };
         let bad = |problem: String| ArtefactError::Format {
             path: path.to_path_buf(),

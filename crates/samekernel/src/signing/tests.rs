@@ -170,12 +170,15 @@ fn signed_package_differs_only_by_valid_signatures_and_is_deterministic() {
     }
 }
 
+/// What a tampering case must be reported as.
+type Expect = dyn Fn(&Difference) -> bool;
+
 #[test]
 fn the_check_names_every_kind_of_tampering() {
     let s = setup();
     let (key2, cert2) = keypair(&s.dir.join("keys"), "other");
     let o = modsign::Openssl::default();
-    let cases: Vec<(&str, PathBuf, &dyn Fn(&Difference) -> bool)> = vec![
+    let cases: Vec<(&str, PathBuf, &Expect)> = vec![
         (
             "flipped byte",
             variant(&s, "flipped", |d| module_mut(d, 0)[3] ^= 1),
