@@ -59,6 +59,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! A persistent key of the kind kbuild would generate (RSA, self-signed, the extensions of
+//! `certs/default_x509.genkey`) is made once with [`Openssl::new_signing_key`]:
+//!
+//! ```no_run
+//! # use std::path::Path;
+//! modsign::Openssl::default().new_signing_key(
+//!     Path::new("/secure/module-key.pem"),
+//!     Path::new("/etc/samekernel/module-cert.pem"),
+//!     "Example distribution module signing",
+//!     4096,
+//! )?;
+//! # Ok::<(), modsign::OpensslError>(())
+//! ```
+//!
 //! With an RSA key the signature is deterministic (PKCS#1 v1.5, no signing time), so
 //! signing the same module twice gives the same bytes; ECDSA signatures differ per run
 //! (random nonce) but verify all the same.

@@ -272,6 +272,52 @@ impl Openssl {
         }
     }
 
+    /// Makes a new RSA `bits` signing key (`key`, PEM, unencrypted, mode
+    /// 0600 by openssl) and its self-signed certificate (`cert`, PEM, valid 100 years),
+    /// with the extensions of the kernel's `certs/default_x509.genkey`
+    /// (`basicConstraints=critical,CA:FALSE`, `keyUsage=digitalSignature`, key ids) and
+    /// subject `CN=<common_name>`: what kbuild would generate, made once and kept.
+    pub fn new_signing_key(
+        &self,
+        key: &Path,
+        cert: &Path,
+        common_name: &str,
+        bits: u32,
+    ) -> Result<(), OpensslError> {
+        let s = Scratch::new()?;
+        let conf = s.write(
+            "x509.genkey",
+            format!(
+                "[ req ]\ndistinguished_name = dn\nprompt = no\nx509_extensions = ext\n\
+                 [ dn ]\nCN = {common_name}\n\
+                 [ ext ]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=digitalSignature\n\
+                 subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+            )
+            .as_bytes(),
+        )?;
+        let newkey = format!("rsa:{bits}");
+        let args: Vec<&std::ffi::OsStr> = vec![
+            "req".as_ref(),
+            "-new".as_ref(),
+            "-nodes".as_ref(),
+            "-utf8".as_ref(),
+            "-x509".as_ref(),
+            "-sha512".as_ref(),
+            "-days".as_ref(),
+            "36500".as_ref(),
+            "-batch".as_ref(),
+            "-newkey".as_ref(),
+            newkey.as_ref(),
+            "-config".as_ref(),
+            conf.as_os_str(),
+            "-keyout".as_ref(),
+            key.as_os_str(),
+            "-out".as_ref(),
+            cert.as_os_str(),
+        ];
+        self.run("req -x509", &args)
+    }
+
     /// Checks that `cert` is a readable PEM certificate; returns its subject line.
     pub fn certificate_subject(&self, cert: &Path) -> Result<String, OpensslError> {
         let s = Scratch::new()?;

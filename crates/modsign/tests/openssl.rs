@@ -8,33 +8,13 @@ use modsign::{Digest, Key, ModuleError, Openssl, VerifyError, trailer};
 /// A self-signed RSA certificate + key with the extensions of the kernel's
 /// `certs/default_x509.genkey`, in `dir` as `<name>.key.pem` / `<name>.cert.pem`.
 fn keypair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let (key, cert, conf) = (
+    let (key, cert) = (
         dir.join(format!("{name}.key.pem")),
         dir.join(format!("{name}.cert.pem")),
-        dir.join(format!("{name}.genkey")),
     );
-    std::fs::write(
-        &conf,
-        format!("[ req ]\ndistinguished_name = dn\nprompt = no\nx509_extensions = ext\n[ dn ]\nCN = {name} module signing\n[ ext ]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"),
-    )
-    .unwrap();
-    let out = Command::new("openssl")
-        .args([
-            "req", "-new", "-nodes", "-utf8", "-sha512", "-days", "36500", "-batch", "-x509",
-            "-newkey", "rsa:2048", "-config",
-        ])
-        .arg(&conf)
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
+    Openssl::default()
+        .new_signing_key(&key, &cert, &format!("{name} module signing"), 2048)
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     (key, cert)
 }
 

@@ -45,7 +45,7 @@ pub mod stage2;
 #[cfg(test)]
 mod tests;
 
-pub use modsign::Key;
+pub use modsign::{Key, Openssl};
 
 pub use artefact::{ArtefactError, ModuleSignature, SignatureSet};
 pub use cert::{CertError, ModuleCert, ModuleSigningGate};

@@ -2,7 +2,6 @@
 //! images, keys made by openssl at test time).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::deb::{DebContents, is_module, read_deb, tests::fake_image};
 use super::*;
@@ -20,29 +19,13 @@ const MODULES: [(&str, &[u8]); 2] = [
 
 /// A self-signed RSA certificate + key (the kernel's default_x509.genkey extensions).
 pub(crate) fn keypair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let (key, cert, conf) = (
+    let (key, cert) = (
         dir.join(format!("{name}.key")),
         dir.join(format!("{name}.pem")),
-        dir.join(format!("{name}.genkey")),
     );
-    std::fs::write(&conf, format!("[ req ]\ndistinguished_name = dn\nprompt = no\nx509_extensions = ext\n[ dn ]\nCN = {name}\n[ ext ]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")).unwrap();
-    let out = Command::new("openssl")
-        .args([
-            "req", "-new", "-nodes", "-x509", "-newkey", "rsa:2048", "-sha512", "-days", "36500",
-            "-batch", "-config",
-        ])
-        .arg(&conf)
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
+    modsign::Openssl::default()
+        .new_signing_key(&key, &cert, name, 2048)
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     (key, cert)
 }
 
