@@ -22,25 +22,13 @@ fn text(o: &Output) -> String {
 }
 
 fn keypair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let (key, cert, conf) = (
+    let (key, cert) = (
         dir.join(format!("{name}.key")),
         dir.join(format!("{name}.pem")),
-        dir.join("genkey"),
     );
-    std::fs::write(&conf, format!("[ req ]\ndistinguished_name = dn\nprompt = no\nx509_extensions = ext\n[ dn ]\nCN = {name}\n[ ext ]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=digitalSignature\nsubjectKeyIdentifier=hash\n")).unwrap();
-    let o = Command::new("openssl")
-        .args([
-            "req", "-new", "-nodes", "-x509", "-newkey", "rsa:2048", "-sha512", "-days", "3650",
-            "-batch", "-config",
-        ])
-        .arg(&conf)
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
+    samekernel::signing::Openssl::default()
+        .new_signing_key(&key, &cert, name, 2048)
         .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
     (key, cert)
 }
 

@@ -14,7 +14,7 @@
 //!    and `samekernel@samekernel`, and loads the packaged test_module.ko.
 //!
 //! The builds are stage 1 of two-stage module signing (`--module-cert`, a certificate
-//! made by this test) with BTF (`configs/btf.config`, issue 14's tiny+BTF proof): after
+//! made by this test): after
 //! the two identical builds the test signs the modules out of band (`sign-modules`),
 //! packs the signed image (`attach-signatures`), checks that it differs from the
 //! unsigned one only by valid signatures (`verify-signed`), installs the *signed* image,
@@ -47,7 +47,6 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     // compared again below.
     let check = base.path().join("check");
     let (key, cert) = module_signing_key(base.path());
-    let btf = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/btf.config");
     let out = Command::new(BIN)
         .args(["repro-check", "--keep-out", "--base"])
         .arg(&check)
@@ -59,8 +58,6 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
             "--module-cert",
         ])
         .arg(&cert)
-        .arg("--config-fragment")
-        .arg(&btf)
         .output()
         .unwrap();
     let (stdout, stderr) = (
@@ -314,23 +311,10 @@ fn boot_with_module(base: &Path, vmlinuz: &Path, module: &[u8], cmdline: &str) -
 fn module_signing_key(base: &Path) -> (PathBuf, PathBuf) {
     let keys = base.join("keys");
     fs::create_dir(&keys).unwrap();
-    let conf = keys.join("x509.genkey");
-    fs::write(
-        &conf,
-        "[ req ]\ndistinguished_name = dn\nprompt = no\nx509_extensions = ext\n[ dn ]\nCN = samekernel test module signing\n[ ext ]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
-    )
-    .unwrap();
     let (key, cert) = (keys.join("module-key.pem"), base.join("module-cert.pem"));
-    run(Command::new("openssl")
-        .args([
-            "req", "-new", "-nodes", "-x509", "-newkey", "rsa:2048", "-sha512",
-        ])
-        .args(["-days", "36500", "-batch", "-config"])
-        .arg(&conf)
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert));
+    samekernel::signing::Openssl::default()
+        .new_signing_key(&key, &cert, "samekernel test module signing", 2048)
+        .unwrap();
     fs::set_permissions(&cert, fs::Permissions::from_mode(0o644)).unwrap();
     (key, cert)
 }

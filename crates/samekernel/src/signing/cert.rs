@@ -123,7 +123,9 @@ impl ModuleCert {
     /// The Kconfig fragment of stage 1: signature checking on and enforced (sha512,
     /// KSPP), no key and no signing in the build, the certificate as a trusted key, RSA
     /// and SHA-512 built in (the kernel cannot load the module that would verify a
-    /// module), no module compression (signatures cover the modules as packaged).
+    /// module), SHA-256 built in (Debian's kernel hashes every validly signed module with
+    /// sha256 to look it up in the blacklist, and fails the load with ENOENT without
+    /// it), no module compression (signatures cover the modules as packaged).
     pub fn fragment(&self) -> String {
         format!(
             "# samekernel two-stage module signing (stage 1): the pinned certificate\n\
@@ -131,7 +133,8 @@ impl ModuleCert {
              CONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_FORCE=y\n# CONFIG_MODULE_SIG_ALL is not set\n\
              CONFIG_MODULE_SIG_SHA512=y\nCONFIG_MODULE_SIG_KEY=\"\"\nCONFIG_MODULE_SIG_KEY_TYPE_RSA=y\n\
              CONFIG_SYSTEM_TRUSTED_KEYRING=y\nCONFIG_SYSTEM_TRUSTED_KEYS=\"{}\"\n\
-             CONFIG_CRYPTO_RSA=y\nCONFIG_CRYPTO_SHA512=y\n# CONFIG_MODULE_COMPRESS is not set\n",
+             CONFIG_CRYPTO_RSA=y\nCONFIG_CRYPTO_SHA512=y\nCONFIG_CRYPTO_SHA256=y\n\
+             # CONFIG_MODULE_COMPRESS is not set\n",
             self.sha256,
             self.tree_path()
         )
@@ -181,7 +184,7 @@ impl ConfigGate for ModuleSigningGate {
     fn check(&self, c: &KernelConfig) -> Vec<Finding> {
         let string = |sym: &str| c.get(sym).and_then(|v| v.as_str());
         let yes = |sym: &str| matches!(c.get(sym), Some(kbuild_env::config::ConfigValue::Yes));
-        let wants: [(&str, bool, &str); 8] = [
+        let wants: [(&str, bool, &str); 9] = [
             (
                 "CONFIG_MODULE_SIG",
                 yes("CONFIG_MODULE_SIG"),
@@ -216,6 +219,11 @@ impl ConfigGate for ModuleSigningGate {
                 "CONFIG_CRYPTO_SHA512",
                 yes("CONFIG_CRYPTO_SHA512"),
                 "SHA-512 must be built in to verify signatures",
+            ),
+            (
+                "CONFIG_CRYPTO_SHA256",
+                yes("CONFIG_CRYPTO_SHA256"),
+                "SHA-256 must be built in: Debian's kernel hashes each signed module with it for the blacklist",
             ),
             (
                 "CONFIG_MODULE_COMPRESS",
