@@ -22,6 +22,7 @@ pub fn build_record_of(debs: &[&Path], toolchain: Toolchain) -> Result<BuildReco
         kernel_config_sha256: stand_in("no kernel config"),
         flavour: None,
         hardening: None,
+        module_cert_sha256: None,
         debs: debs.iter().map(|d| deb_record(d)).collect::<Result<_>>()?,
     };
     // Whoever reads it next must get a valid record, not just our text.

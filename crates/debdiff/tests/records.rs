@@ -41,6 +41,7 @@ fn record_for(deb_path: &Path, epoch: u64) -> BuildRecord {
         kernel_config_sha256: "3".repeat(64),
         flavour: None,
         hardening: None,
+        module_cert_sha256: None,
         debs: vec![DebRecord {
             file_name: deb_path.file_name().unwrap().to_string_lossy().into_owned(),
             package: control.get("Package").unwrap().into(),

@@ -47,6 +47,14 @@ pub const DEFAULT_RELAXED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The module-signing rules a build with a pinned module certificate meets
+/// ([`Policy::require_module_signing`]).
+pub const MODULE_SIGNING_WITH_PINNED_CERT: &[&str] = &[
+    "kconfig:MODULE_SIG",
+    "kconfig:MODULE_SIG_SHA512",
+    "kconfig:MODULE_SIG_FORCE",
+];
+
 /// A parsed, validated policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -149,6 +157,20 @@ impl Policy {
         self.relaxed.get(id).map(String::as_str)
     }
 
+    /// Module signing with a pinned certificate (two-stage signing: the certificate is
+    /// built in, the modules are signed after the build): requires the
+    /// [`MODULE_SIGNING_WITH_PINNED_CERT`] rules; `MODULE_SIG_ALL` stays relaxed, as the
+    /// build must not sign (that needs the key and is not reproducible).
+    pub fn require_module_signing(&mut self) {
+        for id in MODULE_SIGNING_WITH_PINNED_CERT {
+            self.require(id);
+        }
+        self.relaxed.insert(
+            "kconfig:MODULE_SIG_ALL".to_owned(),
+            "modules are signed after the build with the pinned certificate's key (two-stage signing); signing during the build would need the key and differ per build".to_owned(),
+        );
+    }
+
     /// Requires one more rule (e.g. the RANDSTRUCT rule once a seed is pinned).
     pub fn require(&mut self, id: &str) {
         self.relaxed.remove(id);
@@ -168,6 +190,24 @@ mod tests {
         assert!(p.is_required(find("kconfig:STACKPROTECTOR_STRONG")));
         assert!(!p.is_required(find("kconfig:RANDSTRUCT_FULL")));
         assert!(!p.is_required(find("kconfig:DEVMEM")));
+        assert_eq!(Policy::from_toml(&p.to_toml(), "rt").unwrap(), p);
+    }
+
+    #[test]
+    fn a_pinned_module_cert_requires_signing_but_not_signing_at_build_time() {
+        let mut p = Policy::default();
+        let find = |id: &str| rules::all().find(|r| r.id() == id).unwrap();
+        assert!(!p.is_required(find("kconfig:MODULE_SIG_FORCE")));
+        p.require_module_signing();
+        for id in MODULE_SIGNING_WITH_PINNED_CERT {
+            assert!(p.is_required(find(id)), "{id}");
+        }
+        assert!(!p.is_required(find("kconfig:MODULE_SIG_ALL")));
+        assert!(
+            p.relaxed_reason("kconfig:MODULE_SIG_ALL")
+                .unwrap()
+                .contains("two-stage")
+        );
         assert_eq!(Policy::from_toml(&p.to_toml(), "rt").unwrap(), p);
     }
 

@@ -52,6 +52,14 @@ enum Command {
     /// Read a linux-image .deb's kernel banner and embedded config; check them against
     /// the build record and toolchain fingerprint.
     Inspect(cmd::inspect::InspectArgs),
+    /// Two-stage module signing: sign every module of an unsigned linux-image .deb
+    /// (detached signatures, one artefact).
+    SignModules(cmd::sign::SignModulesArgs),
+    /// Two-stage module signing, stage 2: pack the signed linux-image .deb.
+    AttachSignatures(cmd::sign::AttachArgs),
+    /// Check that a signed linux-image .deb differs from the unsigned one only by valid
+    /// module signatures.
+    VerifySigned(cmd::sign::VerifySignedArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +77,9 @@ fn main() -> ExitCode {
         Command::Diff(a) => cmd::diff::run(a),
         Command::ReproCheck(a) => cmd::repro_check::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::SignModules(a) => cmd::sign::sign_modules(a),
+        Command::AttachSignatures(a) => cmd::sign::attach(a),
+        Command::VerifySigned(a) => cmd::sign::verify_signed(a),
     };
     match result {
         Ok(code) => code,

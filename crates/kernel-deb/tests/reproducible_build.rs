@@ -12,6 +12,14 @@
 //!    multiarch layout, preprocessing a userspace probe to this kernel's version;
 //! 3. its vmlinuz boots under qemu (TCG) to a banner showing the pinned timestamp
 //!    and `samekernel@samekernel`, and loads the packaged test_module.ko.
+//!
+//! The builds are stage 1 of two-stage module signing (`--module-cert`, a certificate
+//! made by this test): after
+//! the two identical builds the test signs the modules out of band (`sign-modules`),
+//! packs the signed image (`attach-signatures`), checks that it differs from the
+//! unsigned one only by valid signatures (`verify-signed`), installs the *signed* image,
+//! and boots it with `module.sig_enforce=1`: the signed module loads, a copy with one
+//! flipped byte and the unsigned module are refused. The key never enters a package.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -38,10 +46,18 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     // rest is named as skipped). It compares them with debdiff; the bytes are
     // compared again below.
     let check = base.path().join("check");
+    let (key, cert) = module_signing_key(base.path());
     let out = Command::new(BIN)
         .args(["repro-check", "--keep-out", "--base"])
         .arg(&check)
-        .args(["--", "--flavour", "tiny", "--with-libc-dev"])
+        .args([
+            "--",
+            "--flavour",
+            "tiny",
+            "--with-libc-dev",
+            "--module-cert",
+        ])
+        .arg(&cert)
         .output()
         .unwrap();
     let (stdout, stderr) = (
@@ -85,6 +101,11 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     // Anyone can check the packages with dpkg alone: dpkg-deb, given the tree it
     // extracts from each .deb, the .deb's own compressor (named by its data member,
     // as `ar` lists it) and the pin's SOURCE_DATE_EPOCH, packs the same bytes.
+    let cert_sha256 = sha256_hex(&pem_certificate(&cert));
+    assert!(
+        ra.contains(&format!("\nmodule-cert-sha256={cert_sha256}\n")),
+        "the build record does not name the module certificate:\n{ra}"
+    );
     let sde = ra
         .lines()
         .find_map(|l| l.strip_prefix("source-date-epoch="))
@@ -119,8 +140,12 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
         );
     }
 
-    // Install into an empty dpkg root.
+    // Out of band: sign the modules; stage 2: attach; check.
     let image = a.keys().find(|k| k.starts_with("linux-image-")).unwrap();
+    let signed = sign_attach_and_check(base.path(), &a_out.join(image), &key, &cert);
+    assert_key_in_no_package(&key, &[a_out.join(image), signed.clone()], &a_out);
+
+    // Install (the signed image) into an empty dpkg root.
     let root = base.path().join("root");
     let admin = root.join("var/lib/dpkg");
     for d in ["info", "updates", "triggers"] {
@@ -139,7 +164,7 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
             ])
             .arg(deb))
     };
-    dpkg_install(&a_out.join(image));
+    dpkg_install(&signed);
     let boot: Vec<PathBuf> = fs::read_dir(root.join("boot"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -191,13 +216,60 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
         "preprocessed probe: {pre}"
     );
 
-    // Boot it.
-    let initramfs = base.path().join("initramfs.cpio");
-    let init = base.path().join("init");
-    run(Command::new("gcc")
-        .args(["-static", "-Os", "-o"])
-        .arg(&init)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/boot/init.c")));
+    // Boot it, enforcing module signatures: the signed module loads…
+    let signed_module = fs::read(&module).unwrap();
+    let cmdline = "console=ttyS0 panic=-1 module.sig_enforce=1";
+    let console = boot_with_module(base.path(), &vmlinuz, &signed_module, cmdline);
+    let banner = console
+        .lines()
+        .find(|l| l.contains("Linux version"))
+        .unwrap_or_else(|| panic!("no banner on the console:\n{console}"));
+    assert!(
+        banner.contains(&format!("Linux version {release} (samekernel@samekernel)")),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("#1 Sat Nov 14 12:56:01 UTC 2026"),
+        "{banner}"
+    );
+    assert!(
+        console.contains("finit_module(test_module.ko) = 0"),
+        "signed module not loaded:\n{console}"
+    );
+    assert!(
+        console.contains("Hello, world"),
+        "test_module did not run:\n{console}"
+    );
+    check_hardening_at_runtime(&console, &image_config, cmdline);
+
+    // …one flipped byte in its body, or no signature at all, and it is refused.
+    let mut tampered = signed_module.clone();
+    tampered[64] ^= 1;
+    let unsigned_module = modsign_body(&signed_module);
+    for (what, bytes) in [("tampered", tampered), ("unsigned", unsigned_module)] {
+        let console = boot_with_module(base.path(), &vmlinuz, &bytes, cmdline);
+        assert!(
+            console.contains("finit_module(test_module.ko) = -1"),
+            "{what} module was not refused:\n{console}"
+        );
+        assert!(
+            !console.contains("Hello, world"),
+            "{what} module ran:\n{console}"
+        );
+    }
+}
+
+/// Boots `vmlinuz` (TCG) with an initramfs whose init loads `module` as
+/// /test_module.ko; returns the console.
+fn boot_with_module(base: &Path, vmlinuz: &Path, module: &[u8], cmdline: &str) -> String {
+    let initramfs = base.join("initramfs.cpio");
+    let init = base.join("init");
+    if !init.exists() {
+        run(Command::new("gcc")
+            .args(["-static", "-Os", "-o"])
+            .arg(&init)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/boot/init.c")));
+    }
     write_newc(
         &initramfs,
         &[
@@ -206,10 +278,7 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
             ("proc", Node::Dir),
             ("sys", Node::Dir),
             ("init", Node::File(fs::read(&init).unwrap(), 0o755)),
-            (
-                "test_module.ko",
-                Node::File(fs::read(&module).unwrap(), 0o644),
-            ),
+            ("test_module.ko", Node::File(module.to_vec(), 0o644)),
         ],
     );
     let out = Command::new("timeout")
@@ -226,40 +295,150 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
             "-no-reboot",
             "-kernel",
         ])
-        .arg(&vmlinuz)
+        .arg(vmlinuz)
         .arg("-initrd")
         .arg(&initramfs)
-        .args(["-append", "console=ttyS0 panic=-1"])
+        .args(["-append", cmdline])
         .output()
         .unwrap();
-    let console = String::from_utf8_lossy(&out.stdout);
-    let banner = console
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A persistent-style module signing key made for this test: RSA, self-signed, with the
+/// kernel's certs/default_x509.genkey extensions. The key stays in `base/keys` (outside
+/// every build and output directory); the certificate is readable by the other user
+/// repro-check builds as.
+fn module_signing_key(base: &Path) -> (PathBuf, PathBuf) {
+    let keys = base.join("keys");
+    fs::create_dir(&keys).unwrap();
+    let (key, cert) = (keys.join("module-key.pem"), base.join("module-cert.pem"));
+    samekernel::signing::Openssl::default()
+        .new_signing_key(&key, &cert, "samekernel test module signing", 2048)
+        .unwrap();
+    fs::set_permissions(&cert, fs::Permissions::from_mode(0o644)).unwrap();
+    (key, cert)
+}
+
+/// The one certificate block of a PEM file, LF line ends (what the build pins).
+fn pem_certificate(cert: &Path) -> Vec<u8> {
+    let text = fs::read_to_string(cert).unwrap();
+    let start = text.find("-----BEGIN CERTIFICATE-----").unwrap();
+    let end = text.find("-----END CERTIFICATE-----").unwrap() + "-----END CERTIFICATE-----".len();
+    text[start..end]
         .lines()
-        .find(|l| l.contains("Linux version"))
-        .unwrap_or_else(|| panic!("no banner on the console:\n{console}"));
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect::<String>()
+        .into_bytes()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let out = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(bytes)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)[..64].to_owned()
+}
+
+/// The module without its appended signature (sig_len from the 12-byte trailer).
+fn modsign_body(signed: &[u8]) -> Vec<u8> {
+    const MAGIC: &[u8] = b"~Module signature appended~\n";
+    assert!(signed.ends_with(MAGIC), "the packaged module is not signed");
+    let info = &signed[signed.len() - MAGIC.len() - 12..signed.len() - MAGIC.len()];
+    let sig_len = u32::from_be_bytes(info[8..12].try_into().unwrap()) as usize;
+    signed[..signed.len() - MAGIC.len() - 12 - sig_len].to_vec()
+}
+
+/// `sign-modules`, `attach-signatures` and `verify-signed` through the binary, as a
+/// publisher and a witness run them; returns the signed image.
+fn sign_attach_and_check(base: &Path, unsigned: &Path, key: &Path, cert: &Path) -> PathBuf {
+    let sigs = base.join("signatures");
+    let line = run(Command::new(BIN)
+        .arg("sign-modules")
+        .arg("--key")
+        .arg(key)
+        .arg("--cert")
+        .arg(cert)
+        .arg(unsigned)
+        .arg("--out")
+        .arg(&sigs));
+    let (sha, artefact) = line.trim().split_once("  ").expect("<sha256>  <artefact>");
+    eprintln!("signature artefact: {sha}  {artefact}");
+    assert_eq!(sha256_hex(&fs::read(artefact).unwrap()), sha);
+    let index = run(Command::new("tar").args(["-xOf", artefact, "INDEX"]));
     assert!(
-        banner.contains(&format!("Linux version {release} (samekernel@samekernel)")),
-        "{banner}"
+        index.contains("/kernel/lib/test_module.ko\n"),
+        "INDEX does not list test_module.ko:\n{index}"
     );
+    let signed = run(Command::new(BIN)
+        .arg("attach-signatures")
+        .arg(unsigned)
+        .arg(artefact)
+        .arg("--cert")
+        .arg(cert)
+        .arg("--out")
+        .arg(base.join("signed")));
+    let signed = PathBuf::from(signed.trim());
+    eprintln!(
+        "signed image: {}  {}",
+        sha256_hex(&fs::read(&signed).unwrap()),
+        signed.display()
+    );
+    let verdict = run(Command::new(BIN)
+        .arg("verify-signed")
+        .arg("--unsigned")
+        .arg(unsigned)
+        .arg("--signed")
+        .arg(&signed)
+        .arg("--module-cert")
+        .arg(cert));
     assert!(
-        banner.contains("#1 Sat Nov 14 12:56:01 UTC 2026"),
-        "{banner}"
+        verdict.contains("only appended module signatures, each valid for the pinned certificate"),
+        "{verdict}"
     );
-    assert!(
-        console.contains("finit_module(test_module.ko) = 0"),
-        "module not loaded:\n{console}"
-    );
-    assert!(
-        console.contains("Hello, world"),
-        "test_module did not run:\n{console}"
-    );
-    check_hardening_at_runtime(&console, &image_config);
+    signed
+}
+
+/// No file of any package (the build's and the signed image) holds a line of the key.
+fn assert_key_in_no_package(key: &Path, extra: &[PathBuf], out: &Path) {
+    let key_text = fs::read_to_string(key).unwrap();
+    let key_line = key_text.lines().nth(1).unwrap();
+    let debs: Vec<PathBuf> = debs_in(out)
+        .keys()
+        .map(|n| out.join(n))
+        .chain(extra.iter().cloned())
+        .collect();
+    for deb in debs {
+        let tar = Command::new("dpkg-deb")
+            .arg("--fsys-tarfile")
+            .arg(&deb)
+            .output()
+            .unwrap();
+        assert!(tar.status.success());
+        let control = Command::new("dpkg-deb")
+            .arg("--ctrl-tarfile")
+            .arg(&deb)
+            .output()
+            .unwrap();
+        for bytes in [&tar.stdout, &control.stdout] {
+            assert!(
+                !String::from_utf8_lossy(bytes).contains(key_line),
+                "{}: holds the signing key",
+                deb.display()
+            );
+        }
+    }
 }
 
 /// What the hardened default shows from inside the guest: the kernel's own protection
 /// lines, the command line and sysctls it runs with, evaluated on the host with harden
 /// together with the packaged config (what `harden-report --running` does on a machine).
-fn check_hardening_at_runtime(console: &str, config_text: &str) {
+fn check_hardening_at_runtime(console: &str, config_text: &str, expected_cmdline: &str) {
     assert!(
         console.contains("Write protecting the kernel read-only data"),
         "CONFIG_STRICT_KERNEL_RWX did not take effect:\n{console}"
@@ -277,7 +456,7 @@ fn check_hardening_at_runtime(console: &str, config_text: &str) {
         .iter()
         .find_map(|l| l.strip_prefix("cmdline "))
         .expect("the init printed /proc/cmdline");
-    assert_eq!(cmdline, "console=ttyS0 panic=-1");
+    assert_eq!(cmdline, expected_cmdline);
     let sysctl_text: String = ours
         .iter()
         .filter_map(|l| l.strip_prefix("sysctl "))

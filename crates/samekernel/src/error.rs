@@ -45,6 +45,9 @@ pub enum BuildError {
     /// The output is in the way, or could not be published.
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// The pinned module-signing certificate cannot be used (two-stage signing).
+    #[error(transparent)]
+    ModuleCert(#[from] crate::signing::CertError),
     /// A work directory could not be created.
     #[error("{}: {source}", path.display())]
     Io {

@@ -20,6 +20,11 @@
 //! [`build`] runs them all in order. Stages that need make take `&mut dyn`
 //! [`Kbuild`], so they can be tested with a fake that writes what make would.
 //!
+//! With `plan.module_cert = Some(cert)` the build is stage 1 of two-stage module
+//! signing: the certificate is built in, signed modules are required, and the modules
+//! stay unsigned; [`signing`] then signs them out of band, attaches the signatures and
+//! checks a signed package against the unsigned one.
+//!
 //! # Examples
 //!
 //! The whole pipeline (downloads the pinned source and compiles a kernel, so it is not
@@ -112,6 +117,7 @@ pub mod record;
 mod report;
 pub mod repro;
 mod request;
+pub mod signing;
 pub mod stage;
 mod target;
 pub mod verify;

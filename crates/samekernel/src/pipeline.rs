@@ -16,10 +16,11 @@ use crate::kbuild::KbuildRunner;
 use crate::plan::BuildPlan;
 use crate::record::{build_record, deb_record, sha256_file, write_record};
 use crate::report::{BuildReporter, FetchToReporter, Stage};
+use crate::signing::ModuleCert;
 use crate::stage::compile;
 use crate::stage::config::{
     ConfigError, ResolvedConfig, check_losses, requested_before_kbuild, require_debug_info,
-    resolve_config, write_hardening_fragment,
+    resolve_config, write_hardening_fragment, write_module_signing_fragment,
 };
 use crate::stage::package::{PackageDirs, package};
 use crate::stage::pin::{PinnedSource, fetch_pin, unpack_source};
@@ -171,6 +172,7 @@ struct Prepared {
     resolved: ResolvedConfig,
     findings: Vec<Finding>,
     hardening: Option<testimony::build_record::Hardening>,
+    module_cert_sha256: Option<String>,
 }
 
 /// Stages toolchain, pin, source, config and gate; fails before anything is compiled.
@@ -181,6 +183,13 @@ fn prepare(
     reporter: &mut dyn BuildReporter,
 ) -> Result<Prepared, BuildError> {
     plan.target.check_buildable()?;
+    // Checked before anything is fetched: a bad certificate (or a key given as one)
+    // stops the build at once.
+    let module_cert = plan
+        .module_cert
+        .as_deref()
+        .map(ModuleCert::load)
+        .transpose()?;
     let (fingerprint, toolchain_diffs) =
         timed(reporter, Stage::Toolchain, "", |_| toolchain(plan))?;
     if plan.expected_toolchain.is_some() {
@@ -195,19 +204,30 @@ fn prepare(
     })?;
     let (mut kbuild, env) = kbuild_runner(plan, &pinned, &src, work)?;
     let obj = env.spec().obj_dir.clone();
-    let fragments = config_fragments(plan, &fingerprint, work)?;
+    // Two-stage module signing, stage 1: the certificate at its fixed tree path, the
+    // signing rules required, the stage-1 fragment and gate (see crate::signing).
+    let mut h = plan.hardening.clone();
+    if let Some(cert) = &module_cert {
+        cert.place(&obj)?;
+        h.policy.require_module_signing();
+    }
+    let fragments = config_fragments(plan, &h, module_cert.as_ref(), &fingerprint, work)?;
     let resolved = timed(reporter, Stage::Config, "", |_| {
         resolve_config(&mut kbuild, &plan.config, &fragments, work, &obj)
     })?;
     check_losses(&resolved, &plan.allow_config_loss)?;
+    let mut context = env.lint_context();
+    context.trusted_keys_pinned = module_cert.is_some();
     let hazards = HazardGate {
-        context: env.lint_context(),
+        context,
         allow_blocking: plan.allow_hazards,
     };
-    let h = &plan.hardening;
+    let h = &h;
     let hardening = HardeningGate::new(h.policy.clone(), &src, h.allow_weaker || !h.apply_fragment);
+    let signing_gate = module_cert.as_ref().map(ModuleCert::gate);
     let gates: Vec<&dyn ConfigGate> = [&hazards as &dyn ConfigGate, &hardening]
         .into_iter()
+        .chain(signing_gate.as_ref().map(|g| g as &dyn ConfigGate))
         .chain(plan.extra_gates.iter().map(|g| &**g))
         .collect();
     let findings = timed(reporter, Stage::Gate, "", |r| {
@@ -223,6 +243,7 @@ fn prepare(
         .ok()
         .map(|r| hardening::summary(&r, h));
     Ok(Prepared {
+        module_cert_sha256: module_cert.map(|c| c.sha256),
         hardening,
         fingerprint,
         toolchain_diffs,
@@ -242,15 +263,20 @@ fn prepare(
 /// `--allow-weaker` — a weakening is always visible, never silent.
 fn config_fragments(
     plan: &BuildPlan,
+    h: &hardening::Hardening,
+    module_cert: Option<&ModuleCert>,
     fingerprint: &ToolchainFingerprint,
     work: &Path,
 ) -> Result<Vec<PathBuf>, BuildError> {
     let mut fragments = Vec::new();
-    if plan.hardening.apply_fragment {
+    if h.apply_fragment {
         let tc = hardening::toolchain_for(&plan.target, fingerprint)
             .ok_or(ConfigError::NoHardeningToolchain)?;
-        let text = hardening::fragment_for(&tc, &plan.hardening.policy);
+        let text = hardening::fragment_for(&tc, &h.policy);
         fragments.push(write_hardening_fragment(&text, work)?);
+    }
+    if let Some(cert) = module_cert {
+        fragments.push(write_module_signing_fragment(&cert.fragment(), work)?);
     }
     fragments.extend(plan.fragments.iter().cloned());
     Ok(fragments)
@@ -329,6 +355,7 @@ fn record_stage(
         p.resolved.sha256(),
         plan.flavour,
         p.hardening.clone(),
+        p.module_cert_sha256.clone(),
         debs,
     )?;
     write_record(dir, &record, &p.fingerprint)?;

@@ -50,6 +50,9 @@ pub struct BuildPlan {
     pub step_memo: Option<StepMemo>,
     /// The output directory (absent or empty).
     pub out: PathBuf,
+    /// Two-stage module signing, stage 1: the persistent signing key's certificate
+    /// (PEM) to build in (see [`crate::signing`]); `None`: no module signing.
+    pub module_cert: Option<PathBuf>,
 }
 
 impl fmt::Debug for BuildPlan {
@@ -68,6 +71,7 @@ impl fmt::Debug for BuildPlan {
             .field("allow_config_loss", &self.allow_config_loss)
             .field("extra_gates", &gates)
             .field("out", &self.out)
+            .field("module_cert", &self.module_cert)
             .finish_non_exhaustive()
     }
 }
@@ -92,6 +96,7 @@ impl BuildPlan {
             expected_toolchain: None,
             step_memo: None,
             out,
+            module_cert: None,
         }
     }
 }

@@ -150,13 +150,15 @@ pub fn record_toolchain(fp: &ToolchainFingerprint) -> Toolchain {
 
 /// Assembles, normalizes and validates the record (`flavour`: the plan's named config
 /// source, recorded by [`Flavour::name`]; `hardening`: the hardening gate's result, see
-/// [`crate::hardening::summary`]).
+/// [`crate::hardening::summary`]; `module_cert_sha256`: the pinned module-signing
+/// certificate, see [`crate::signing`]).
 pub fn build_record(
     source: SourcePin,
     fingerprint: &ToolchainFingerprint,
     kernel_config_sha256: String,
     flavour: Option<Flavour>,
     hardening: Option<testimony::build_record::Hardening>,
+    module_cert_sha256: Option<String>,
     debs: Vec<DebRecord>,
 ) -> Result<BuildRecord, RecordError> {
     let mut record = BuildRecord {
@@ -165,6 +167,7 @@ pub fn build_record(
         kernel_config_sha256,
         flavour: flavour.map(|f| f.name().to_owned()),
         hardening,
+        module_cert_sha256,
         debs,
     };
     record.normalize();
@@ -227,8 +230,16 @@ mod tests {
             source_date_epoch: 1_794_660_961,
         };
         let debs = vec![deb("z_1_amd64.deb"), deb("a_1_amd64.deb")];
-        let record =
-            build_record(source, &fingerprint(), "03".repeat(32), None, None, debs).unwrap();
+        let record = build_record(
+            source,
+            &fingerprint(),
+            "03".repeat(32),
+            None,
+            None,
+            None,
+            debs,
+        )
+        .unwrap();
         assert_eq!(record.debs[0].file_name, "a_1_amd64.deb", "normalized");
         let names: Vec<&str> = record
             .toolchain
@@ -271,6 +282,7 @@ mod tests {
                 "03".repeat(32),
                 Some(flavour),
                 None,
+                None,
                 debs(),
             )
             .unwrap();
@@ -289,6 +301,7 @@ mod tests {
             "03".repeat(32),
             None,
             None,
+            None,
             debs(),
         )
         .unwrap();
@@ -304,8 +317,16 @@ mod tests {
             tarball_sha256: "02".repeat(32),
             source_date_epoch: 1,
         };
-        let err =
-            build_record(source, &fingerprint(), "03".repeat(32), None, None, vec![]).unwrap_err();
+        let err = build_record(
+            source,
+            &fingerprint(),
+            "03".repeat(32),
+            None,
+            None,
+            None,
+            vec![],
+        )
+        .unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("the build record does not validate"),

@@ -94,6 +94,9 @@ pub struct BuildRequest {
     pub harden_policy: Option<PathBuf>,
     /// A toolchain fingerprint file to compare this machine's with.
     pub expect_toolchain: Option<PathBuf>,
+    /// The module-signing certificate to build in (two-stage signing, see
+    /// [`crate::signing`]); `None` = modules are not signed.
+    pub module_cert: Option<PathBuf>,
 }
 
 fn read(path: &Path) -> Result<String, RequestError> {
@@ -122,6 +125,7 @@ impl BuildRequest {
             allow_weaker: false,
             harden_policy: None,
             expect_toolchain: None,
+            module_cert: None,
         }
     }
 
@@ -166,6 +170,14 @@ impl BuildRequest {
         let mut plan = BuildPlan::new(manifest, config, self.out.clone());
         plan.target = self.target;
         plan.flavour = flavour.map(|f| f.flavour);
+        if let Some(cert) = &self.module_cert {
+            // Absolute: the build runs kbuild elsewhere.
+            let absolute = std::path::absolute(cert).map_err(|source| RequestError::Read {
+                path: cert.clone(),
+                source,
+            })?;
+            plan.module_cert = Some(absolute);
+        }
         plan.fragments = fragments;
         plan.allow_config_loss.clone_from(&self.allow_config_loss);
         if let Some(j) = self.jobs {

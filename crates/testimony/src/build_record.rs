@@ -23,6 +23,7 @@
 //! hardening-mode=enforced|allow-weaker|off       (optional block: the hardening gate's result)
 //! hardening-self-protection=<ok> <fail> <n/a>
 //! hardening-failed=<rule id>          (zero or more, sorted)
+//! module-cert-sha256=<sha256>         (optional: the pinned module-signing certificate built in)
 //! deb=<file name>                     (one block per .deb, sorted by file name, at least one)
 //! deb-package=<package>
 //! deb-version=<version>
@@ -141,6 +142,9 @@ pub struct BuildRecord {
     pub flavour: Option<String>,
     /// The hardening check of that config (absent in records older than the gate).
     pub hardening: Option<Hardening>,
+    /// Module signing (two-stage): sha256 of the PEM certificate built into the kernel's
+    /// trusted keys (`CONFIG_SYSTEM_TRUSTED_KEYS`); absent when the build pins none.
+    pub module_cert_sha256: Option<String>,
     /// The .debs, sorted by file name.
     pub debs: Vec<DebRecord>,
 }
@@ -318,6 +322,9 @@ impl BuildRecord {
             s.push_str(&format!("flavour={f}\n"));
         }
         write_hardening(&mut s, &n.hardening);
+        if let Some(sha) = &n.module_cert_sha256 {
+            s.push_str(&format!("module-cert-sha256={sha}\n"));
+        }
         write_debs(&mut s, &n.debs);
         s
     }
@@ -398,6 +405,10 @@ impl BuildRecord {
         let kernel_config_sha256 = canonical::sha256_field(&c.expect("kernel-config-sha256")?, F)?;
         let flavour = c.optional("flavour").map(parse_flavour).transpose()?;
         let hardening = parse_hardening(&mut c, F)?;
+        let module_cert_sha256 = match c.optional("module-cert-sha256") {
+            Some(l) => Some(canonical::sha256_field(&l, F)?),
+            None => None,
+        };
         let debs = parse_debs(&mut c, F)?;
         c.finish()?;
         Ok(BuildRecord {
@@ -406,6 +417,7 @@ impl BuildRecord {
             kernel_config_sha256,
             flavour,
             hardening,
+            module_cert_sha256,
             debs,
         })
     }
@@ -593,6 +605,7 @@ pub(crate) mod tests {
             kernel_config_sha256: h('3'),
             flavour: None,
             hardening: None,
+            module_cert_sha256: None,
             debs: vec![DebRecord {
                 file_name: "linux-image-6.12.38-sk_6.12.38-1_amd64.deb".into(),
                 package: "linux-image-6.12.38-sk".into(),
@@ -620,6 +633,26 @@ pub(crate) mod tests {
                 ],
             }],
         }
+    }
+
+    #[test]
+    fn the_module_cert_line_round_trips_and_is_optional() {
+        let mut r = example();
+        let old = r.to_text();
+        assert!(!old.contains("module-cert"), "absent line writes nothing");
+        r.module_cert_sha256 = Some("ab".repeat(32));
+        let text = r.to_text();
+        assert!(
+            text.contains(&format!(
+                "kernel-config-sha256={}\nmodule-cert-sha256={}\ndeb=",
+                "3".repeat(64),
+                "ab".repeat(32)
+            )),
+            "{text}"
+        );
+        assert_eq!(BuildRecord::parse(&text).unwrap(), r);
+        assert_eq!(BuildRecord::parse(&old).unwrap().module_cert_sha256, None);
+        assert!(BuildRecord::parse(&text.replace(&"ab".repeat(32), "not-hex")).is_err());
     }
 
     #[test]

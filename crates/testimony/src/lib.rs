@@ -41,6 +41,7 @@
 //!     kernel_config_sha256: sha256_hex(b".config"),
 //!     flavour: None,
 //!     hardening: None,
+//!     module_cert_sha256: None,
 //!     debs: vec![DebRecord {
 //!         file_name: "linux-image-6.12.38_6.12.38-1_amd64.deb".into(),
 //!         package: "linux-image-6.12.38".into(),

@@ -85,10 +85,24 @@ fn record() -> impl Strategy<Value = BuildRecord> {
         prop::collection::vec(text_value(), 0..3),
         sha(),
         prop::collection::vec(deb(), 1..4),
-        (hardening(), prop::option::of("[a-z0-9-]{1,64}")),
+        (
+            hardening(),
+            prop::option::of("[a-z0-9-]{1,64}"),
+            prop::option::of(sha()),
+        ),
     )
         .prop_map(
-            |(m, tn, ts, sde, comps, banners, cfg, debs, (hardening, flavour))| {
+            |(
+                m,
+                tn,
+                ts,
+                sde,
+                comps,
+                banners,
+                cfg,
+                debs,
+                (hardening, flavour, module_cert_sha256),
+            )| {
                 let mut debs = debs;
                 debs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
                 debs.dedup_by(|a, b| a.file_name == b.file_name);
@@ -109,6 +123,7 @@ fn record() -> impl Strategy<Value = BuildRecord> {
                     kernel_config_sha256: cfg,
                     flavour,
                     hardening,
+                    module_cert_sha256,
                     debs,
                 }
             },

@@ -62,6 +62,7 @@ pub fn build(flags: Flags) -> Result<()> {
     s.indexes()?;
     s.toolchains()?;
     s.elf_objects()?;
+    s.module_signatures()?;
     let total = dir_size(&s.out)?;
     eprintln!("seed corpus: {} ({} KiB)", s.out.display(), total / 1024);
     if total > 4 << 20 {
@@ -263,6 +264,19 @@ impl Seeds {
     }
 
     /// Diffs against the tree srcpin_patch builds (Makefile, src/hello.c), `-p1` style.
+    /// An unsigned module and one with a trailer appended by modsign (a fixed DER-like
+    /// signature, so the seeds stay byte for byte the same).
+    fn module_signatures(&self) -> Result<()> {
+        let body = b"\x7fELF\x02\x01\x01 a module body";
+        let signature = [&[0x30u8, 0x82, 0x01, 0x00][..], &[0xab; 252]].concat();
+        self.put("modsign_trailer", "unsigned.ko", body)?;
+        self.put(
+            "modsign_trailer",
+            "signed.ko",
+            modsign::trailer::append(body, &signature)?,
+        )
+    }
+
     fn patches(&self) -> Result<()> {
         let (a, b) = (self.scratch.join("a"), self.scratch.join("b"));
         for (dir, make, hello) in [

@@ -101,6 +101,10 @@ pub struct BuildArgs {
     /// RANDSTRUCT, the latent-entropy plugin and module signing].
     #[arg(long, value_name = "FILE")]
     pub harden_policy: Option<PathBuf>,
+    /// Two-stage module signing, stage 1: build in this certificate (PEM) of a persistent
+    /// signing key, require signed modules, leave them unsigned (then `sign-modules`).
+    #[arg(long, value_name = "CERT.pem")]
+    pub module_cert: Option<PathBuf>,
     /// Keep the work directory (source, objects, staging) after a successful build.
     #[arg(long)]
     pub keep_work: bool,
@@ -137,6 +141,7 @@ impl BuildArgs {
             allow_weaker: self.allow_weaker,
             harden_policy: self.harden_policy.clone(),
             expect_toolchain: self.expect_toolchain.clone(),
+            module_cert: self.module_cert.clone(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod install;
 pub mod pin;
 pub mod repro_check;
+pub mod sign;
 pub mod source;
 pub mod testify;
 pub mod verify;

@@ -191,6 +191,14 @@ pub fn write_hardening_fragment(text: &str, work: &Path) -> Result<PathBuf, Conf
     Ok(path)
 }
 
+/// Writes the stage-1 module-signing fragment to `work/module-signing.config` (applied
+/// after harden's fragment, before the user's: see [`crate::signing::ModuleCert::fragment`]).
+pub fn write_module_signing_fragment(text: &str, work: &Path) -> Result<PathBuf, ConfigError> {
+    let path = work.join("module-signing.config");
+    fs::write(&path, text).map_err(io(&path))?;
+    Ok(path)
+}
+
 /// Refuses a config without debug info to package (checked before compiling).
 pub fn require_debug_info(resolved: &ResolvedConfig) -> Result<(), ConfigError> {
     let c = &resolved.config;

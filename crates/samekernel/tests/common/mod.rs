@@ -63,6 +63,7 @@ pub fn make_deb(dir: &Path, content: &str) -> (PathBuf, BuildRecord) {
         kernel_config_sha256: sha256_hex(b"c"),
         flavour: None,
         hardening: None,
+        module_cert_sha256: None,
         debs: vec![DebRecord {
             file_name: "sk-test_1.0-1_all.deb".into(),
             package: "sk-test".into(),

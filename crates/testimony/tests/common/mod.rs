@@ -79,6 +79,7 @@ pub fn record() -> BuildRecord {
         kernel_config_sha256: sha256_hex(b"config"),
         flavour: None,
         hardening: None,
+        module_cert_sha256: None,
         debs: vec![DebRecord {
             file_name: DEB_NAME.into(),
             package: "linux-image-6.12.38-sk".into(),

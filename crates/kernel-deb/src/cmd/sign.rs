@@ -1,0 +1,121 @@
+//! Two-stage module signing: `sign-modules` (the key holder), `attach-signatures`
+//! (stage 2) and `verify-signed` (witnesses and users). The work is
+//! `samekernel::signing`; this module parses, prints and maps exit codes:
+//! `verify-signed` exits 0 when the signed package differs from the unsigned one only
+//! by valid module signatures, 1 otherwise or on error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use samekernel::signing::{self, Key};
+
+/// Arguments of `kernel-deb sign-modules`.
+#[derive(Debug, clap::Args)]
+pub struct SignModulesArgs {
+    /// The signing key (PEM file; never inside --out or beside the package).
+    #[arg(
+        long,
+        value_name = "KEY",
+        required_unless_present = "pkcs11",
+        conflicts_with = "pkcs11"
+    )]
+    pub key: Option<PathBuf>,
+    /// The signing key as a PKCS#11 URI (openssl's pkcs11 engine).
+    #[arg(long, value_name = "URI")]
+    pub pkcs11: Option<String>,
+    /// The key's certificate (PEM), the one stage 1 built in (--module-cert).
+    #[arg(long, value_name = "CERT")]
+    pub cert: PathBuf,
+    /// The unsigned linux-image .deb from `kernel-deb build --module-cert`.
+    pub unsigned: PathBuf,
+    /// Where the signature artefact goes (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// Arguments of `kernel-deb attach-signatures`.
+#[derive(Debug, clap::Args)]
+pub struct AttachArgs {
+    /// The unsigned linux-image .deb.
+    pub unsigned: PathBuf,
+    /// The artefact from `sign-modules`.
+    pub signatures: PathBuf,
+    /// The pinned certificate (each signature is checked against it).
+    #[arg(long, value_name = "CERT")]
+    pub cert: PathBuf,
+    /// Where the signed .deb goes (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// Arguments of `kernel-deb verify-signed`.
+#[derive(Debug, clap::Args)]
+pub struct VerifySignedArgs {
+    /// The unsigned linux-image .deb (check it with `kernel-deb verify` and testimonies).
+    #[arg(long, value_name = "DEB")]
+    pub unsigned: PathBuf,
+    /// The signed linux-image .deb from `attach-signatures`.
+    #[arg(long, value_name = "DEB")]
+    pub signed: PathBuf,
+    /// The pinned module-signing certificate (the build record's module-cert-sha256).
+    #[arg(long, value_name = "CERT")]
+    pub module_cert: PathBuf,
+    /// The result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn sign_modules(a: SignModulesArgs) -> Result<ExitCode> {
+    let key = match (&a.key, &a.pkcs11) {
+        (Some(k), None) => Key::File(k.clone()),
+        (None, Some(uri)) if uri.starts_with("pkcs11:") => Key::Pkcs11(uri.clone()),
+        (None, Some(_)) => bail!("--pkcs11 takes a pkcs11: URI"),
+        _ => bail!("give --key or --pkcs11"),
+    };
+    let p = signing::sign_modules(&a.unsigned, &a.cert, &key, &a.out)?;
+    eprintln!(
+        "signed {} modules of {} {}",
+        p.set.modules.len(),
+        p.set.package,
+        p.set.version
+    );
+    println!("{}  {}", p.sha256, p.path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn attach(a: AttachArgs) -> Result<ExitCode> {
+    let signed = signing::attach_signatures(&a.unsigned, &a.signatures, &a.cert, &a.out)?;
+    println!("{}", signed.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn verify_signed(a: VerifySignedArgs) -> Result<ExitCode> {
+    let check = signing::check_signed(&a.unsigned, &a.signed, &a.module_cert)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&check)?);
+    } else {
+        println!(
+            "unsigned {}  signed {}  module cert sha256 {}",
+            check.unsigned_version, check.signed_version, check.module_cert_sha256
+        );
+        for d in &check.differences {
+            println!("  DIFFERS: {d}");
+        }
+        let verdict = if check.passes() {
+            "only appended module signatures, each valid for the pinned certificate"
+        } else {
+            "NOT only valid module signatures"
+        };
+        println!(
+            "{}: {} signed module(s); {verdict}",
+            a.signed.display(),
+            check.signed_modules
+        );
+    }
+    Ok(if check.passes() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
