@@ -92,12 +92,9 @@ pub fn kernel_facts(deb: &Path, limits: &Limits) -> Result<KernelFacts, InspectE
         "zstd" => Compressor::Zstd,
         other => return Err(bad(format!("payload compressed with {other}, not decoded"))),
     };
-    // xz and zstd payloads end with vmlinux's size (4 bytes, LE) after the stream;
-    // gzip's own trailer holds it. Only the first stream is read, so the payload is
-    // given whole (cutting 4 bytes broke gzip, the generic flavour's codec).
     let vmlinux = debdiff::content::decompress_first_stream(
         codec,
-        payload.payload,
+        compressed_stream(codec, payload.payload),
         "payload",
         limits.max_decompressed,
     )
@@ -115,6 +112,17 @@ pub fn kernel_facts(deb: &Path, limits: &Limits) -> Result<KernelFacts, InspectE
         config,
         banner,
     })
+}
+
+/// The compressed stream of a bzImage payload: kbuild appends vmlinux's size (4 bytes,
+/// LE) after xz and zstd streams (`size_append`), which their decoders refuse as
+/// trailing garbage; gzip carries the size in its own trailer, so its payload is the
+/// whole stream.
+fn compressed_stream(codec: Compressor, payload: &[u8]) -> &[u8] {
+    match codec {
+        Compressor::Gzip => payload,
+        _ => &payload[..payload.len().saturating_sub(4)],
+    }
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -351,6 +359,15 @@ mod tests {
         i.checks[0].ok = false;
         assert!(!i.consistent());
         assert!(i.render_text(false).contains("MISMATCH package sha256"));
+    }
+
+    #[test]
+    fn only_xz_and_zstd_payloads_end_with_a_size_after_the_stream() {
+        let payload = [1, 2, 3, 4, 5, 6];
+        assert_eq!(compressed_stream(Compressor::Gzip, &payload), &payload);
+        assert_eq!(compressed_stream(Compressor::Xz, &payload), &payload[..2]);
+        assert_eq!(compressed_stream(Compressor::Zstd, &payload), &payload[..2]);
+        assert_eq!(compressed_stream(Compressor::Xz, &payload[..3]), &[] as &[u8]);
     }
 
     #[test]
