@@ -71,6 +71,33 @@ pub enum StageError {
     /// Listing the tree for `Installed-Size` failed.
     #[error(transparent)]
     Deb(#[from] detdeb::Error),
+    /// `modules_install` put modules under another release than the packages' (whose
+    /// `/boot` names and maintainer scripts would then not find them).
+    #[error("kbuild installed modules for release {installed}, but the packages are for {release}")]
+    ReleaseMismatch {
+        /// The packages' release (`make -s kernelrelease`).
+        release: String,
+        /// The directory `modules_install` made under `lib/modules`.
+        installed: String,
+    },
+}
+
+/// Every directory `modules_install` made under `<stage>/lib/modules` must be `r`.
+fn check_module_release(stage: &Path, r: &str) -> Result<()> {
+    let dir = stage.join("lib/modules");
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Ok(()); // CONFIG_MODULES off: nothing installed.
+    };
+    for entry in entries {
+        let name = entry.map_err(at(&dir))?.file_name();
+        if name != r {
+            return Err(StageError::ReleaseMismatch {
+                release: r.to_owned(),
+                installed: name.to_string_lossy().into_owned(),
+            });
+        }
+    }
+    Ok(())
 }
 
 type Result<T, E = StageError> = std::result::Result<T, E>;
@@ -130,6 +157,7 @@ pub fn stage_image(
     let install_mod_path = format!("INSTALL_MOD_PATH={}", stage.display());
     let args = [&*install_mod_path, "INSTALL_MOD_STRIP=1", "modules_install"];
     kbuild.make(&args, &mut |_| {})?;
+    check_module_release(stage, r)?;
     let build_link = stage.join(format!("lib/modules/{r}/build"));
     if fs::symlink_metadata(&build_link).is_ok() {
         fs::remove_file(&build_link).map_err(at(&build_link))?;
@@ -397,6 +425,24 @@ fn write_control(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modules_installed_under_another_release_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        check_module_release(t.path(), "6.12.117-samekernel").unwrap(); // no modules
+        fs::create_dir_all(t.path().join("lib/modules/6.12.117-samekernel")).unwrap();
+        check_module_release(t.path(), "6.12.117-samekernel").unwrap();
+        // The bug this guards: a release read before syncconfig (no LOCALVERSION).
+        let err = check_module_release(t.path(), "6.12.117").unwrap_err();
+        assert!(matches!(
+            &err,
+            StageError::ReleaseMismatch { installed, .. } if installed == "6.12.117-samekernel"
+        ));
+        assert_eq!(
+            err.to_string(),
+            "kbuild installed modules for release 6.12.117-samekernel, but the packages are for 6.12.117"
+        );
+    }
 
     fn meta() -> PackageMeta {
         PackageMeta {

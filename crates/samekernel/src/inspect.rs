@@ -367,7 +367,10 @@ mod tests {
         assert_eq!(compressed_stream(Compressor::Gzip, &payload), &payload);
         assert_eq!(compressed_stream(Compressor::Xz, &payload), &payload[..2]);
         assert_eq!(compressed_stream(Compressor::Zstd, &payload), &payload[..2]);
-        assert_eq!(compressed_stream(Compressor::Xz, &payload[..3]), &[] as &[u8]);
+        assert_eq!(
+            compressed_stream(Compressor::Xz, &payload[..3]),
+            &[] as &[u8]
+        );
     }
 
     #[test]
