@@ -63,16 +63,19 @@ pub struct CompileProgress {
 }
 
 impl CompileProgress {
-    /// Steps so far the estimate trusts: fewer, and the first steps' pace (host tools,
-    /// headers) says little about the rest.
+    /// Steps so far the estimate trusts, at least: fewer, and the first steps' pace
+    /// says little about the rest.
     const MIN_STEPS_FOR_ESTIMATE: u64 = 100;
 
-    /// Time left at the pace so far, when the expected count is known and not yet
-    /// reached. Linking (vmlinux, BTF) is slower per step than compiling, so it is a
-    /// lower bound near the end, not a promise.
+    /// Time left at the pace so far, when the expected count is known and a fifth of
+    /// it is done: the first steps (host tools, generated headers, small files) run
+    /// several times faster than the average (measured on the generic flavour: 325 of
+    /// 4652 steps in 38 s of a 30-minute compile). Linking (vmlinux, BTF) is slower
+    /// per step than compiling, so near the end it is a lower bound, not a promise.
     pub fn remaining(&self) -> Option<Duration> {
         let m = self.expected?;
-        if self.steps < Self::MIN_STEPS_FOR_ESTIMATE || self.steps >= m {
+        let trusted = Self::MIN_STEPS_FOR_ESTIMATE.max(m / 5);
+        if self.steps < trusted || self.steps >= m {
             return None;
         }
         Some(
@@ -161,6 +164,7 @@ mod tests {
     #[test]
     fn the_estimate_extrapolates_the_pace_so_far_once_it_has_enough_steps() {
         assert_eq!(progress(99, Some(1000), 60).remaining(), None);
+        assert_eq!(progress(199, Some(1000), 60).remaining(), None);
         assert_eq!(progress(1000, Some(1000), 60).remaining(), None);
         assert_eq!(progress(100, None, 60).remaining(), None);
         // 250 of 1000 steps in 5 min: 750 more at that pace is 15 min.
