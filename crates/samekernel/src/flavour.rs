@@ -82,7 +82,7 @@ impl Flavour {
                 "allnoconfig + samekernel-tiny.config: boots to a serial console, ~2-3 min at -j2"
             }
             Flavour::Generic => {
-                "x86_64_defconfig + kvm_guest.config + generic.config (common storage, network, USB, filesystems); ~10-15 min at -j2"
+                "x86_64_defconfig + kvm_guest.config + generic.config (common storage, network, USB, filesystems; BTF); ~17 min at -j2"
             }
             Flavour::Debian => {
                 "Debian's config.amd64_none_amd64 from linux-config-6.12 (pinned by version and sha256) + debian-samekernel.config"

@@ -25,7 +25,7 @@ use super::fetch::{ProgressUi, make_fetcher};
 
 const FLAVOUR_HELP: &str = "The config source [default: generic]:
   generic  x86_64_defconfig + kvm_guest.config + configs/generic.config (common storage,
-           network, USB, filesystems as modules); ~10-15 min at -j2
+           network, USB, filesystems as modules; BTF); ~17 min at -j2
   tiny     allnoconfig + configs/samekernel-tiny.config (arm64: samekernel-tiny-arm64.config)
            + ikconfig.config; ~2-3 min at -j2
   debian   Debian's config.amd64_none_amd64 (linux-config-6.12 6.12.117-1~deb12u1, pinned
