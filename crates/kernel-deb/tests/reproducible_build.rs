@@ -220,14 +220,7 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
     let signed_module = fs::read(&module).unwrap();
     let cmdline = "console=ttyS0 panic=-1 module.sig_enforce=1";
     let console = boot_with_module(base.path(), &vmlinuz, &signed_module, cmdline);
-    let banner = console
-        .lines()
-        .find(|l| l.contains("Linux version"))
-        .unwrap_or_else(|| panic!("no banner on the console:\n{console}"));
-    assert!(
-        banner.contains(&format!("Linux version {release} (samekernel@samekernel)")),
-        "{banner}"
-    );
+    let banner = common::assert_banner(&console, &release);
     assert!(
         banner.contains("#1 Sat Nov 14 12:56:01 UTC 2026"),
         "{banner}"

@@ -212,14 +212,7 @@ pub fn assert_boots_and_loads_module(
         .output()
         .unwrap();
     let console = String::from_utf8_lossy(&out.stdout);
-    let banner = console
-        .lines()
-        .find(|l| l.contains("Linux version"))
-        .unwrap_or_else(|| panic!("no banner on the console:\n{console}"));
-    assert!(
-        banner.contains(&format!("Linux version {release} (samekernel@samekernel)")),
-        "{banner}"
-    );
+    let banner = assert_banner(&console, release);
     assert!(banner.trim_end().ends_with(guest.uts_version), "{banner}");
     assert!(
         console.contains("finit_module(test_module.ko) = 0"),
@@ -229,4 +222,18 @@ pub fn assert_boots_and_loads_module(
         console.contains("Hello, world"),
         "test_module did not run:\n{console}"
     );
+}
+
+/// The console's `Linux version` line, checked to name `release` and the pinned
+/// builder (`samekernel@samekernel`).
+pub fn assert_banner<'c>(console: &'c str, release: &str) -> &'c str {
+    let banner = console
+        .lines()
+        .find(|l| l.contains("Linux version"))
+        .unwrap_or_else(|| panic!("no banner on the console:\n{console}"));
+    assert!(
+        banner.contains(&format!("Linux version {release} (samekernel@samekernel)")),
+        "{banner}"
+    );
+    banner
 }
