@@ -127,7 +127,7 @@ pub use flavour::{Flavour, FlavourConfig};
 pub use gate::{ConfigGate, Finding, HazardGate, Severity};
 pub use hardening::{Hardening, HardeningGate};
 pub use kbuild::{Kbuild, KbuildError, KbuildRunner};
-pub use pipeline::{BuildOutcome, Configured, build, configure};
+pub use pipeline::{BuildOutcome, Configured, TargetsMade, build, configure, make_targets};
 pub use plan::{BuildPlan, WorkDir};
 pub use report::{BuildReporter, CompileProgress, NoReport, Stage};
 pub use request::{BuildRequest, BuildSummary, DebSummary, HardeningSummary, RequestError};

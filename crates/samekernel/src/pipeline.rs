@@ -12,7 +12,7 @@ use crate::builddeb::PackageMeta;
 use crate::error::BuildError;
 use crate::gate::{ConfigGate, Finding, HazardGate, run_gates};
 use crate::hardening::{self, HardeningGate};
-use crate::kbuild::KbuildRunner;
+use crate::kbuild::{Kbuild, KbuildRunner};
 use crate::plan::BuildPlan;
 use crate::record::{build_record, deb_record, sha256_file, write_record};
 use crate::report::{BuildReporter, FetchToReporter, Stage};
@@ -74,6 +74,50 @@ pub fn configure(
         resolved: p.resolved,
         findings: p.findings,
         fingerprint: p.fingerprint,
+    })
+}
+
+/// What [`make_targets`] left in the work directory: nothing packaged.
+#[derive(Debug)]
+pub struct TargetsMade {
+    /// The resolved config, the gates' findings and the toolchain.
+    pub configured: Configured,
+    /// The object tree the targets were made in.
+    pub obj: PathBuf,
+    /// The runner that made them (more targets can be made with [`crate::Kbuild::make`]
+    /// under the same sanitized environment).
+    pub kbuild: KbuildRunner,
+    /// Kbuild steps the targets took.
+    pub steps: u64,
+}
+
+/// The stages up to the gate, then `make <targets>` instead of the whole compile: for a
+/// config too large to build in one sitting (the `debian` flavour), two runs' objects
+/// (`vmlinux` with its BTF, one subsystem's modules) can still be compared file by file.
+pub fn make_targets(
+    plan: &BuildPlan,
+    fetcher: &Fetcher,
+    work: &Path,
+    targets: &[&str],
+    reporter: &mut dyn BuildReporter,
+) -> Result<TargetsMade, BuildError> {
+    let mut p = prepare(plan, fetcher, work, reporter)?;
+    let mut steps = 0;
+    let detail = format!("{} (-j{})", targets.join(" "), plan.jobs);
+    timed(reporter, Stage::Compile, &detail, |_| {
+        p.kbuild
+            .make(targets, &mut |n| steps = n)
+            .map_err(compile::CompileError::from)
+    })?;
+    Ok(TargetsMade {
+        configured: Configured {
+            resolved: p.resolved,
+            findings: p.findings,
+            fingerprint: p.fingerprint,
+        },
+        obj: p.obj,
+        kbuild: p.kbuild,
+        steps,
     })
 }
 
