@@ -102,6 +102,7 @@
 #![warn(missing_docs)]
 
 pub mod builddeb;
+pub mod console;
 mod error;
 pub mod flavour;
 pub mod gate;
@@ -130,7 +131,9 @@ pub use kbuild::{Kbuild, KbuildError, KbuildRunner};
 pub use pipeline::{BuildOutcome, Configured, build, configure};
 pub use plan::{BuildPlan, WorkDir};
 pub use report::{BuildReporter, CompileProgress, NoReport, Stage};
-pub use request::{BuildRequest, BuildSummary, DebSummary, HardeningSummary, RequestError};
+pub use request::{
+    BuildRequest, BuildSummary, DebSummary, HardeningSummary, RequestError, Started,
+};
 pub use stage::config::ConfigSource;
 pub use stage::package::Extras;
 pub use target::{Target, TargetError};
