@@ -1,29 +1,14 @@
-//! `kernel-deb repro-check [--vary LIST] [--no-vary LIST] [-- BUILD FLAGS…]`: build
-//! the same pin and config twice, the second time with reprotest's variations
-//! (another directory, user, hostname, clock, personality, CPUs, umask, locale,
-//! PATH…), then compare the two output directories with debdiff.
-//!
-//! Both builds are child `kernel-deb build` processes (this binary), run one
-//! after the other; everything after `--` is passed to both (`--config`,
-//! `--config-fragment`, `-Z`, `--arch`, `--with-libc-dev`…). A variation this
-//! machine cannot apply is skipped and named with the reason, never silently.
-//!
-//! `--keep-out` keeps both output directories even when identical (the CI test
-//! installs and boots what it checked). `--control DIR` compares against packages
-//! already built (published ones, or build a of an earlier check) and runs only the
-//! varied build: what a witness does to confirm a release.
-//!
-//! Exit codes: 0 reproducible, 1 the packages differ, 2 bad input (unknown
-//! variation, a build flag the check sets itself), 3 a build failed (its work
-//! directory is kept).
+//! `kernel-deb repro-check`: build twice, the second time under reprotest's variations,
+//! and compare (`samekernel::repro`). Exit codes: 0 reproducible, 1 the packages differ,
+//! 2 bad input, 3 a build failed (its work directory is kept).
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use samekernel::repro::{self, BuildInvocation, Kept, PreparedSide, Side, VariationSet};
+use samekernel::repro::{self, BuildInvocation, PreparedSide, ReproError, Side, VariationSet};
 
 /// Arguments of `kernel-deb repro-check`.
 #[derive(Debug, clap::Args)]
@@ -65,37 +50,22 @@ pub struct ReproCheckArgs {
 }
 
 pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
-    let wanted = match repro::check_build_args(&args.build_args, args.jobs)
+    let wanted = repro::check_build_args(&args.build_args, args.jobs)
         .and_then(|()| VariationSet::from_flags(args.vary.as_deref(), args.no_vary.as_deref()))
-    {
+        .and_then(|w| {
+            args.control
+                .as_deref()
+                .map_or(Ok(()), repro::check_control)
+                .map(|()| w)
+        });
+    let wanted = match wanted {
         Ok(w) => w,
-        Err(problem) => {
-            eprintln!("kernel-deb repro-check: {problem}");
-            return Ok(ExitCode::from(2));
-        }
+        Err(problem) => return bad_input(problem),
     };
-    if let Some(c) = args
-        .control
-        .as_ref()
-        .filter(|c| !c.join("BUILD-RECORD").is_file())
-    {
-        eprintln!(
-            "kernel-deb repro-check: --control {}: no BUILD-RECORD there; give the directory a build wrote (its .debs and BUILD-RECORD)",
-            c.display()
-        );
-        return Ok(ExitCode::from(2));
-    }
     let (applied, skipped) = wanted.plan(&repro::probe_capabilities());
-    let mut err = std::io::stderr().lock();
-    writeln!(err, "varied in build b: {}", applied.names())?;
-    for v in applied.iter() {
-        writeln!(err, "  {v}: {}", repro::describe(v))?;
-    }
-    for (v, why) in &skipped {
-        writeln!(err, "  skipped {v}: {why}")?;
-    }
-    drop(err);
-
+    repro::plan_lines(&applied, &skipped)
+        .iter()
+        .for_each(|l| eprintln!("{l}"));
     let base = repro::make_base(args.base.as_deref())?;
     let inv = BuildInvocation {
         kernel_deb: std::env::current_exe().context("finding this kernel-deb binary")?,
@@ -114,62 +84,36 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
     for side in sides {
         let prepared = PreparedSide::new(&inv, &base, side, &applied, &user_cache)?;
         let (out, work_dir) = (prepared.paths.out.clone(), prepared.paths.work_dir.clone());
-        eprintln!("build {}: {}", side.letter(), prepared.child.display());
+        let letter = side.letter();
+        eprintln!("build {letter}: {}", prepared.child.display());
         let Some(took) = prepared.run()? else {
+            let work_dir = work_dir.display();
             eprintln!(
-                "kernel-deb repro-check: build {} failed; its work directory is kept: {}",
-                side.letter(),
-                work_dir.display()
+                "kernel-deb repro-check: build {letter} failed; its work directory is kept: {work_dir}"
             );
             return Ok(ExitCode::from(3));
         };
-        eprintln!(
-            "build {}: {} s ({})",
-            side.letter(),
-            took.as_secs(),
-            out.display()
-        );
+        eprintln!("build {letter}: {} s ({})", took.as_secs(), out.display());
         outs.push(out);
     }
-    compare(&base, &outs[0], &outs[1], &args)
-}
-
-/// debdiff over the two output directories; prints per package and cleans up.
-fn compare(base: &Path, a: &Path, b: &Path, args: &ReproCheckArgs) -> Result<ExitCode> {
-    let report = match debdiff::diff_dirs(a, b, &debdiff::Limits::default()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("kernel-deb repro-check: comparing the outputs: {e}");
-            return Ok(ExitCode::from(2));
-        }
+    let control = args.control.is_some();
+    let c = match repro::compare(&base, &outs[0], &outs[1], control, args.keep_out) {
+        Err(e @ ReproError::Compare(_)) => return bad_input(e),
+        other => other?,
     };
     let mut out = std::io::stdout().lock();
-    for line in repro::per_package(a, &report)? {
-        writeln!(out, "{line}")?;
-    }
+    c.packages.iter().try_for_each(|p| writeln!(out, "{p}"))?;
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
+        serde_json::to_writer_pretty(&mut out, &c.report)?;
         writeln!(out)?;
-    } else if !report.is_identical() {
-        out.write_all(report.render().as_bytes())?;
+    } else if !c.reproducible() {
+        out.write_all(c.report.render().as_bytes())?;
     }
-    let identical = report.is_identical();
-    let kept_in = match &args.control {
-        Some(_) => format!("{}/b/out", base.display()),
-        None => format!("{}/{{a,b}}/out", base.display()),
-    };
-    let (line, code) = match (repro::clean_up(base, identical, args.keep_out)?, identical) {
-        (Kept::Nothing, _) => ("reproducible: every package is identical".to_owned(), 0),
-        // --keep-out: identical, and the outputs stay for whoever asked to keep them.
-        (Kept::Outputs, true) => (
-            format!("reproducible: every package is identical; kept in {kept_in}"),
-            0,
-        ),
-        (Kept::Outputs, false) => (
-            format!("NOT reproducible; the packages are kept in {kept_in}"),
-            1,
-        ),
-    };
-    writeln!(out, "{line}")?;
-    Ok(ExitCode::from(code))
+    writeln!(out, "{}", c.verdict())?;
+    Ok(ExitCode::from(if c.reproducible() { 0 } else { 1 }))
+}
+
+fn bad_input(problem: ReproError) -> Result<ExitCode> {
+    eprintln!("kernel-deb repro-check: {problem}");
+    Ok(ExitCode::from(2))
 }
