@@ -423,7 +423,8 @@ mod tests {
 
         std::fs::remove_dir_all(r.out.join("old")).unwrap();
         let started = r.start(Some(&work), dir.path(), &srcpin::AptGet).unwrap();
-        assert!(started.work.path().join("flavour").is_dir());
+        assert_eq!(started.work.path(), work.canonicalize().unwrap());
+        assert_eq!(started.flavour.map(|f| f.flavour), Some(Flavour::Tiny));
         assert!(
             !started.work.is_temporary(),
             "a named work directory is kept"
