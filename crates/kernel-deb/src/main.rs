@@ -1,14 +1,6 @@
-//! `kernel-deb`: the thin command line over the samekernel libraries.
-//!
-//! Each subcommand lives in its own module under `cmd/`; this file only parses
-//! arguments and maps outcomes to exit codes. Libraries never print: everything a
-//! user sees is written here or in `cmd/*`.
-//!
-//! Exit codes (stable, documented in README.md):
-//! - 0: success.
-//! - 1: the operation failed (bad input, verification failure, I/O error).
-//! - 2: usage error (clap).
-//! - Subcommands may define further codes in their own module docs.
+//! `kernel-deb`: the thin command line over the samekernel libraries. Each subcommand
+//! is a module of `cmd/` that parses, prints and maps exit codes: 0 success, 1 failure,
+//! 2 usage (clap); further codes in the module docs and README.md.
 
 use std::process::ExitCode;
 

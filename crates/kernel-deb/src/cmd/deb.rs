@@ -1,6 +1,4 @@
-//! `kernel-deb deb pack|info|list|extract`: what a packager reaches for instead of
-//! `dpkg-deb --build/-I/-c/-x`. `pack` is byte-identical to
-//! `SOURCE_DATE_EPOCH=N dpkg-deb --root-owner-group -Z<c> --build DIR OUT`.
+//! `kernel-deb deb pack|info|list|extract` (detdeb): `dpkg-deb --build/-I/-c/-x`.
 
 use std::io::Write;
 use std::path::PathBuf;

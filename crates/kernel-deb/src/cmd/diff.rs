@@ -1,11 +1,4 @@
-//! `kernel-deb diff A B`: is it reproducible, and if not, why?
-//!
-//! A and B are two .debs, two directories of .debs, or two build records. Prints a
-//! one-line summary naming the cause in kernel terms, then the details (or the
-//! whole report as JSON with `--json`).
-//!
-//! Exit codes: 0 identical, 1 different, 2 bad input (unreadable, malformed or
-//! over a limit).
+//! `kernel-deb diff A B` (debdiff): exit 0 identical, 1 different, 2 bad input.
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,8 +1,4 @@
-//! `kernel-deb fetch`: fetch and verify every source and patch of a pin into the cache.
-//!
-//! Progress goes to stderr (an indicatif bar on a terminal, plain lines otherwise); the last
-//! line on stdout is the path of the verified source tarball. Exit 0 only when everything
-//! verified.
+//! `kernel-deb fetch`: progress on stderr, the verified tarball's path on stdout.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

@@ -1,28 +1,6 @@
-//! `kernel-deb harden-report`: check a kernel config (and optionally its command line and
-//! sysctls) against samekernel's hardening rules.
-//!
-//! ```text
-//! kernel-deb harden-report CONFIG | --deb IMAGE.deb | --running
-//!     [--cmdline FILE] [--sysctl FILE] [--policy P.toml] [--kernel-tree DIR]
-//!     [--show fail|ok|all] [--json] [--fragment OUT]
-//! ```
-//!
-//! - `CONFIG`: a resolved `.config`.
-//! - `--deb`: the `boot/config-*` inside a linux-image .deb (read with detdeb, not unpacked).
-//! - `--running`: `/proc/config.gz` (else `/boot/config-$(uname -r)`), `/proc/cmdline`, and
-//!   each rule's sysctl from `/proc/sys`.
-//!
-//! The toolchain facts (arch, compiler, GCC plugins) come from the config itself. With
-//! `--kernel-tree` (the kernel source the config belongs to), each required failure is traced
-//! through Kconfig to its culprit ("CONFIG_X is off because it depends on !Y, and CONFIG_Y=y").
-//! `--fragment OUT` also writes the Kconfig fragment that turns on the required
-//! self-protection rules this toolchain supports.
-//!
-//! Exit codes:
-//! - 0: every rule the policy requires is OK (or not applicable, with a reason);
-//! - 1: at least one required rule failed;
-//! - 2: bad input (unreadable or unparsable config, policy, .deb, command line, sysctls) or
-//!   usage error.
+//! `kernel-deb harden-report CONFIG | --deb IMAGE.deb | --running`: a config (and
+//! command line, sysctls) against the hardening rules (`harden::check`). Exit codes:
+//! 0 every required rule OK, 1 a required rule failed, 2 bad input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

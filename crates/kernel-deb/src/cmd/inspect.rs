@@ -1,6 +1,5 @@
-//! `kernel-deb inspect DEB`: the kernel's own banner and embedded config, checked
-//! against the build record and toolchain fingerprint beside it. Exit 0 consistent,
-//! 1 a mismatch, 2 bad input.
+//! `kernel-deb inspect DEB` (`samekernel::inspect`): exit 0 consistent, 1 a mismatch,
+//! 2 bad input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,18 +1,5 @@
-//! `kernel-deb install`: verify, and install only what passed.
-//!
-//! ```text
-//! kernel-deb install DEB... --policy P --testimonies DIR|URL... --keyring FILE... [--root DIR] [--at TIME]
-//! ```
-//!
-//! Copies the .debs into a private directory, runs exactly the checks of
-//! `kernel-deb verify` on those copies, and only when every .deb passes runs
-//! `dpkg -i` on the same copies (so nobody can swap a file between the check and
-//! the install; see `samekernel::install`) (with `--root DIR`: `dpkg --root DIR -i`,
-//! which installs under DIR and uses DIR/var/lib/dpkg as its database). On any
-//! failure nothing is installed and the matrix says why.
-//!
-//! Exit codes: those of `verify` (0 pass and installed, 3 not enough votes, 4
-//! dissent, 1 bad input), plus 5 when verification passed but dpkg failed.
+//! `kernel-deb install`: `samekernel::install` verifies private copies and `dpkg -i`s
+//! exactly those. Exit codes: those of `verify`, plus 5 when dpkg failed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,8 +1,5 @@
-//! Two-stage module signing: `sign-modules` (the key holder), `attach-signatures`
-//! (stage 2) and `verify-signed` (witnesses and users). The work is
-//! `samekernel::signing`; this module parses, prints and maps exit codes:
-//! `verify-signed` exits 0 when the signed package differs from the unsigned one only
-//! by valid module signatures, 1 otherwise or on error.
+//! Two-stage module signing (`samekernel::signing`): `sign-modules`,
+//! `attach-signatures`, `verify-signed` (exit 0 only valid signatures differ, else 1).
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,6 +1,4 @@
-//! `kernel-deb source`: fetch and verify a pin, safe-unpack the source into `--out` and
-//! apply the patch series. The tree is built beside `--out` and renamed into place, so
-//! `--out` is either absent or complete. The last stdout line is the tree's path.
+//! `kernel-deb source`: the patched tree appears whole at `--out`; its path on stdout.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

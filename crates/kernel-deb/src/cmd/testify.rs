@@ -1,20 +1,5 @@
-//! `kernel-deb testify`: turn a build record into a signed testimony.
-//!
-//! ```text
-//! kernel-deb testify --record R (--key KEYFILE | --gpg-key ID) --name NAME
-//!     --review N --trust N [--jurisdiction J] [--computer-system S] [--canary TEXT | --no-canary]
-//!     [--statement LINE]... [--build-date TIME] [--v1] -o OUT.asc
-//! ```
-//!
-//! Writes a clearsigned v2 testimony to OUT.asc; with `--v1` also the seed's v1
-//! form to OUT.v1.asc (same name with `.v1` before `.asc`). Signing uses the
-//! unencrypted OpenPGP secret key in KEYFILE (as exported by `sq` or
-//! `gpg --export-secret-keys`), or is handed to `gpg --clearsign --local-user ID`
-//! (your gpg-agent asks for the passphrase). The signed text is checked against
-//! the key before anything is written: the v2 `witness-fingerprint` is the
-//! signing key's primary fingerprint.
-//!
-//! Exit codes: 0 written, 1 error, 2 usage error.
+//! `kernel-deb testify`: a build record becomes a clearsigned v2 testimony (and with
+//! `--v1` the seed's v1 form beside it), signed by a key file or gpg (`testimony::testify`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

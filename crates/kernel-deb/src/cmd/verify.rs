@@ -1,33 +1,6 @@
-//! `kernel-deb verify`: do enough independent witnesses vouch for these .debs?
-//!
-//! ```text
-//! kernel-deb verify DEB... --policy P --testimonies DIR|URL... --keyring FILE... [--json] [--at TIME]
-//! ```
-//!
-//! Testimonies come from local directories (every `*.asc` file in them; other
-//! files are ignored, except the data file `X` of a detached signature `X.asc`)
-//! and from HTTP(S) mirrors. A URL is either one testimony file, or a plain-text
-//! index whose name ends in `.txt` (conventionally `testimonies.txt`) listing one
-//! file name per line (`#` comments and blank lines ignored), each fetched
-//! relative to the index. Directory listings are not scraped: they are not
-//! portable. The same file name from two sources must be byte-identical, else
-//! verification stops and names both sources.
-//!
-//! Each .deb is identified by its own control fields (Package, Version,
-//! Architecture) and its streamed sha256. The output is the who-agrees matrix
-//! (.deb × witness: agree / DISSENT / silent / invalid, with reasons) and the
-//! verdict, then any testimony file skipped by the size/count limits or for not
-//! being a regular file; `--json` prints the same as JSON on stdout. The work is
-//! done by `samekernel::verify`; this command parses arguments, prints and maps
-//! exit codes.
-//!
-//! Exit codes:
-//! - 0: every .deb passed the policy;
-//! - 3: not enough agreeing witness groups for some .deb (and no dissent);
-//! - 4: a trusted witness dissented (built a different file) for some .deb;
-//! - 1: bad input or other error (unreadable policy/keyring/.deb, mirrors that
-//!   disagree, network failure or a mirror silent for `--http-idle-timeout`);
-//! - 2: usage error.
+//! `kernel-deb verify`: the who-agrees matrix and verdict of `samekernel::verify`
+//! (sources: `testimony::collect`). Exit codes: 0 every .deb passed, 3 not enough
+//! agreeing witness groups, 4 a trusted witness dissented, 1 bad input or error.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
