@@ -21,36 +21,19 @@ enum Command {
     /// Write and inspect .deb files deterministically (instead of dpkg-deb).
     #[command(subcommand)]
     Deb(cmd::deb::DebCommand),
-    /// Build the pinned kernel into linux-image/linux-headers .debs and a build record.
     Build(cmd::build::BuildArgs),
-    /// Fetch and verify every source and patch of a pin into the cache.
     Fetch(cmd::fetch::FetchArgs),
-    /// Safe-unpack the pinned source into a directory and apply its patches.
     Source(cmd::source::SourceArgs),
-    /// Write a manifest pinning what apt offers now; show what changed.
     Pin(cmd::pin::PinArgs),
-    /// Turn a build record into a signed testimony (v2, optionally also v1).
     Testify(cmd::testify::TestifyArgs),
-    /// Check .debs against signed testimonies and a policy; print who agrees.
     Verify(cmd::verify::VerifyArgs),
-    /// Verify, then install with dpkg only if the policy passed.
     Install(cmd::install::InstallArgs),
-    /// Check a kernel config (or the running kernel) against the hardening rules.
     HardenReport(cmd::harden::HardenArgs),
-    /// Compare two .debs, directories of .debs or build records; name the cause.
     Diff(cmd::diff::DiffArgs),
-    /// Build twice under reprotest's variations and compare the packages.
     ReproCheck(cmd::repro_check::ReproCheckArgs),
-    /// Read a linux-image .deb's kernel banner and embedded config; check them against
-    /// the build record and toolchain fingerprint.
     Inspect(cmd::inspect::InspectArgs),
-    /// Two-stage module signing: sign every module of an unsigned linux-image .deb
-    /// (detached signatures, one artefact).
     SignModules(cmd::sign::SignModulesArgs),
-    /// Two-stage module signing, stage 2: pack the signed linux-image .deb.
     AttachSignatures(cmd::sign::AttachArgs),
-    /// Check that a signed linux-image .deb differs from the unsigned one only by valid
-    /// module signatures.
     VerifySigned(cmd::sign::VerifySignedArgs),
 }
 

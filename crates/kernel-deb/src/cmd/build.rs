@@ -15,7 +15,7 @@ use srcpin::{FetchEvent, FetchProgress};
 
 use super::fetch::{ProgressUi, make_fetcher};
 
-/// Arguments of `kernel-deb build`.
+/// Build the pinned kernel into linux-image/linux-headers .debs and a build record.
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
     /// The pin (TOML); the built-in default (Debian's linux-source-6.12) when absent.

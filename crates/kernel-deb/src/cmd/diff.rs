@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-/// Arguments of `kernel-deb diff`.
+/// Compare two .debs, directories of .debs or build records; name the cause.
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
     /// Side A: a .deb, a directory of .debs, or a BUILD-RECORD (or its directory).

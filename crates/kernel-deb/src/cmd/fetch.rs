@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use srcpin::{Cache, FetchEvent, FetchOptions, FetchProgress, Fetcher, Manifest};
 
-/// Arguments of `kernel-deb fetch`.
+/// Fetch and verify every source and patch of a pin into the cache.
 #[derive(Debug, clap::Args)]
 pub struct FetchArgs {
     /// The pin (TOML); the built-in default (Debian 12 linux-source-6.12) when absent.

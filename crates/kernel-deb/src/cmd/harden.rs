@@ -31,7 +31,7 @@ impl From<Show> for harden::render::Show {
     }
 }
 
-/// Arguments of `kernel-deb harden-report`.
+/// Check a kernel config (or the running kernel) against the hardening rules.
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("input").required(true).args(["config", "deb", "running"]))]
 pub struct HardenArgs {

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use samekernel::inspect::inspect;
 
-/// Arguments of `kernel-deb inspect`.
+/// Read a linux-image .deb's kernel banner and embedded config; check them against
+/// the build record and toolchain fingerprint.
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
     /// The linux-image .deb.

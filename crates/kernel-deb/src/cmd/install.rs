@@ -9,7 +9,7 @@ use samekernel::install::{DpkgTarget, Installed, install};
 
 use super::verify::{TrustArgs, print_report};
 
-/// Arguments of `kernel-deb install`.
+/// Verify, then install with dpkg only if the policy passed.
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
     /// The .deb files to verify and install.

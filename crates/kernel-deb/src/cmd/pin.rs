@@ -9,7 +9,7 @@ use srcpin::Manifest;
 
 use super::fetch::{ProgressUi, make_fetcher};
 
-/// Arguments of `kernel-deb pin`.
+/// Write a manifest pinning what apt offers now; show what changed.
 #[derive(Debug, clap::Args)]
 pub struct PinArgs {
     /// Debian package whose apt candidate to pin, e.g. linux-source-6.12.

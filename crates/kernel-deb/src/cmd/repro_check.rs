@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use samekernel::repro::{self, BuildInvocation, PreparedSide, ReproError, Side, VariationSet};
 
-/// Arguments of `kernel-deb repro-check`.
+/// Build twice under reprotest's variations and compare the packages.
 #[derive(Debug, clap::Args)]
 pub struct ReproCheckArgs {
     /// Comma-separated variations to apply (default: all). Names: environment,

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use samekernel::signing::{self, Key};
 
-/// Arguments of `kernel-deb sign-modules`.
+/// Two-stage module signing: sign every module of an unsigned linux-image .deb
+/// (detached signatures, one artefact).
 #[derive(Debug, clap::Args)]
 pub struct SignModulesArgs {
     /// The signing key (PEM file; never inside --out or beside the package).
@@ -31,7 +32,7 @@ pub struct SignModulesArgs {
     pub out: PathBuf,
 }
 
-/// Arguments of `kernel-deb attach-signatures`.
+/// Two-stage module signing, stage 2: pack the signed linux-image .deb.
 #[derive(Debug, clap::Args)]
 pub struct AttachArgs {
     /// The unsigned linux-image .deb.
@@ -46,7 +47,8 @@ pub struct AttachArgs {
     pub out: PathBuf,
 }
 
-/// Arguments of `kernel-deb verify-signed`.
+/// Check that a signed linux-image .deb differs from the unsigned one only by valid
+/// module signatures.
 #[derive(Debug, clap::Args)]
 pub struct VerifySignedArgs {
     /// The unsigned linux-image .deb (check it with `kernel-deb verify` and testimonies).

@@ -8,7 +8,7 @@ use srcpin::UnpackLimits;
 
 use super::fetch::{ProgressUi, load_manifest, make_fetcher};
 
-/// Arguments of `kernel-deb source`.
+/// Safe-unpack the pinned source into a directory and apply its patches.
 #[derive(Debug, clap::Args)]
 pub struct SourceArgs {
     /// Where the patched source tree appears (must not exist, or be empty).

@@ -12,7 +12,7 @@ use testimony::testify::{DEFAULT_CANARY, Testify, TestifyError, v1_path};
 
 use super::verify::parse_time;
 
-/// Arguments of `kernel-deb testify`.
+/// Turn a build record into a signed testimony (v2, optionally also v1).
 #[derive(Debug, clap::Args)]
 pub struct TestifyArgs {
     /// The build record written by `kernel-deb build`.

@@ -49,7 +49,7 @@ impl TrustArgs {
     }
 }
 
-/// Arguments of `kernel-deb verify`.
+/// Check .debs against signed testimonies and a policy; print who agrees.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// The .deb files to decide about.
