@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use detdeb::{CompressionParams, Compressor, DebBuilder, DebReader, ExtractOptions, display};
 
@@ -68,31 +68,25 @@ pub fn run(cmd: DebCommand) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match cmd {
         DebCommand::Pack(a) => {
-            let mut params = CompressionParams::new(a.compression);
-            if let Some(l) = a.level {
-                params = params.with_level(l);
-            }
-            params.threads = a.threads;
-            if let Err(e) = params.validate() {
-                bail!("{e}");
-            }
-            let mut b =
-                DebBuilder::from_staging_dir(&a.dir, a.source_date_epoch, a.allow_special_files)?
-                    .compression(params);
-            if a.md5sums {
-                b = b.with_md5sums()?;
-            }
-            let s = b.write_to_path(&a.output)?;
+            let level = a.level.unwrap_or(a.compression.default_level());
+            let params = CompressionParams::new(a.compression).with_level(level);
+            params.validate().map_err(anyhow::Error::msg)?;
+            let params = CompressionParams {
+                threads: a.threads,
+                ..params
+            };
+            let b =
+                DebBuilder::from_staging_dir(&a.dir, a.source_date_epoch, a.allow_special_files)?;
+            let b = if a.md5sums { b.with_md5sums()? } else { b };
+            let s = b.compression(params).write_to_path(&a.output)?;
             writeln!(out, "{} ({} bytes)", s.path.display(), s.size)?;
         }
         DebCommand::Info { deb } => {
             write!(out, "{}", display::info_text(&DebReader::open(&deb)?)?)?;
         }
         DebCommand::List { deb } => {
-            // Streamed: each line is printed as its header is read, so memory does not
-            // grow with the number of entries.
-            let r = DebReader::open(&deb)?;
-            for e in r.data_entries()? {
+            // Streamed: memory does not grow with the number of entries.
+            for e in DebReader::open(&deb)?.data_entries()? {
                 writeln!(out, "{}", display::list_line(&e?))?;
             }
         }
@@ -101,19 +95,10 @@ pub fn run(cmd: DebCommand) -> Result<ExitCode> {
             dest,
             keep_special_bits,
         } => {
-            let r = DebReader::open(&deb)?;
             // The error already names the package, member and entry (or the destination).
-            let s = r.extract_data(&dest, &ExtractOptions { keep_special_bits })?;
-            writeln!(
-                out,
-                "{}: {} files, {} directories, {} symlinks, {} hard links, {} bytes",
-                dest.display(),
-                s.files,
-                s.dirs,
-                s.symlinks,
-                s.hard_links,
-                s.bytes
-            )?;
+            let opts = ExtractOptions { keep_special_bits };
+            let s = DebReader::open(&deb)?.extract_data(&dest, &opts)?;
+            writeln!(out, "{}: {s}", dest.display())?;
         }
     }
     Ok(ExitCode::SUCCESS)

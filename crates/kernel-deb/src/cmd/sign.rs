@@ -66,19 +66,14 @@ pub struct VerifySignedArgs {
 }
 
 pub fn sign_modules(a: SignModulesArgs) -> Result<ExitCode> {
-    let key = match (&a.key, &a.pkcs11) {
-        (Some(k), None) => Key::File(k.clone()),
-        (None, Some(uri)) if uri.starts_with("pkcs11:") => Key::Pkcs11(uri.clone()),
-        (None, Some(_)) => bail!("--pkcs11 takes a pkcs11: URI"),
-        _ => bail!("give --key or --pkcs11"),
+    let key = match (a.key, a.pkcs11) {
+        (Some(k), _) => Key::File(k),
+        (_, Some(uri)) if uri.starts_with("pkcs11:") => Key::Pkcs11(uri),
+        _ => bail!("--pkcs11 takes a pkcs11: URI"),
     };
     let p = signing::sign_modules(&a.unsigned, &a.cert, &key, &a.out)?;
-    eprintln!(
-        "signed {} modules of {} {}",
-        p.set.modules.len(),
-        p.set.package,
-        p.set.version
-    );
+    let (set, n) = (&p.set, p.set.modules.len());
+    eprintln!("signed {n} modules of {} {}", set.package, set.version);
     println!("{}  {}", p.sha256, p.path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -91,30 +86,9 @@ pub fn attach(a: AttachArgs) -> Result<ExitCode> {
 
 pub fn verify_signed(a: VerifySignedArgs) -> Result<ExitCode> {
     let check = signing::check_signed(&a.unsigned, &a.signed, &a.module_cert)?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&check)?);
-    } else {
-        println!(
-            "unsigned {}  signed {}  module cert sha256 {}",
-            check.unsigned_version, check.signed_version, check.module_cert_sha256
-        );
-        for d in &check.differences {
-            println!("  DIFFERS: {d}");
-        }
-        let verdict = if check.passes() {
-            "only appended module signatures, each valid for the pinned certificate"
-        } else {
-            "NOT only valid module signatures"
-        };
-        println!(
-            "{}: {} signed module(s); {verdict}",
-            a.signed.display(),
-            check.signed_modules
-        );
+    match a.json {
+        true => println!("{}", serde_json::to_string_pretty(&check)?),
+        false => print!("{}", check.render_text(&a.signed)),
     }
-    Ok(if check.passes() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(ExitCode::from(if check.passes() { 0 } else { 1 }))
 }
