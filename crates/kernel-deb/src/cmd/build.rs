@@ -1,26 +1,23 @@
 //! `kernel-deb build`: the arguments become a [`BuildRequest`] for the `samekernel`
 //! pipeline; [`samekernel::console`] decides what is shown, this module writes it.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Result;
 use detdeb::Compressor;
-use indicatif::{ProgressBar, ProgressStyle};
-use samekernel::console::{self, ConfigOnly, ProgressLines, Terminal};
+use samekernel::console::{self, ConfigOnly, ProgressLines};
 use samekernel::{BuildRequest, BuildSummary, Extras, Flavour, Target};
-use srcpin::{FetchEvent, FetchProgress};
 
-use super::fetch::{ProgressUi, make_fetcher};
+use super::fetch::PinnedArgs;
+use super::term::Term;
 
 /// Build the pinned kernel into linux-image/linux-headers .debs and a build record.
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
-    /// The pin (TOML); the built-in default (Debian's linux-source-6.12) when absent.
-    #[arg(long, value_name = "M")]
-    pub manifest: Option<PathBuf>,
+    #[command(flatten)]
+    pub pinned: PinnedArgs,
     /// Debian architecture to build for: amd64, or arm64 (cross-built with Debian's
     /// gcc-aarch64-linux-gnu on x86_64).
     #[arg(long, default_value = "amd64", value_parser = Target::from_debian_arch)]
@@ -48,9 +45,6 @@ pub struct BuildArgs {
     /// Parallel jobs for make (never changes the output).
     #[arg(short, long)]
     pub jobs: Option<u32>,
-    /// Cache directory [default: $SAMEKERNEL_CACHE, else $XDG_CACHE_HOME/samekernel].
-    #[arg(long, value_name = "DIR")]
-    pub cache: Option<PathBuf>,
     /// Compressor of the .debs. zstd (level 3, as `dpkg-deb -Zzstd`) uses under a
     /// hundredth of xz's CPU on a kernel tree, so rebuilding to testify stays cheap;
     /// `-Z xz` gives Debian's own kernel packages' format (a third smaller, and
@@ -107,7 +101,7 @@ pub struct BuildArgs {
 impl BuildArgs {
     fn request(&self) -> BuildRequest {
         BuildRequest {
-            manifest: self.manifest.clone(),
+            manifest: self.pinned.manifest.clone(),
             target: self.arch,
             flavour: self.flavour,
             config: self.config.clone(),
@@ -135,7 +129,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     // kbuild's outputs take their modes from the process-wide umask.
     // SAFETY: umask(2) cannot fail and only swaps one integer of process state.
     unsafe { libc::umask(kbuild_env::UMASK as libc::mode_t) };
-    let fetcher = make_fetcher(args.cache.clone())?;
+    let fetcher = args.pinned.cache.fetcher()?;
     let request = args.request();
     let started = request.start(
         args.work_dir.as_deref(),
@@ -144,7 +138,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     )?;
     let (plan, work) = (&started.plan, started.work);
     let mut ui = ProgressLines::new(
-        Spinner::new(args.quiet || args.json),
+        Term::with_spinner(args.quiet || args.json),
         args.quiet || args.json,
     );
     if let Some(f) = &started.flavour {
@@ -197,53 +191,4 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A spinner on a terminal (unless quiet), else plain stderr lines; srcpin's
-/// download bars through [`ProgressUi`].
-struct Spinner {
-    bar: Option<ProgressBar>,
-    fetch: ProgressUi,
-}
-
-impl Spinner {
-    fn new(quiet: bool) -> Self {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let b = ProgressBar::new_spinner();
-            let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}");
-            b.set_style(style.expect("static template"));
-            b.enable_steady_tick(Duration::from_millis(120));
-            b
-        });
-        Spinner {
-            bar,
-            fetch: ProgressUi::new(),
-        }
-    }
-
-    fn finish(&mut self) {
-        self.fetch.finish();
-        self.bar.as_ref().map(ProgressBar::finish_and_clear);
-    }
-}
-
-impl Terminal for Spinner {
-    fn live(&self) -> bool {
-        self.bar.is_some()
-    }
-    fn line(&mut self, text: &str) {
-        match &self.bar {
-            Some(b) => b.println(text),
-            None => eprintln!("{text}"),
-        }
-    }
-    fn status(&mut self, text: &str) {
-        self.bar.as_ref().map(|b| b.set_message(text.to_owned()));
-    }
-    fn fetch(&mut self, event: &FetchEvent<'_>) {
-        self.fetch.event(event);
-    }
-    fn fetch_done(&mut self) {
-        self.fetch.finish();
-    }
 }

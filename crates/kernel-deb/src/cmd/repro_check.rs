@@ -73,7 +73,10 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
         jobs: args.jobs,
         machine: repro::uname_machine()?,
     };
-    let user_cache = super::fetch::cache_root(args.cache.clone())?;
+    let user_cache = (super::fetch::CacheArg {
+        dir: args.cache.clone(),
+    })
+    .root()?;
     let mut outs = Vec::new();
     let mut sides = vec![Side::Control, Side::Experiment];
     if let Some(control) = &args.control {
