@@ -6,7 +6,6 @@ pub mod diff;
 pub mod fetch;
 pub mod harden;
 pub mod inspect;
-pub mod install;
 pub mod repro_check;
 pub mod sign;
 pub mod term;

@@ -89,7 +89,7 @@ pub fn run(args: TestifyArgs) -> Result<ExitCode> {
             false => Some(args.canary.clone().unwrap_or_else(|| DEFAULT_CANARY.into())),
         },
         statement: args.statement.clone(),
-        build_date: parse_time(args.build_date.as_deref())?
+        build_date: parse_time("--build-date", args.build_date.as_deref())?
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         with_v1: args.v1,

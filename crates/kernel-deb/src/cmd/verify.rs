@@ -1,13 +1,16 @@
 //! `kernel-deb verify`: the who-agrees matrix and verdict of `samekernel::verify`
 //! (sources: `testimony::collect`). Exit codes: 0 every .deb passed, 3 not enough
 //! agreeing witness groups, 4 a trusted witness dissented, 1 bad input or error.
+//! `kernel-deb install`: `samekernel::install` verifies private copies and `dpkg -i`s
+//! exactly those; exit codes those of `verify`, plus 5 when dpkg failed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
-use samekernel::verify::{HttpTimeouts, Report, TrustInputs, verify};
+use samekernel::install::{DpkgTarget, install};
+use samekernel::verify::{HttpTimeouts, TrustInputs, verify};
 use testimony::collect::Limits;
 
 /// Where testimonies come from and what decides.
@@ -39,7 +42,7 @@ impl TrustArgs {
             policy: self.policy.clone(),
             sources: self.testimonies.clone(),
             keyrings: self.keyring.clone(),
-            at: parse_time(self.at.as_deref())?,
+            at: parse_time("--at", self.at.as_deref())?,
             limits: Limits::default(),
             http: HttpTimeouts {
                 idle: Duration::from_secs(self.http_idle_timeout.max(1)),
@@ -64,45 +67,41 @@ pub struct VerifyArgs {
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let report = verify(&args.debs, &args.trust.inputs()?)?;
-    print_report(&report, args.json)?;
+    match args.json {
+        true => println!("{}", serde_json::to_string_pretty(&report)?),
+        false => print!("{}", report.to_table()),
+    }
     Ok(ExitCode::from(report.verdict.exit_code()))
 }
 
-/// The table, or JSON on stdout.
-pub(crate) fn print_report(report: &Report, json: bool) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(report)?);
-    } else {
-        print!("{}", report.to_table());
-    }
-    Ok(())
+/// Verify, then install with dpkg only if the policy passed.
+#[derive(Debug, clap::Args)]
+pub struct InstallArgs {
+    /// The .deb files to verify and install.
+    #[arg(value_name = "DEB", required = true)]
+    pub debs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Install into this dpkg root (`dpkg --root DIR`) instead of the running system.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
-/// Parses `--at`.
-pub(crate) fn parse_time(s: Option<&str>) -> Result<SystemTime> {
+pub fn install_run(args: InstallArgs) -> Result<ExitCode> {
+    let target = DpkgTarget { root: args.root };
+    let done = install(&args.debs, &args.trust.inputs()?, &target)?;
+    let (line, code) = done.summary();
+    print!("{}", done.report.to_table());
+    println!("{line}");
+    Ok(ExitCode::from(code))
+}
+
+/// Parses `--at` and `--build-date` [default: now].
+pub(crate) fn parse_time(flag: &str, s: Option<&str>) -> Result<SystemTime> {
     let Some(s) = s else {
         return Ok(SystemTime::now());
     };
-    let secs = match s.parse::<u64>() {
-        Ok(n) => n,
-        Err(_) => testimony::canonical::parse_utc(s).with_context(|| {
-            format!("--at {s:?}: expected Unix seconds or YYYY-MM-DDTHH:MM:SSZ")
-        })?,
-    };
+    let secs = testimony::canonical::parse_time_arg(s)
+        .with_context(|| format!("{flag} {s:?}: expected Unix seconds or YYYY-MM-DDTHH:MM:SSZ"))?;
     Ok(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_parse() {
-        assert_eq!(parse_time(Some("0")).unwrap(), SystemTime::UNIX_EPOCH);
-        assert_eq!(
-            parse_time(Some("1970-01-02T00:00:00Z")).unwrap(),
-            SystemTime::UNIX_EPOCH + Duration::from_secs(86400)
-        );
-        assert!(parse_time(Some("yesterday")).is_err());
-    }
 }
