@@ -106,6 +106,7 @@ pub mod console;
 mod error;
 pub mod flavour;
 pub mod gate;
+pub mod harden_report;
 pub mod hardening;
 pub mod image_config;
 pub mod inspect;

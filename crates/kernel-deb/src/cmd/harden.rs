@@ -5,31 +5,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use harden::check::{Extras, Request};
-use harden::inputs::{read_text, running_config};
-use harden::{Refusal, Report};
-
-/// Which results to print.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Show {
-    /// Only failures.
-    Fail,
-    /// Only passes.
-    Ok,
-    /// Everything, including not applicable.
-    All,
-}
-
-impl From<Show> for harden::render::Show {
-    fn from(show: Show) -> Self {
-        match show {
-            Show::Fail => harden::render::Show::Fail,
-            Show::Ok => harden::render::Show::Ok,
-            Show::All => harden::render::Show::All,
-        }
-    }
-}
+use anyhow::Result;
+use harden::render::Show;
+use samekernel::harden_report::{ConfigInput, HardenReport, check};
 
 /// Check a kernel config (or the running kernel) against the hardening rules.
 #[derive(Debug, clap::Args)]
@@ -55,8 +33,9 @@ pub struct HardenArgs {
     /// The kernel source tree the config belongs to: explain each required failure.
     #[arg(long, value_name = "DIR")]
     pub kernel_tree: Option<PathBuf>,
-    /// Which rules to list.
-    #[arg(long, value_enum, default_value = "fail")]
+    /// Which rules to list: fail (only failures), ok (only passes) or all (also the
+    /// not applicable ones).
+    #[arg(long, value_name = "fail|ok|all", default_value = "fail")]
     pub show: Show,
     /// Print the report as JSON on stdout.
     #[arg(long)]
@@ -68,54 +47,33 @@ pub struct HardenArgs {
 
 /// Runs the subcommand; bad input is exit code 2, required failures 1.
 pub fn run(args: HardenArgs) -> Result<ExitCode> {
-    let (report, refusals) = match check(&args) {
-        Ok(v) => v,
+    let input = match (args.config, args.deb) {
+        (Some(config), _) => ConfigInput::File(config),
+        (_, Some(deb)) => ConfigInput::Deb(deb),
+        _ => ConfigInput::Running,
+    };
+    let request = HardenReport {
+        cmdline: args.cmdline,
+        sysctl: args.sysctl,
+        policy: args.policy,
+        kernel_tree: args.kernel_tree,
+        fragment: args.fragment,
+        ..HardenReport::new(input)
+    };
+    let checked = match check(&request) {
+        Ok(c) => c,
         Err(err) => {
-            eprintln!("kernel-deb: error: {err:#}");
+            eprintln!("kernel-deb: error: {err}");
             return Ok(ExitCode::from(2));
         }
     };
+    let (report, refusals) = (checked.report, checked.refusals);
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         value["refusals"] = serde_json::to_value(&refusals)?;
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print!("{}", report.render_text(&refusals, args.show.into()));
+        print!("{}", report.render_text(&refusals, args.show));
     }
-    Ok(if report.passes() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-fn check(args: &HardenArgs) -> Result<(Report, Vec<Refusal>)> {
-    let (text, origin) = if let Some(path) = &args.config {
-        (read_text(path)?, path.display().to_string())
-    } else if let Some(deb) = &args.deb {
-        let found = samekernel::image_config::read(deb)?;
-        (found.text, found.origin)
-    } else {
-        running_config()?
-    };
-    let extras = match args.running {
-        true => Extras::Running,
-        false => Extras::Files {
-            cmdline: args.cmdline.clone(),
-            sysctl: args.sysctl.clone(),
-        },
-    };
-    let request = Request {
-        extras,
-        policy: args.policy.clone(),
-        kernel_tree: args.kernel_tree.clone(),
-        ..Request::new(&text, &origin)
-    };
-    let checked = harden::check::check(&request)?;
-    if let Some(out) = &args.fragment {
-        let text = harden::fragment(&checked.toolchain, &checked.policy, Default::default());
-        detdeb::safe_extract::atomic::write_file(out, text.as_bytes(), 0o644, ".harden-")
-            .with_context(|| format!("cannot write {}", out.display()))?;
-    }
-    Ok((checked.report, checked.refusals))
+    Ok(ExitCode::from(if report.passes() { 0 } else { 1 }))
 }
