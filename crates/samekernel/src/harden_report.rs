@@ -122,13 +122,17 @@ mod tests {
     fn a_config_file_is_checked_and_the_fragment_written() {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config");
-        std::fs::write(&config, "CONFIG_X86_64=y\nCONFIG_STACKPROTECTOR_STRONG=y\n").unwrap();
+        std::fs::write(
+            &config,
+            "CONFIG_X86_64=y\nCONFIG_CC_IS_GCC=y\nCONFIG_GCC_VERSION=120200\n",
+        )
+        .unwrap();
         let mut r = HardenReport::new(ConfigInput::File(config));
         r.fragment = Some(dir.path().join("harden.config"));
         let checked = check(&r).unwrap();
         assert!(
             !checked.report.passes(),
-            "a two-line config is not hardened"
+            "a three-line config is not hardened"
         );
         let fragment = std::fs::read_to_string(dir.path().join("harden.config")).unwrap();
         assert!(fragment.contains("CONFIG_"), "{fragment}");

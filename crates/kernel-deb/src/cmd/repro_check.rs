@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use samekernel::repro::{self, BuildInvocation, PreparedSide, ReproError, Side, VariationSet};
+use samekernel::repro::{self, BuildInvocation, ReproError, Sides, VariationSet};
 
 /// Build twice under reprotest's variations and compare the packages.
 #[derive(Debug, clap::Args)]
@@ -77,30 +77,19 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
         dir: args.cache.clone(),
     })
     .root()?;
-    let mut outs = Vec::new();
-    let mut sides = vec![Side::Control, Side::Experiment];
-    if let Some(control) = &args.control {
-        eprintln!("build a: not built; comparing with {}", control.display());
-        outs.push(control.clone());
-        sides.remove(0);
-    }
-    for side in sides {
-        let prepared = PreparedSide::new(&inv, &base, side, &applied, &user_cache)?;
-        let (out, work_dir) = (prepared.paths.out.clone(), prepared.paths.work_dir.clone());
-        let letter = side.letter();
-        eprintln!("build {letter}: {}", prepared.child.display());
-        let Some(took) = prepared.run()? else {
-            let work_dir = work_dir.display();
+    let control = args.control.as_deref();
+    let progress = &mut |line| eprintln!("{line}");
+    let (a, b) = match repro::run_sides(&inv, &base, &applied, &user_cache, control, progress)? {
+        Sides::Built(a, b) => (a, b),
+        Sides::Failed { side, work_dir } => {
+            let (side, work_dir) = (side.letter(), work_dir.display());
             eprintln!(
-                "kernel-deb repro-check: build {letter} failed; its work directory is kept: {work_dir}"
+                "kernel-deb repro-check: build {side} failed; its work directory is kept: {work_dir}"
             );
             return Ok(ExitCode::from(3));
-        };
-        eprintln!("build {letter}: {} s ({})", took.as_secs(), out.display());
-        outs.push(out);
-    }
-    let control = args.control.is_some();
-    let c = match repro::compare(&base, &outs[0], &outs[1], control, args.keep_out) {
+        }
+    };
+    let c = match repro::compare(&base, &a, &b, control.is_some(), args.keep_out) {
         Err(e @ ReproError::Compare(_)) => return bad_input(e),
         other => other?,
     };

@@ -51,8 +51,8 @@ mod variation;
 use std::path::{Path, PathBuf};
 
 pub use check::{
-    Kept, OWN_FLAGS, PackageVerdict, PreparedSide, check_build_args, clean_up, make_base,
-    per_package, probe_capabilities, uname_machine,
+    Kept, OWN_FLAGS, PackageVerdict, PreparedSide, Sides, check_build_args, clean_up, make_base,
+    per_package, probe_capabilities, run_sides, uname_machine,
 };
 pub use command::{
     BuildInvocation, ChildCommand, FAKE_TOOLS, JUNK_ENV, OTHER_HOST, OTHER_USER, Side, SidePaths,
