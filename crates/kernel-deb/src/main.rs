@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use samekernel::console::error_line;
 
 mod cmd;
 
@@ -59,40 +60,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("kernel-deb: error: {}", error_chain(&err));
+            eprintln!("kernel-deb: error: {}", error_line(err.as_ref()));
             ExitCode::from(1)
         }
-    }
-}
-
-/// The error and its causes, joined by ": ", leaving out a cause whose text the line
-/// already holds: many library errors quote their cause in their own message, and
-/// printing it again gave "X: X: …".
-fn error_chain(err: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::error_chain;
-
-    #[test]
-    fn a_cause_already_quoted_is_printed_once() {
-        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
-        let err = anyhow::Error::new(io).context("x.deb: No such file or directory");
-        assert_eq!(error_chain(&err), "x.deb: No such file or directory");
-        let err = anyhow::anyhow!("inner problem").context("reading x.deb");
-        assert_eq!(error_chain(&err), "reading x.deb: inner problem");
     }
 }

@@ -250,5 +250,23 @@ impl ConfigOnly {
     }
 }
 
+/// An error and its causes on one line, joined by ": ", leaving out a cause whose text
+/// the line already holds: many errors quote their cause, and printing it again gave
+/// "X: X: …".
+pub fn error_line(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = String::new();
+    for cause in std::iter::successors(Some(err), |e| e.source()) {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests;

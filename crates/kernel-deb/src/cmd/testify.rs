@@ -1,9 +1,9 @@
 //! `kernel-deb testify`: a build record becomes a clearsigned v2 testimony (and with
 //! `--v1` the seed's v1 form beside it), signed by a key file or gpg (`testimony::testify`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::SystemTime;
+use std::time::UNIX_EPOCH;
 
 use anyhow::{Context, Result};
 use testimony::build_record::BuildRecord;
@@ -67,10 +67,7 @@ pub struct TestifyArgs {
 }
 
 pub fn run(args: TestifyArgs) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.record)
-        .with_context(|| format!("reading {}", args.record.display()))?;
-    let record =
-        BuildRecord::parse(&text).map_err(|e| e.with_origin(args.record.display().to_string()))?;
+    let record = BuildRecord::read(&args.record)?;
     let signer = match (&args.key, &args.gpg_key) {
         (Some(k), _) => Signer::from_key_file(k)?,
         (_, id) => Signer::Gpg(
@@ -78,40 +75,32 @@ pub fn run(args: TestifyArgs) -> Result<ExitCode> {
             None,
         ),
     };
+    let build_date = parse_time("--build-date", args.build_date.as_deref())?;
     let request = Testify {
-        name: args.name.clone(),
+        name: args.name,
         code_review: args.review,
         computer_trust: args.trust,
-        jurisdiction: args.jurisdiction.clone(),
-        computer_system: args.computer_system.clone(),
-        canary: match args.no_canary {
-            true => None,
-            false => Some(args.canary.clone().unwrap_or_else(|| DEFAULT_CANARY.into())),
-        },
-        statement: args.statement.clone(),
-        build_date: parse_time("--build-date", args.build_date.as_deref())?
-            .duration_since(SystemTime::UNIX_EPOCH)
+        jurisdiction: args.jurisdiction,
+        computer_system: args.computer_system,
+        canary: (!args.no_canary).then(|| args.canary.unwrap_or_else(|| DEFAULT_CANARY.into())),
+        statement: args.statement,
+        build_date: build_date
+            .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         with_v1: args.v1,
     };
-    let signed = match request.sign(&record, &signer) {
-        Err(TestifyError::NotCanonical(e)) => Err(anyhow::Error::new(e).context(
+    let signed = request.sign(&record, &signer).map_err(|e| match e {
+        TestifyError::NotCanonical(e) => anyhow::Error::new(e).context(
             "a flag value cannot be written canonically (line break, control character, or leading/trailing space?)",
-        )),
-        other => Ok(other?),
-    }?;
-    write_atomic(&args.output, &signed.v2)?;
-    println!("{}", args.output.display());
-    if let Some(v1) = &signed.v1 {
-        let path = v1_path(&args.output);
-        write_atomic(&path, v1)?;
+        ),
+        e => e.into(),
+    })?;
+    let v1 = signed.v1.as_ref().map(|text| (v1_path(&args.output), text));
+    for (path, text) in std::iter::once((args.output.clone(), &signed.v2)).chain(v1) {
+        // Temp file next to it, fsync, rename: never a half-written testimony.
+        detdeb::safe_extract::atomic::write_file(&path, text.as_bytes(), 0o644, ".testimony-")
+            .with_context(|| format!("cannot write {}", path.display()))?;
         println!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Temp file next to `path`, fsync, rename: never a half-written testimony.
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    detdeb::safe_extract::atomic::write_file(path, text.as_bytes(), 0o644, ".testimony-")
-        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -153,3 +153,19 @@ fn remedies_name_the_flag_that_gets_past_the_refusal() {
     };
     assert_eq!(with_remedy(&io), "w: full");
 }
+
+/// An error that does not quote its cause.
+#[derive(Debug, thiserror::Error)]
+#[error("reading x.deb")]
+struct Reading(#[source] std::io::Error);
+
+#[test]
+fn an_error_line_joins_the_causes_and_prints_a_quoted_one_once() {
+    let quoted = BuildError::Io {
+        path: "x.deb".into(),
+        source: std::io::Error::other("No such file or directory"),
+    };
+    assert_eq!(error_line(&quoted), "x.deb: No such file or directory");
+    let unquoted = Reading(std::io::Error::other("inner problem"));
+    assert_eq!(error_line(&unquoted), "reading x.deb: inner problem");
+}
