@@ -215,6 +215,17 @@ pub fn outcome_lines(outcome: &BuildOutcome) -> Vec<String> {
         .collect()
 }
 
+/// A finished build's last stderr lines: the hardening summary, then the time it took.
+pub fn done_lines(outcome: &BuildOutcome, took: Duration) -> Vec<String> {
+    let hardening = outcome.record.hardening.iter().map(|h| h.to_string());
+    let built = format!(
+        "built {} in {:.0} s",
+        outcome.kernel_release,
+        took.as_secs_f64()
+    );
+    hardening.chain([built]).collect()
+}
+
 /// `--config-only`'s result: the resolved config copied to `OUT/config`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigOnly {

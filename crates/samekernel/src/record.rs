@@ -192,8 +192,29 @@ pub fn write_record(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A small record with one package, `a_1_amd64.deb`, for other modules' tests.
+    pub(crate) fn example() -> BuildRecord {
+        let source = SourcePin {
+            manifest_sha256: "01".repeat(32),
+            tarball_name: "linux-source-6.12.tar.xz".into(),
+            tarball_sha256: "02".repeat(32),
+            source_date_epoch: 1,
+        };
+        let debs = vec![deb("a_1_amd64.deb")];
+        build_record(
+            source,
+            &fingerprint(),
+            "03".repeat(32),
+            None,
+            None,
+            None,
+            debs,
+        )
+        .unwrap()
+    }
 
     fn fingerprint() -> ToolchainFingerprint {
         let mut fp = ToolchainFingerprint::default();

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::Result;
 use detdeb::Compressor;
 use samekernel::console::{self, ConfigOnly, ProgressLines};
-use samekernel::{BuildRequest, BuildSummary, Extras, Flavour, Target};
+use samekernel::{BuildError, BuildRequest, BuildSummary, Extras, Flavour, Target};
 
 use super::fetch::PinnedArgs;
 use super::term::Term;
@@ -18,8 +18,7 @@ use super::term::Term;
 pub struct BuildArgs {
     #[command(flatten)]
     pub pinned: PinnedArgs,
-    /// Debian architecture to build for: amd64, or arm64 (cross-built with Debian's
-    /// gcc-aarch64-linux-gnu on x86_64).
+    /// Debian architecture: amd64, or arm64 (cross-built with gcc-aarch64-linux-gnu).
     #[arg(long, default_value = "amd64", value_parser = Target::from_debian_arch)]
     pub arch: Target,
     #[arg(long, value_name = "NAME", long_help = Flavour::help(), help = "The config source: generic (default), tiny or debian", conflicts_with = "config")]
@@ -28,66 +27,55 @@ pub struct BuildArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Let kbuild drop this guarded option (CONFIG_DEBUG_INFO_BTF…) without failing
-    /// (repeatable); every dropped or changed option is printed either way.
+    /// (repeatable); every dropped or changed option is printed.
     #[arg(long = "allow-config-loss", value_name = "SYM")]
     pub allow_config_loss: Vec<String>,
-    /// Stop after resolving and gating the config (no compile): prints what kbuild
-    /// changed, and writes the resolved config to OUT/config.
+    /// Stop after resolving and gating the config: print what kbuild changed, write OUT/config.
     #[arg(long)]
     pub config_only: bool,
     /// Kconfig fragments applied on top (repeatable).
     #[arg(long = "config-fragment", value_name = "FILE")]
     pub fragments: Vec<PathBuf>,
-    /// Output directory; must not exist or be empty. Receives the .debs and
-    /// BUILD-RECORD.
+    /// Output directory for the .debs and BUILD-RECORD; must not exist or be empty.
     #[arg(long, default_value = "kernel-debs")]
     pub out: PathBuf,
     /// Parallel jobs for make (never changes the output).
     #[arg(short, long)]
     pub jobs: Option<u32>,
-    /// Compressor of the .debs. zstd (level 3, as `dpkg-deb -Zzstd`) uses under a
-    /// hundredth of xz's CPU on a kernel tree, so rebuilding to testify stays cheap;
-    /// `-Z xz` gives Debian's own kernel packages' format (a third smaller, and
-    /// installable by dpkg older than 1.21.18). Part of the output: witnesses must
-    /// agree on it.
+    /// Compressor of the .debs, part of the output: zstd (as `dpkg-deb -Zzstd`, cheap to
+    /// rebuild), or xz (Debian's format: a third smaller, for dpkg older than 1.21.18).
     #[arg(short = 'Z', long, default_value = "zstd")]
     pub compression: Compressor,
-    /// A toolchain fingerprint (from another build or a testimony) to compare with
-    /// this machine's before building.
+    /// A toolchain fingerprint (another build's, a testimony's) to compare with this one's.
     #[arg(long, value_name = "FILE")]
     pub expect_toolchain: Option<PathBuf>,
     /// Also build `linux-libc-dev` (the userspace API headers, `make headers_install`).
     #[arg(long)]
     pub with_libc_dev: bool,
-    /// Also build `linux-image-R-dbg` (vmlinux and module debug info); the config must
-    /// enable CONFIG_DEBUG_INFO, not split into .dwo files.
+    /// Also build `linux-image-R-dbg` (debug info; needs CONFIG_DEBUG_INFO, not split).
     #[arg(long)]
     pub with_dbg: bool,
     /// Build even when the config has hazards that make the output differ per build.
     #[arg(long)]
     pub allow_hazards: bool,
-    /// Do not apply the hardening fragment (the hardening gate still reports, but does not
-    /// refuse, and the build record says `hardening-mode=off`).
+    /// Do not apply the hardening fragment (the gate only reports; `hardening-mode=off`).
     #[arg(long)]
     pub no_harden: bool,
-    /// Build even when the resolved config loses a required hardening rule (recorded as
-    /// `hardening-mode=allow-weaker`).
+    /// Build even when a required hardening rule is lost (`hardening-mode=allow-weaker`).
     #[arg(long)]
     pub allow_weaker: bool,
-    /// Hardening policy (TOML: `[require]` groups/rules, `[relax]` id = "reason")
-    /// [default: every self-protection rule the target and toolchain support, minus
-    /// RANDSTRUCT, the latent-entropy plugin and module signing].
+    /// Hardening policy (TOML: `[require]` groups/rules, `[relax]` id = "reason") [default:
+    /// the supported self-protection rules but RANDSTRUCT, latent entropy, module signing].
     #[arg(long, value_name = "FILE")]
     pub harden_policy: Option<PathBuf>,
-    /// Two-stage module signing, stage 1: build in this certificate (PEM) of a persistent
-    /// signing key, require signed modules, leave them unsigned (then `sign-modules`).
+    /// Module signing stage 1: build in this key's certificate, require signed modules,
+    /// leave them unsigned (then `sign-modules`).
     #[arg(long, value_name = "CERT.pem")]
     pub module_cert: Option<PathBuf>,
     /// Keep the work directory (source, objects, staging) after a successful build.
     #[arg(long)]
     pub keep_work: bool,
-    /// Where to build (kept afterwards) [default: a fresh directory in TMPDIR, removed
-    /// after a successful build]. kbuild needs a path without spaces.
+    /// Where to build, kept; no spaces [default: a TMPDIR one, removed after a success].
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
     /// Only errors.
@@ -129,25 +117,21 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     // kbuild's outputs take their modes from the process-wide umask.
     // SAFETY: umask(2) cannot fail and only swaps one integer of process state.
     unsafe { libc::umask(kbuild_env::UMASK as libc::mode_t) };
-    let fetcher = args.pinned.cache.fetcher()?;
-    let request = args.request();
-    let started = request.start(
-        args.work_dir.as_deref(),
-        fetcher.cache().root(),
-        &srcpin::AptGet,
-    )?;
+    let (fetcher, request, quiet) = (args.pinned.cache.fetcher()?, args.request(), args.quiet);
+    let cache = fetcher.cache().root();
+    let started = request.start(args.work_dir.as_deref(), cache, &srcpin::AptGet)?;
     let (plan, work) = (&started.plan, started.work);
-    let mut ui = ProgressLines::new(
-        Term::with_spinner(args.quiet || args.json),
-        args.quiet || args.json,
+    let mut ui = ProgressLines::new(Term::with_spinner(quiet || args.json), quiet || args.json);
+    ui.notes(
+        &started
+            .flavour
+            .map_or(vec![], |f| console::flavour_change_lines(&f)),
     );
-    if let Some(f) = &started.flavour {
-        ui.notes(&console::flavour_change_lines(f));
-    }
+    let remedy = |e: BuildError| anyhow::anyhow!(console::with_remedy(&e));
     if args.config_only {
         let result = samekernel::configure(plan, &fetcher, work.path(), &mut ui);
         ui.terminal().finish();
-        let configured = result.map_err(|e| anyhow::anyhow!(console::with_remedy(&e)))?;
+        let configured = result.map_err(remedy)?;
         ui.notes(&console::config_change_lines(&configured.resolved.changes));
         let written = ConfigOnly::write(&configured, &args.out)?;
         match args.json {
@@ -159,13 +143,12 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let result = samekernel::build(plan, &fetcher, work.path(), &mut ui);
     ui.terminal().finish();
     let outcome = match result {
-        Ok(o) => o,
         Err(e) if work.is_temporary() => {
             let kept = work.keep().display().to_string();
             eprintln!("kernel-deb: work directory kept for inspection: {kept}");
-            anyhow::bail!(console::with_remedy(&e))
+            return Err(remedy(e));
         }
-        Err(e) => anyhow::bail!(console::with_remedy(&e)),
+        other => other.map_err(remedy)?,
     };
     if args.keep_work && work.is_temporary() {
         eprintln!("work directory kept: {}", work.keep().display());
@@ -180,15 +163,6 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
             .iter()
             .for_each(|l| println!("{l}"));
     }
-    if !args.quiet && !args.json {
-        if let Some(h) = &outcome.record.hardening {
-            eprintln!("{h}");
-        }
-        eprintln!(
-            "built {} in {:.0} s",
-            outcome.kernel_release,
-            t0.elapsed().as_secs_f64()
-        );
-    }
+    ui.notes(&console::done_lines(&outcome, t0.elapsed()));
     Ok(ExitCode::SUCCESS)
 }

@@ -169,3 +169,34 @@ fn an_error_line_joins_the_causes_and_prints_a_quoted_one_once() {
     let unquoted = Reading(std::io::Error::other("inner problem"));
     assert_eq!(error_line(&unquoted), "reading x.deb: inner problem");
 }
+
+fn outcome() -> BuildOutcome {
+    BuildOutcome {
+        out: "/srv/debs".into(),
+        kernel_release: "6.12.117-samekernel".into(),
+        version: "1".into(),
+        record: crate::record::tests::example(),
+        findings: Vec::new(),
+        toolchain_diffs: Vec::new(),
+        config_changes: Vec::new(),
+    }
+}
+
+#[test]
+fn a_finished_build_prints_each_deb_then_the_record_with_their_sha256() {
+    let o = outcome();
+    let lines = outcome_lines(&o);
+    assert_eq!(
+        lines[0],
+        format!("{}  /srv/debs/a_1_amd64.deb", "cd".repeat(32))
+    );
+    assert_eq!(
+        lines[1],
+        format!("{}  /srv/debs/BUILD-RECORD", o.record.sha256())
+    );
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        done_lines(&o, Duration::from_millis(61_600)),
+        ["built 6.12.117-samekernel in 62 s"]
+    );
+}
