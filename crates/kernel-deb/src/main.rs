@@ -17,46 +17,41 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Debug, Subcommand)]
-enum Command {
+/// The subcommands, each with the function that runs it (its about is the doc of its
+/// arguments' type, or of the variant).
+macro_rules! commands {
+    ($($(#[$meta:meta])* $name:ident($args:ty) => $run:path,)*) => {
+        #[derive(Debug, Subcommand)]
+        enum Command { $($(#[$meta])* $name($args),)* }
+
+        fn run(command: Command) -> anyhow::Result<ExitCode> {
+            match command { $(Command::$name(a) => $run(a),)* }
+        }
+    };
+}
+
+commands! {
     /// Write and inspect .deb files deterministically (instead of dpkg-deb).
     #[command(subcommand)]
-    Deb(cmd::deb::DebCommand),
-    Build(cmd::build::BuildArgs),
-    Fetch(cmd::fetch::FetchArgs),
-    Source(cmd::fetch::SourceArgs),
-    Pin(cmd::fetch::PinArgs),
-    Testify(cmd::testify::TestifyArgs),
-    Verify(cmd::verify::VerifyArgs),
-    Install(cmd::verify::InstallArgs),
-    HardenReport(cmd::harden::HardenArgs),
-    Diff(cmd::diff::DiffArgs),
-    ReproCheck(cmd::repro_check::ReproCheckArgs),
-    Inspect(cmd::inspect::InspectArgs),
-    SignModules(cmd::sign::SignModulesArgs),
-    AttachSignatures(cmd::sign::AttachArgs),
-    VerifySigned(cmd::sign::VerifySignedArgs),
+    Deb(cmd::deb::DebCommand) => cmd::deb::run,
+    Build(cmd::build::BuildArgs) => cmd::build::run,
+    Fetch(cmd::fetch::FetchArgs) => cmd::fetch::run,
+    Source(cmd::fetch::SourceArgs) => cmd::fetch::source,
+    Pin(cmd::fetch::PinArgs) => cmd::fetch::pin,
+    Testify(cmd::testify::TestifyArgs) => cmd::testify::run,
+    Verify(cmd::verify::VerifyArgs) => cmd::verify::run,
+    Install(cmd::verify::InstallArgs) => cmd::verify::install_run,
+    HardenReport(cmd::harden::HardenArgs) => cmd::harden::run,
+    Diff(cmd::diff::DiffArgs) => cmd::diff::run,
+    ReproCheck(cmd::repro_check::ReproCheckArgs) => cmd::repro_check::run,
+    Inspect(cmd::inspect::InspectArgs) => cmd::inspect::run,
+    SignModules(cmd::sign::SignModulesArgs) => cmd::sign::sign_modules,
+    AttachSignatures(cmd::sign::AttachArgs) => cmd::sign::attach,
+    VerifySigned(cmd::sign::VerifySignedArgs) => cmd::sign::verify_signed,
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Deb(c) => cmd::deb::run(c),
-        Command::Build(a) => cmd::build::run(a),
-        Command::Fetch(a) => cmd::fetch::run(a),
-        Command::Source(a) => cmd::fetch::source(a),
-        Command::Pin(a) => cmd::fetch::pin(a),
-        Command::Testify(a) => cmd::testify::run(a),
-        Command::Verify(a) => cmd::verify::run(a),
-        Command::Install(a) => cmd::verify::install_run(a),
-        Command::HardenReport(a) => cmd::harden::run(a),
-        Command::Diff(a) => cmd::diff::run(a),
-        Command::ReproCheck(a) => cmd::repro_check::run(a),
-        Command::Inspect(a) => cmd::inspect::run(a),
-        Command::SignModules(a) => cmd::sign::sign_modules(a),
-        Command::AttachSignatures(a) => cmd::sign::attach(a),
-        Command::VerifySigned(a) => cmd::sign::verify_signed(a),
-    };
+    let result = run(Cli::parse().command);
     match result {
         Ok(code) => code,
         Err(err) => {

@@ -10,8 +10,7 @@ use detdeb::{CompressionParams, Compressor, DebBuilder, DebReader, ExtractOption
 
 #[derive(Debug, Subcommand)]
 pub enum DebCommand {
-    /// Build a .deb from DIR (DIR/DEBIAN holds the control area), like `dpkg-deb --build
-    /// --root-owner-group`, byte for byte.
+    /// Build a .deb from DIR, byte for byte as `dpkg-deb --root-owner-group --build`.
     Pack(PackArgs),
     /// Show the members and the control file (like `dpkg-deb -I`).
     Info {
@@ -23,8 +22,8 @@ pub enum DebCommand {
         /// The package.
         deb: PathBuf,
     },
-    /// Safely extract the data tree into a new directory (like `dpkg-deb -x`, but
-    /// refusing traversal, escaping links and device nodes).
+    /// Extract the data tree into a new directory (`dpkg-deb -x`, refusing traversal,
+    /// escaping links and device nodes).
     Extract {
         /// The package.
         deb: PathBuf,
@@ -49,8 +48,7 @@ pub struct PackArgs {
     /// Compression level (default: dpkg-deb's for the compressor).
     #[arg(short = 'z', long)]
     level: Option<u32>,
-    /// Timestamp for every header; defaults to $SOURCE_DATE_EPOCH. Required: the
-    /// clock is never used.
+    /// Timestamp of every header (required: the clock is never used).
     #[arg(long, env = "SOURCE_DATE_EPOCH")]
     source_date_epoch: i64,
     /// Add DEBIAN/md5sums computed from the tree (off by default, as dpkg-deb).

@@ -24,24 +24,21 @@ pub struct ReproCheckArgs {
     /// Parallel jobs of the control build (the experiment uses 1 with num_cpus).
     #[arg(short, long, default_value_t = 2)]
     pub jobs: u32,
-    /// Cache whose source blobs both builds share (hard links) [default:
-    /// $SAMEKERNEL_CACHE, else $XDG_CACHE_HOME/samekernel].
+    /// Cache whose source blobs both builds share (hard links) [default: as `build`'s].
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
-    /// Where the two builds happen [default: a fresh directory in TMPDIR]; must not
-    /// exist. Removed afterwards, except the packages when they differ.
+    /// Where the builds happen, removed but for differing packages; must not exist
+    /// [default: a fresh directory in TMPDIR].
     #[arg(long, value_name = "DIR")]
     pub base: Option<PathBuf>,
     /// The debdiff report as JSON on stdout (the progress lines go to stderr).
     #[arg(long)]
     pub json: bool,
-    /// Keep both output directories (BASE/a/out, BASE/b/out) even when identical,
-    /// e.g. to install or boot what was checked.
+    /// Keep BASE/a/out and BASE/b/out even when identical (to install or boot them).
     #[arg(long)]
     pub keep_out: bool,
-    /// Packages already built (a directory of .debs and BUILD-RECORD, e.g. a release
-    /// or BASE/a/out of an earlier check) to compare with: build a is skipped, only
-    /// the varied build b runs. The build flags must be the ones that made them.
+    /// Compare with packages already built (.debs and BUILD-RECORD, e.g. a release) by the
+    /// same build flags: only the varied build b runs.
     #[arg(long, value_name = "DIR")]
     pub control: Option<PathBuf>,
     /// Flags for both `kernel-deb build` runs, after `--`.

@@ -12,12 +12,8 @@ use samekernel::signing::{self, Key};
 #[derive(Debug, clap::Args)]
 pub struct SignModulesArgs {
     /// The signing key (PEM file; never inside --out or beside the package).
-    #[arg(
-        long,
-        value_name = "KEY",
-        required_unless_present = "pkcs11",
-        conflicts_with = "pkcs11"
-    )]
+    #[arg(long, value_name = "KEY", conflicts_with = "pkcs11")]
+    #[arg(required_unless_present = "pkcs11")]
     pub key: Option<PathBuf>,
     /// The signing key as a PKCS#11 URI (openssl's pkcs11 engine).
     #[arg(long, value_name = "URI")]

@@ -19,12 +19,8 @@ pub struct TestifyArgs {
     #[arg(long, value_name = "R")]
     pub record: PathBuf,
     /// Unencrypted OpenPGP secret key file to sign with.
-    #[arg(
-        long,
-        value_name = "KEYFILE",
-        conflicts_with = "gpg_key",
-        required_unless_present = "gpg_key"
-    )]
+    #[arg(long, value_name = "KEYFILE", conflicts_with = "gpg_key")]
+    #[arg(required_unless_present = "gpg_key")]
     pub key: Option<PathBuf>,
     /// Sign with `gpg --clearsign --local-user ID` instead.
     #[arg(long, value_name = "ID")]
