@@ -167,8 +167,11 @@ pub fn toolchain_lines(diffs: &[FingerprintDiff]) -> Vec<String> {
         .collect()
 }
 
-/// What a flavour changes in its base config: a heading, then a line each.
-pub fn flavour_change_lines(flavour: &crate::FlavourConfig) -> Vec<String> {
+/// What the flavour, if any, changes in its base config: a heading, then a line each.
+pub fn flavour_change_lines(flavour: Option<&crate::FlavourConfig>) -> Vec<String> {
+    let Some(flavour) = flavour else {
+        return Vec::new();
+    };
     let heading = format!(
         "kernel-deb: flavour {}: samekernel changes {} option(s) of the base config:",
         flavour.flavour,

@@ -122,11 +122,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let started = request.start(args.work_dir.as_deref(), cache, &srcpin::AptGet)?;
     let (plan, work) = (&started.plan, started.work);
     let mut ui = ProgressLines::new(Term::with_spinner(quiet || args.json), quiet || args.json);
-    ui.notes(
-        &started
-            .flavour
-            .map_or(vec![], |f| console::flavour_change_lines(&f)),
-    );
+    ui.notes(&console::flavour_change_lines(started.flavour.as_ref()));
     let remedy = |e: BuildError| anyhow::anyhow!(console::with_remedy(&e));
     if args.config_only {
         let result = samekernel::configure(plan, &fetcher, work.path(), &mut ui);
@@ -159,9 +155,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         let summary = serde_json::to_value(BuildSummary::new(&request, &outcome, t0.elapsed()))?;
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        console::outcome_lines(&outcome)
-            .iter()
-            .for_each(|l| println!("{l}"));
+        println!("{}", console::outcome_lines(&outcome).join("\n"));
     }
     ui.notes(&console::done_lines(&outcome, t0.elapsed()));
     Ok(ExitCode::SUCCESS)

@@ -29,21 +29,19 @@ pub struct CacheArg {
 }
 
 impl CacheArg {
-    /// The cache root, absolute, so the printed blob paths do not depend on the working
-    /// directory.
-    pub(crate) fn root(&self) -> Result<PathBuf> {
-        let root = (self.dir.clone().or_else(Cache::default_root))
-            .context("no cache directory: pass --cache DIR or set SAMEKERNEL_CACHE")?;
-        Ok(std::path::absolute(root)?)
-    }
-
-    /// A fetcher over [`CacheArg::root`].
+    /// A fetcher over [`cache_root`].
     pub(crate) fn fetcher(&self) -> Result<Fetcher> {
-        Ok(Fetcher::new(
-            Cache::new(self.root()?),
-            FetchOptions::default(),
-        ))
+        let cache = Cache::new(cache_root(self.dir.clone())?);
+        Ok(Fetcher::new(cache, FetchOptions::default()))
     }
+}
+
+/// `--cache DIR` or the default, absolute, so printed blob paths do not depend on the
+/// working directory.
+pub(crate) fn cache_root(dir: Option<PathBuf>) -> Result<PathBuf> {
+    let root = (dir.or_else(Cache::default_root))
+        .context("no cache directory: pass --cache DIR or set SAMEKERNEL_CACHE")?;
+    Ok(std::path::absolute(root)?)
 }
 
 impl PinnedArgs {
@@ -53,11 +51,8 @@ impl PinnedArgs {
             Some(p) => Manifest::from_path(p)?,
             None => Manifest::builtin_default(),
         };
-        Ok(srcpin::fetch_sources(
-            &manifest,
-            &self.cache.fetcher()?,
-            ui,
-        )?)
+        let fetcher = self.cache.fetcher()?;
+        Ok(srcpin::fetch_sources(&manifest, &fetcher, ui)?)
     }
 }
 

@@ -47,22 +47,16 @@ pub struct ReproCheckArgs {
 }
 
 pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
+    let control = args.control.as_deref();
     let wanted = repro::check_build_args(&args.build_args, args.jobs)
-        .and_then(|()| VariationSet::from_flags(args.vary.as_deref(), args.no_vary.as_deref()))
-        .and_then(|w| {
-            args.control
-                .as_deref()
-                .map_or(Ok(()), repro::check_control)
-                .map(|()| w)
-        });
+        .and_then(|()| control.map_or(Ok(()), repro::check_control))
+        .and_then(|()| VariationSet::from_flags(args.vary.as_deref(), args.no_vary.as_deref()));
     let wanted = match wanted {
         Ok(w) => w,
         Err(problem) => return bad_input(problem),
     };
     let (applied, skipped) = wanted.plan(&repro::probe_capabilities());
-    repro::plan_lines(&applied, &skipped)
-        .iter()
-        .for_each(|l| eprintln!("{l}"));
+    eprintln!("{}", repro::plan_lines(&applied, &skipped).join("\n"));
     let base = repro::make_base(args.base.as_deref())?;
     let inv = BuildInvocation {
         kernel_deb: std::env::current_exe().context("finding this kernel-deb binary")?,
@@ -70,11 +64,7 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
         jobs: args.jobs,
         machine: repro::uname_machine()?,
     };
-    let user_cache = (super::fetch::CacheArg {
-        dir: args.cache.clone(),
-    })
-    .root()?;
-    let control = args.control.as_deref();
+    let user_cache = super::fetch::cache_root(args.cache.clone())?;
     let progress = &mut |line| eprintln!("{line}");
     let (a, b) = match repro::run_sides(&inv, &base, &applied, &user_cache, control, progress)? {
         Sides::Built(a, b) => (a, b),

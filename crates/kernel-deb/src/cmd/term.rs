@@ -19,10 +19,11 @@ impl Term {
     /// Download bars only.
     pub(crate) fn new() -> Term {
         let tty = std::io::stderr().is_terminal();
+        let (spinner, download) = (None, None);
         Term {
             tty,
-            spinner: None,
-            download: None,
+            spinner,
+            download,
         }
     }
 
@@ -57,9 +58,8 @@ impl Terminal for Term {
         }
     }
     fn status(&mut self, text: &str) {
-        self.spinner
-            .as_ref()
-            .map(|b| b.set_message(text.to_owned()));
+        let text = text.to_owned();
+        self.spinner.as_ref().map(|b| b.set_message(text));
     }
     fn fetch(&mut self, event: &FetchEvent<'_>) {
         FetchProgress::event(self, event);

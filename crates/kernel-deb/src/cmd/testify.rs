@@ -66,10 +66,7 @@ pub fn run(args: TestifyArgs) -> Result<ExitCode> {
     let record = BuildRecord::read(&args.record)?;
     let signer = match (&args.key, &args.gpg_key) {
         (Some(k), _) => Signer::from_key_file(k)?,
-        (_, id) => Signer::Gpg(
-            id.clone().context("give --key KEYFILE or --gpg-key ID")?,
-            None,
-        ),
+        (_, id) => Signer::Gpg(id.clone().context("give --key or --gpg-key")?, None),
     };
     let build_date = parse_time("--build-date", args.build_date.as_deref())?;
     let request = Testify {
@@ -82,7 +79,7 @@ pub fn run(args: TestifyArgs) -> Result<ExitCode> {
         statement: args.statement,
         build_date: build_date
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+            .map_or(0, |s| s.as_secs()),
         with_v1: args.v1,
     };
     let signed = request.sign(&record, &signer).map_err(|e| match e {

@@ -121,6 +121,7 @@ fn toolchain_differences_name_both_values_and_the_effect() {
 #[test]
 fn config_changes_get_a_counted_heading_and_nothing_when_none() {
     assert!(config_change_lines(&[]).is_empty());
+    assert!(flavour_change_lines(None).is_empty());
     let change = ConfigChange {
         symbol: "CONFIG_BTF".into(),
         kind: ChangeKind::Dropped,
