@@ -44,19 +44,21 @@ commands! {
     HardenReport(cmd::harden::HardenArgs) => cmd::harden::run,
     Diff(cmd::diff::DiffArgs) => cmd::diff::run,
     ReproCheck(cmd::repro_check::ReproCheckArgs) => cmd::repro_check::run,
-    Inspect(cmd::inspect::InspectArgs) => cmd::inspect::run,
+    Inspect(cmd::diff::InspectArgs) => cmd::diff::inspect,
     SignModules(cmd::sign::SignModulesArgs) => cmd::sign::sign_modules,
     AttachSignatures(cmd::sign::AttachArgs) => cmd::sign::attach,
     VerifySigned(cmd::sign::VerifySignedArgs) => cmd::sign::verify_signed,
 }
 
 fn main() -> ExitCode {
-    let result = run(Cli::parse().command);
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("kernel-deb: error: {}", error_line(err.as_ref()));
-            ExitCode::from(1)
-        }
+    let err = match run(Cli::parse().command) {
+        Ok(code) => return code,
+        Err(err) => err,
+    };
+    if let Some(bad) = err.downcast_ref::<cmd::BadInput>() {
+        eprintln!("{bad}");
+        return ExitCode::from(2);
     }
+    eprintln!("kernel-deb: error: {}", error_line(err.as_ref()));
+    ExitCode::from(1)
 }

@@ -9,6 +9,8 @@ use anyhow::Result;
 use harden::render::Show;
 use samekernel::harden_report::{ConfigInput, HardenReport, check};
 
+use super::BadInput;
+
 /// Check a kernel config (or the running kernel) against the hardening rules.
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("input").required(true).args(["config", "deb", "running"]))]
@@ -60,13 +62,7 @@ pub fn run(args: HardenArgs) -> Result<ExitCode> {
         fragment: args.fragment,
         ..HardenReport::new(input)
     };
-    let checked = match check(&request) {
-        Ok(c) => c,
-        Err(err) => {
-            eprintln!("kernel-deb: error: {err}");
-            return Ok(ExitCode::from(2));
-        }
-    };
+    let checked = check(&request).map_err(|e| BadInput(format!("kernel-deb: error: {e}")))?;
     let (report, refusals) = (checked.report, checked.refusals);
     if args.json {
         let mut value = serde_json::to_value(&report)?;

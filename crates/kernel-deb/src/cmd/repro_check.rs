@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::BadInput;
 use anyhow::{Context, Result};
 use samekernel::repro::{self, BuildInvocation, ReproError, Sides, VariationSet};
 
@@ -51,10 +52,7 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
     let wanted = repro::check_build_args(&args.build_args, args.jobs)
         .and_then(|()| control.map_or(Ok(()), repro::check_control))
         .and_then(|()| VariationSet::from_flags(args.vary.as_deref(), args.no_vary.as_deref()));
-    let wanted = match wanted {
-        Ok(w) => w,
-        Err(problem) => return bad_input(problem),
-    };
+    let wanted = wanted.map_err(bad_input)?;
     let (applied, skipped) = wanted.plan(&repro::probe_capabilities());
     eprintln!("{}", repro::plan_lines(&applied, &skipped).join("\n"));
     let base = repro::make_base(args.base.as_deref())?;
@@ -77,14 +75,13 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
         }
     };
     let c = match repro::compare(&base, &a, &b, control.is_some(), args.keep_out) {
-        Err(e @ ReproError::Compare(_)) => return bad_input(e),
+        Err(e @ ReproError::Compare(_)) => Err(bad_input(e))?,
         other => other?,
     };
     let mut out = std::io::stdout().lock();
     c.packages.iter().try_for_each(|p| writeln!(out, "{p}"))?;
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &c.report)?;
-        writeln!(out)?;
+        writeln!(out, "{}", serde_json::to_string_pretty(&c.report)?)?;
     } else if !c.reproducible() {
         out.write_all(c.report.render().as_bytes())?;
     }
@@ -92,7 +89,6 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(if c.reproducible() { 0 } else { 1 }))
 }
 
-fn bad_input(problem: ReproError) -> Result<ExitCode> {
-    eprintln!("kernel-deb repro-check: {problem}");
-    Ok(ExitCode::from(2))
+fn bad_input(problem: ReproError) -> BadInput {
+    BadInput(format!("kernel-deb repro-check: {problem}"))
 }
