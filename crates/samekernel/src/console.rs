@@ -11,8 +11,10 @@
 //!     fn live(&self) -> bool { false }
 //!     fn line(&mut self, text: &str) { self.0.push(text.to_owned()) }
 //!     fn status(&mut self, _: &str) {}
-//!     fn fetch(&mut self, _: &srcpin::FetchEvent<'_>) {}
 //!     fn fetch_done(&mut self) {}
+//! }
+//! impl srcpin::FetchProgress for Log {
+//!     fn event(&mut self, _: &srcpin::FetchEvent<'_>) {}
 //! }
 //! let mut progress = ProgressLines::new(Log::default(), false);
 //! progress.stage_started(Stage::Compile, "");
@@ -30,8 +32,9 @@ use crate::stage::config::ConfigError;
 use crate::stage::requested::ConfigChange;
 use crate::{BuildError, BuildOutcome, BuildReporter, CompileProgress, Finding, Stage};
 
-/// Where [`ProgressLines`] writes: the caller's terminal or log.
-pub trait Terminal {
+/// Where [`ProgressLines`] writes: the caller's terminal or log, which also shows
+/// srcpin's fetch progress (a download bar, or its lines).
+pub trait Terminal: srcpin::FetchProgress {
     /// Whether a live status line (a spinner) shows the stage; plain logs get
     /// time-stamped lines instead.
     fn live(&self) -> bool;
@@ -39,8 +42,6 @@ pub trait Terminal {
     fn line(&mut self, text: &str);
     /// Replaces the live status line.
     fn status(&mut self, text: &str);
-    /// srcpin's fetch progress (a download bar, or its lines).
-    fn fetch(&mut self, event: &FetchEvent<'_>);
     /// Ends a download bar, if one is drawn.
     fn fetch_done(&mut self);
 }
@@ -118,7 +119,7 @@ impl<T: Terminal> BuildReporter for ProgressLines<T> {
 
     fn fetch(&mut self, event: &FetchEvent<'_>) {
         if !self.quiet {
-            self.term.fetch(event);
+            self.term.event(event);
         }
     }
 

@@ -121,7 +121,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
     let cache = fetcher.cache().root();
     let started = request.start(args.work_dir.as_deref(), cache, &srcpin::AptGet)?;
     let (plan, work) = (&started.plan, started.work);
-    let mut ui = ProgressLines::new(Term::with_spinner(quiet || args.json), quiet || args.json);
+    let mut ui = ProgressLines::new(Term::new(!(quiet || args.json)), quiet || args.json);
     ui.notes(&console::flavour_change_lines(started.flavour.as_ref()));
     let remedy = |e: BuildError| anyhow::anyhow!(console::with_remedy(&e));
     if args.config_only {

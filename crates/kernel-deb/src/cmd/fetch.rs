@@ -64,7 +64,7 @@ pub struct FetchArgs {
 }
 
 pub fn run(args: FetchArgs) -> Result<ExitCode> {
-    let mut ui = Term::new();
+    let mut ui = Term::new(false);
     let fetched = args.pinned.fetch(&mut ui)?;
     ui.finish();
     for s in &fetched.signers {
@@ -93,7 +93,7 @@ pub fn source(args: SourceArgs) -> Result<ExitCode> {
         let out = args.out.display();
         anyhow::bail!("{out}: refusing to overwrite an existing non-empty directory");
     }
-    let mut ui = Term::new();
+    let mut ui = Term::new(false);
     let fetched = args.pinned.fetch(&mut ui)?;
     let out = srcpin::prepare_source(&fetched, &args.out, &UnpackLimits::default(), &mut ui)?;
     ui.finish();
@@ -116,7 +116,7 @@ pub struct PinArgs {
 }
 
 pub fn pin(args: PinArgs) -> Result<ExitCode> {
-    let mut ui = Term::new();
+    let mut ui = Term::new(false);
     let fetcher = args.cache.fetcher()?;
     let manifest = srcpin::pin::pin_debian_package(&args.debian_package, &fetcher, &mut ui)?;
     ui.finish();

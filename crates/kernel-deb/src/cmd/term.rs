@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use samekernel::console::Terminal;
 use srcpin::{FetchEvent, FetchProgress};
 
+#[derive(Default)]
 pub(crate) struct Term {
     tty: bool,
     spinner: Option<ProgressBar>,
@@ -16,21 +17,11 @@ pub(crate) struct Term {
 }
 
 impl Term {
-    /// Download bars only.
-    pub(crate) fn new() -> Term {
-        let tty = std::io::stderr().is_terminal();
-        let (spinner, download) = (None, None);
-        Term {
-            tty,
-            spinner,
-            download,
-        }
-    }
-
-    /// Also a spinner for a build's stages, unless `quiet`.
-    pub(crate) fn with_spinner(quiet: bool) -> Term {
-        let mut term = Term::new();
-        term.spinner = (!quiet && term.tty).then(|| {
+    /// Download bars, and with `spinner` one for a build's stages (on a terminal).
+    pub(crate) fn new(spinner: bool) -> Term {
+        let mut term = Term::default();
+        term.tty = std::io::stderr().is_terminal();
+        term.spinner = (spinner && term.tty).then(|| {
             let b = ProgressBar::new_spinner();
             let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}");
             b.set_style(style.expect("static template"));
@@ -60,9 +51,6 @@ impl Terminal for Term {
     fn status(&mut self, text: &str) {
         let text = text.to_owned();
         self.spinner.as_ref().map(|b| b.set_message(text));
-    }
-    fn fetch(&mut self, event: &FetchEvent<'_>) {
-        FetchProgress::event(self, event);
     }
     fn fetch_done(&mut self) {
         self.download.take().map(|b| b.finish_and_clear());

@@ -10,8 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use samekernel::install::{DpkgTarget, install};
-use samekernel::verify::{HttpTimeouts, TrustInputs, verify};
-use testimony::collect::Limits;
+use samekernel::verify::{TrustInputs, verify};
 
 /// Where testimonies come from and what decides.
 #[derive(Debug, Clone, clap::Args)]
@@ -37,18 +36,11 @@ pub struct TrustArgs {
 
 impl TrustArgs {
     /// The library's inputs (default limits).
-    pub(crate) fn inputs(&self) -> Result<TrustInputs> {
-        Ok(TrustInputs {
-            policy: self.policy.clone(),
-            sources: self.testimonies.clone(),
-            keyrings: self.keyring.clone(),
-            at: parse_time("--at", self.at.as_deref())?,
-            limits: Limits::default(),
-            http: HttpTimeouts {
-                idle: Duration::from_secs(self.http_idle_timeout.max(1)),
-                ..HttpTimeouts::default()
-            },
-        })
+    pub(crate) fn inputs(self) -> Result<TrustInputs> {
+        let mut inputs = TrustInputs::new(self.policy, self.testimonies, self.keyring);
+        inputs.at = parse_time("--at", self.at.as_deref())?;
+        inputs.http.idle = Duration::from_secs(self.http_idle_timeout.max(1));
+        Ok(inputs)
     }
 }
 

@@ -25,10 +25,13 @@ impl Terminal for Log {
     fn status(&mut self, text: &str) {
         self.status.push(text.to_owned());
     }
-    fn fetch(&mut self, _: &FetchEvent<'_>) {}
     fn fetch_done(&mut self) {
         self.fetch_done += 1;
     }
+}
+
+impl srcpin::FetchProgress for Log {
+    fn event(&mut self, _: &FetchEvent<'_>) {}
 }
 
 fn finding() -> Finding {
