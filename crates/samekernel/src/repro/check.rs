@@ -375,17 +375,23 @@ mod tests {
         script
     }
 
-    #[test]
-    fn each_side_runs_its_build_then_only_a_failure_keeps_its_work_directory() {
-        let dir = tempfile::tempdir().unwrap();
-        let base = make_base(Some(&dir.path().join("check"))).unwrap();
-        let applied = VariationSet::from_flags(Some("umask,home"), None).unwrap();
-        let mut inv = BuildInvocation {
-            kernel_deb: fake_kernel_deb(dir.path()),
+    /// A fresh check directory, `vary` applied, and an invocation of the fake build.
+    fn check_setup(dir: &Path, vary: &str) -> (PathBuf, VariationSet, BuildInvocation) {
+        let base = make_base(Some(&dir.join("check"))).unwrap();
+        let applied = VariationSet::from_flags(Some(vary), None).unwrap();
+        let inv = BuildInvocation {
+            kernel_deb: fake_kernel_deb(dir),
             build_args: Vec::new(),
             jobs: 2,
             machine: "x86_64".into(),
         };
+        (base, applied, inv)
+    }
+
+    #[test]
+    fn each_side_runs_its_build_then_only_a_failure_keeps_its_work_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (base, applied, mut inv) = check_setup(dir.path(), "umask,home");
         let user_cache = dir.path().join("no-cache-yet");
         for side in [Side::Control, Side::Experiment] {
             let prepared = PreparedSide::new(&inv, &base, side, &applied, &user_cache).unwrap();
@@ -420,14 +426,7 @@ mod tests {
     #[test]
     fn run_sides_builds_only_the_experiment_beside_a_control_and_names_a_failure() {
         let dir = tempfile::tempdir().unwrap();
-        let base = make_base(Some(&dir.path().join("check"))).unwrap();
-        let applied = VariationSet::from_flags(Some("umask"), None).unwrap();
-        let mut inv = BuildInvocation {
-            kernel_deb: fake_kernel_deb(dir.path()),
-            build_args: Vec::new(),
-            jobs: 2,
-            machine: "x86_64".into(),
-        };
+        let (base, applied, mut inv) = check_setup(dir.path(), "umask");
         let cache = dir.path().join("cache");
         let control = dir.path().join("release");
         let mut lines = Vec::new();
