@@ -67,12 +67,10 @@ pub fn run(args: FetchArgs) -> Result<ExitCode> {
     let mut ui = Term::new(false);
     let fetched = args.pinned.fetch(&mut ui)?;
     ui.finish();
-    for s in &fetched.signers {
-        eprintln!("good signature by pinned signer {s}");
-    }
-    for p in &fetched.patches {
-        eprintln!("verified patch {}: {}", p.name, p.path.display());
-    }
+    fetched
+        .verified_lines()
+        .iter()
+        .for_each(|l| eprintln!("{l}"));
     println!("{}", fetched.tarball.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -88,11 +86,7 @@ pub struct SourceArgs {
 }
 
 pub fn source(args: SourceArgs) -> Result<ExitCode> {
-    // Fail before any download when the output directory is in the way.
-    if std::fs::read_dir(&args.out).is_ok_and(|mut d| d.next().is_some()) {
-        let out = args.out.display();
-        anyhow::bail!("{out}: refusing to overwrite an existing non-empty directory");
-    }
+    srcpin::check_output_free(&args.out)?; // before any download
     let mut ui = Term::new(false);
     let fetched = args.pinned.fetch(&mut ui)?;
     let out = srcpin::prepare_source(&fetched, &args.out, &UnpackLimits::default(), &mut ui)?;
