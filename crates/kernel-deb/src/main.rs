@@ -17,8 +17,7 @@ struct Cli {
     command: Command,
 }
 
-/// The subcommands, each with the function that runs it (its about is the doc of its
-/// arguments' type, or of the variant).
+/// The subcommands and their run functions (about: the doc of the arguments' type).
 macro_rules! commands {
     ($($(#[$meta:meta])* $name:ident($args:ty) => $run:path,)*) => {
         #[derive(Debug, Subcommand)]

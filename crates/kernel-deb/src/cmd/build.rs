@@ -26,8 +26,7 @@ pub struct BuildArgs {
     /// A complete kernel .config (then `make olddefconfig`) instead of a flavour.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Let kbuild drop this guarded option (CONFIG_DEBUG_INFO_BTF…) without failing
-    /// (repeatable); every dropped or changed option is printed.
+    /// Let kbuild drop this guarded option (CONFIG_DEBUG_INFO_BTF…); changes are printed.
     #[arg(long = "allow-config-loss", value_name = "SYM")]
     pub allow_config_loss: Vec<String>,
     /// Stop after resolving and gating the config: print what kbuild changed, write OUT/config.
@@ -68,8 +67,8 @@ pub struct BuildArgs {
     /// the supported self-protection rules but RANDSTRUCT, latent entropy, module signing].
     #[arg(long, value_name = "FILE")]
     pub harden_policy: Option<PathBuf>,
-    /// Module signing stage 1: build in this key's certificate, require signed modules,
-    /// leave them unsigned (then `sign-modules`).
+    /// Module signing stage 1: trust only this certificate; modules stay unsigned till
+    /// `sign-modules`.
     #[arg(long, value_name = "CERT.pem")]
     pub module_cert: Option<PathBuf>,
     /// Keep the work directory (source, objects, staging) after a successful build.

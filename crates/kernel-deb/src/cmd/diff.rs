@@ -42,8 +42,7 @@ pub fn run(args: DiffArgs) -> Result<ExitCode> {
 pub struct InspectArgs {
     /// The linux-image .deb.
     pub deb: PathBuf,
-    /// The build record [default: BUILD-RECORD beside the .deb]; TOOLCHAIN is read from
-    /// beside the record when present.
+    /// The build record [default: BUILD-RECORD beside the .deb; TOOLCHAIN beside it].
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
     /// Also print the embedded .config.

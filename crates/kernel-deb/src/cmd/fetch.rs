@@ -36,8 +36,7 @@ impl CacheArg {
     }
 }
 
-/// `--cache DIR` or the default, absolute, so printed blob paths do not depend on the
-/// working directory.
+/// `--cache DIR` or the default, absolute (printed paths must not depend on the cwd).
 pub(crate) fn cache_root(dir: Option<PathBuf>) -> Result<PathBuf> {
     let root = (dir.or_else(Cache::default_root))
         .context("no cache directory: pass --cache DIR or set SAMEKERNEL_CACHE")?;

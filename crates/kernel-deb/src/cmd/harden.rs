@@ -35,8 +35,7 @@ pub struct HardenArgs {
     /// The kernel source tree the config belongs to: explain each required failure.
     #[arg(long, value_name = "DIR")]
     pub kernel_tree: Option<PathBuf>,
-    /// Which rules to list: fail (only failures), ok (only passes) or all (also the
-    /// not applicable ones).
+    /// Which rules to list: fail, ok (passes) or all (also the not applicable ones).
     #[arg(long, value_name = "fail|ok|all", default_value = "fail")]
     pub show: Show,
     /// Print the report as JSON on stdout.

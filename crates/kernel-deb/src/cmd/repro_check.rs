@@ -28,8 +28,7 @@ pub struct ReproCheckArgs {
     /// Cache whose source blobs both builds share (hard links) [default: as `build`'s].
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
-    /// Where the builds happen, removed but for differing packages; must not exist
-    /// [default: a fresh directory in TMPDIR].
+    /// Where the builds happen (must not exist; removed but for differing packages).
     #[arg(long, value_name = "DIR")]
     pub base: Option<PathBuf>,
     /// The debdiff report as JSON on stdout (the progress lines go to stderr).

@@ -1,8 +1,6 @@
-//! `kernel-deb verify`: the who-agrees matrix and verdict of `samekernel::verify`
-//! (sources: `testimony::collect`). Exit codes: 0 every .deb passed, 3 not enough
-//! agreeing witness groups, 4 a trusted witness dissented, 1 bad input or error.
-//! `kernel-deb install`: `samekernel::install` verifies private copies and `dpkg -i`s
-//! exactly those; exit codes those of `verify`, plus 5 when dpkg failed.
+//! `kernel-deb verify` and `install` (`samekernel::verify`, `samekernel::install`).
+//! Exit codes: 0 every .deb passed, 3 not enough agreeing witness groups, 4 a trusted
+//! witness dissented, 1 bad input or error; `install` also 5 when dpkg failed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,8 +23,7 @@ pub struct TrustArgs {
     /// OpenPGP certificates of the witnesses (armored or binary; repeatable).
     #[arg(long, value_name = "FILE", required = true)]
     pub keyring: Vec<PathBuf>,
-    /// Reference time for signature and age checks: Unix seconds or
-    /// YYYY-MM-DDTHH:MM:SSZ [default: now].
+    /// Time of signature and age checks: Unix seconds or YYYY-MM-DDTHH:MM:SSZ [default: now]
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
     /// Longest silence of a testimony mirror, in seconds, before giving up.
