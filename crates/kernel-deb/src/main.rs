@@ -54,9 +54,9 @@ fn main() -> ExitCode {
         Ok(code) => return code,
         Err(err) => err,
     };
-    if let Some(bad) = err.downcast_ref::<cmd::BadInput>() {
-        eprintln!("{bad}");
-        return ExitCode::from(2);
+    if let Some(cmd::Exit(code, message)) = err.downcast_ref() {
+        eprintln!("{message}");
+        return ExitCode::from(*code);
     }
     eprintln!("kernel-deb: error: {}", error_line(err.as_ref()));
     ExitCode::from(1)

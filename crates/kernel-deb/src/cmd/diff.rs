@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::BadInput;
+use super::Exit;
 
 /// Compare two .debs, directories of .debs or build records; name the cause.
 #[derive(Debug, clap::Args)]
@@ -27,7 +27,7 @@ pub struct DiffArgs {
 pub fn run(args: DiffArgs) -> Result<ExitCode> {
     let limits = debdiff::Limits::with_max_file_mib(args.max_file_mib);
     let report = debdiff::diff_paths(&args.a, &args.b, &limits)
-        .map_err(|e| BadInput(format!("kernel-deb diff: {e}")))?;
+        .map_err(|e| Exit(2, format!("kernel-deb diff: {e}")))?;
     let text = match args.json {
         true => serde_json::to_string_pretty(&report)? + "\n",
         false => report.render(),
@@ -56,7 +56,7 @@ pub struct InspectArgs {
 pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
     let limits = debdiff::Limits::default();
     let inspection = samekernel::inspect::inspect(&args.deb, args.record.as_deref(), &limits)
-        .map_err(|e| BadInput(format!("kernel-deb: inspect: {e}")))?;
+        .map_err(|e| Exit(2, format!("kernel-deb: inspect: {e}")))?;
     let ok = inspection.consistent();
     if args.json {
         let report = serde_json::json!({

@@ -9,7 +9,7 @@ use anyhow::Result;
 use harden::render::Show;
 use samekernel::harden_report::{ConfigInput, HardenReport, check};
 
-use super::BadInput;
+use super::Exit;
 
 /// Check a kernel config (or the running kernel) against the hardening rules.
 #[derive(Debug, clap::Args)]
@@ -61,7 +61,7 @@ pub fn run(args: HardenArgs) -> Result<ExitCode> {
         fragment: args.fragment,
         ..HardenReport::new(input)
     };
-    let checked = check(&request).map_err(|e| BadInput(format!("kernel-deb: error: {e}")))?;
+    let checked = check(&request).map_err(|e| Exit(2, format!("kernel-deb: error: {e}")))?;
     let (report, refusals) = (checked.report, checked.refusals);
     if args.json {
         let mut value = serde_json::to_value(&report)?;

@@ -11,7 +11,8 @@ pub mod term;
 pub mod testify;
 pub mod verify;
 
-/// Bad input (a subcommand's exit code 2): `main` prints the message as it is.
+/// An outcome with its own exit code (2: bad input) and message, which `main` prints
+/// as it is.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BadInput(pub String);
+#[error("{1}")]
+pub struct Exit(pub u8, pub String);

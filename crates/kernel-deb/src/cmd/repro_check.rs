@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::BadInput;
+use super::Exit;
 use anyhow::{Context, Result};
 use samekernel::repro::{self, BuildInvocation, ReproError, Sides, VariationSet};
 
@@ -66,11 +66,9 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
     let (a, b) = match repro::run_sides(&inv, &base, &applied, &user_cache, control, progress)? {
         Sides::Built(a, b) => (a, b),
         Sides::Failed { side, work_dir } => {
-            let (side, work_dir) = (side.letter(), work_dir.display());
-            eprintln!(
-                "kernel-deb repro-check: build {side} failed; its work directory is kept: {work_dir}"
-            );
-            return Ok(ExitCode::from(3));
+            let (side, dir) = (side.letter(), work_dir.display());
+            let kept = format!("build {side} failed; its work directory is kept: {dir}");
+            Err(Exit(3, format!("kernel-deb repro-check: {kept}")))?
         }
     };
     let c = match repro::compare(&base, &a, &b, control.is_some(), args.keep_out) {
@@ -88,6 +86,6 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(if c.reproducible() { 0 } else { 1 }))
 }
 
-fn bad_input(problem: ReproError) -> BadInput {
-    BadInput(format!("kernel-deb repro-check: {problem}"))
+fn bad_input(problem: ReproError) -> Exit {
+    Exit(2, format!("kernel-deb repro-check: {problem}"))
 }
