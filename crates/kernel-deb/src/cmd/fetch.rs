@@ -66,10 +66,7 @@ pub fn run(args: FetchArgs) -> Result<ExitCode> {
     let mut ui = Term::new(false);
     let fetched = args.pinned.fetch(&mut ui)?;
     ui.finish();
-    fetched
-        .verified_lines()
-        .iter()
-        .for_each(|l| eprintln!("{l}"));
+    ui.lines(&fetched.verified_lines());
     println!("{}", fetched.tarball.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -31,6 +31,11 @@ impl Term {
         term
     }
 
+    /// Writes each of `lines` (above the bars).
+    pub(crate) fn lines(&mut self, lines: &[String]) {
+        lines.iter().for_each(|l| self.line(l));
+    }
+
     /// Clears every bar.
     pub(crate) fn finish(&mut self) {
         self.fetch_done();

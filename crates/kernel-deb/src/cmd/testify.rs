@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::UNIX_EPOCH;
 
 use anyhow::{Context, Result};
 use testimony::build_record::BuildRecord;
@@ -68,7 +67,6 @@ pub fn run(args: TestifyArgs) -> Result<ExitCode> {
         (Some(k), _) => Signer::from_key_file(k)?,
         (_, id) => Signer::Gpg(id.clone().context("give --key or --gpg-key")?, None),
     };
-    let build_date = parse_time("--build-date", args.build_date.as_deref())?;
     let request = Testify {
         name: args.name,
         code_review: args.review,
@@ -77,9 +75,7 @@ pub fn run(args: TestifyArgs) -> Result<ExitCode> {
         computer_system: args.computer_system,
         canary: (!args.no_canary).then(|| args.canary.unwrap_or_else(|| DEFAULT_CANARY.into())),
         statement: args.statement,
-        build_date: build_date
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |s| s.as_secs()),
+        build_date: parse_time("--build-date", args.build_date.as_deref())?,
         with_v1: args.v1,
     };
     let signed = request.sign(&record, &signer).map_err(|e| match e {

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use samekernel::install::{DpkgTarget, install};
@@ -35,7 +35,8 @@ impl TrustArgs {
     /// The library's inputs (default limits).
     pub(crate) fn inputs(self) -> Result<TrustInputs> {
         let mut inputs = TrustInputs::new(self.policy, self.testimonies, self.keyring);
-        inputs.at = parse_time("--at", self.at.as_deref())?;
+        let at = parse_time("--at", self.at.as_deref())?;
+        inputs.at = UNIX_EPOCH + Duration::from_secs(at);
         inputs.http.idle = Duration::from_secs(self.http_idle_timeout.max(1));
         Ok(inputs)
     }
@@ -85,12 +86,11 @@ pub fn install_run(args: InstallArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
-/// Parses `--at` and `--build-date` [default: now].
-pub(crate) fn parse_time(flag: &str, s: Option<&str>) -> Result<SystemTime> {
+/// `--at`, `--build-date` as Unix seconds [default: now].
+pub(crate) fn parse_time(flag: &str, s: Option<&str>) -> Result<u64> {
     let Some(s) = s else {
-        return Ok(SystemTime::now());
+        return Ok(SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs());
     };
-    let secs = testimony::canonical::parse_time_arg(s)
-        .with_context(|| format!("{flag} {s:?}: expected Unix seconds or YYYY-MM-DDTHH:MM:SSZ"))?;
-    Ok(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+    let expected = "expected Unix seconds or YYYY-MM-DDTHH:MM:SSZ";
+    testimony::canonical::parse_time_arg(s).with_context(|| format!("{flag} {s:?}: {expected}"))
 }
