@@ -39,7 +39,10 @@ impl Term {
     /// Clears every bar.
     pub(crate) fn finish(&mut self) {
         self.fetch_done();
-        self.spinner.take().map(|b| b.finish_and_clear());
+        self.spinner
+            .take()
+            .iter()
+            .for_each(ProgressBar::finish_and_clear);
     }
 }
 
@@ -55,10 +58,15 @@ impl Terminal for Term {
     }
     fn status(&mut self, text: &str) {
         let text = text.to_owned();
-        self.spinner.as_ref().map(|b| b.set_message(text));
+        self.spinner
+            .iter()
+            .for_each(|b| b.set_message(text.clone()));
     }
     fn fetch_done(&mut self) {
-        self.download.take().map(|b| b.finish_and_clear());
+        self.download
+            .take()
+            .iter()
+            .for_each(ProgressBar::finish_and_clear);
     }
 }
 
@@ -77,7 +85,7 @@ impl FetchProgress for Term {
                 self.download = Some(bar);
             }
             FetchEvent::Progress { so_far, .. } => {
-                self.download.as_ref().map(|b| b.set_position(*so_far));
+                self.download.iter().for_each(|b| b.set_position(*so_far));
             }
             _ => {}
         }
