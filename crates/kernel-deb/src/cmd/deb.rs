@@ -67,12 +67,9 @@ pub fn run(cmd: DebCommand) -> Result<ExitCode> {
     match cmd {
         DebCommand::Pack(a) => {
             let level = a.level.unwrap_or(a.compression.default_level());
-            let params = CompressionParams::new(a.compression).with_level(level);
+            let mut params = CompressionParams::new(a.compression).with_level(level);
+            params.threads = a.threads;
             params.validate().map_err(anyhow::Error::msg)?;
-            let params = CompressionParams {
-                threads: a.threads,
-                ..params
-            };
             let b =
                 DebBuilder::from_staging_dir(&a.dir, a.source_date_epoch, a.allow_special_files)?;
             let b = if a.md5sums { b.with_md5sums()? } else { b };
