@@ -45,3 +45,30 @@ impl Default for Limits {
         }
     }
 }
+
+impl Limits {
+    /// The defaults with the largest inspected file and nested decompression set to
+    /// `mib` MiB (`kernel-deb diff --max-file-mib`).
+    pub fn with_max_file_mib(mib: u64) -> Limits {
+        let bytes = mib.saturating_mul(1 << 20);
+        Limits {
+            max_file_bytes: bytes,
+            max_decompressed: bytes,
+            ..Limits::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Limits;
+
+    #[test]
+    fn max_file_mib_sets_both_file_limits_and_keeps_the_rest() {
+        let l = Limits::with_max_file_mib(3);
+        assert_eq!((l.max_file_bytes, l.max_decompressed), (3 << 20, 3 << 20));
+        assert_eq!(l.max_spool_bytes, Limits::default().max_spool_bytes);
+        assert_eq!(Limits::with_max_file_mib(512), Limits::default());
+        assert_eq!(Limits::with_max_file_mib(u64::MAX).max_file_bytes, u64::MAX);
+    }
+}

@@ -22,6 +22,19 @@ pub enum Show {
     All,
 }
 
+/// `fail`, `ok` or `all` (as `--show` takes them).
+impl std::str::FromStr for Show {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Show, String> {
+        match s {
+            "fail" => Ok(Show::Fail),
+            "ok" => Ok(Show::Ok),
+            "all" => Ok(Show::All),
+            _ => Err(format!("{s:?}: expected fail, ok or all")),
+        }
+    }
+}
+
 impl Show {
     fn shows(self, status: Status) -> bool {
         match self {
@@ -92,6 +105,19 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn show_parses_its_three_names_only() {
+        assert_eq!("fail".parse::<Show>(), Ok(Show::Fail));
+        assert_eq!("ok".parse::<Show>(), Ok(Show::Ok));
+        assert_eq!("all".parse::<Show>(), Ok(Show::All));
+        assert!(
+            "Fail"
+                .parse::<Show>()
+                .unwrap_err()
+                .contains("fail, ok or all")
+        );
+    }
     use crate::{Arch, Inputs, KernelConfig, Policy, Toolchain, evaluate};
 
     #[test]

@@ -1,18 +1,11 @@
-//! `kernel-deb`: the thin command line over the samekernel libraries.
-//!
-//! Each subcommand lives in its own module under `cmd/`; this file only parses
-//! arguments and maps outcomes to exit codes. Libraries never print: everything a
-//! user sees is written here or in `cmd/*`.
-//!
-//! Exit codes (stable, documented in README.md):
-//! - 0: success.
-//! - 1: the operation failed (bad input, verification failure, I/O error).
-//! - 2: usage error (clap).
-//! - Subcommands may define further codes in their own module docs.
+//! `kernel-deb`: the thin command line over the samekernel libraries. Each subcommand
+//! is a module of `cmd/` that parses, prints and maps exit codes: 0 success, 1 failure,
+//! 2 usage (clap); further codes in the module docs and README.md.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use samekernel::console::error_line;
 
 mod cmd;
 
@@ -24,100 +17,47 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Debug, Subcommand)]
-enum Command {
+/// The subcommands and their run functions (about: the doc of the arguments' type).
+macro_rules! commands {
+    ($($(#[$meta:meta])* $name:ident($args:ty) => $run:path,)*) => {
+        #[derive(Debug, Subcommand)]
+        enum Command { $($(#[$meta])* $name($args),)* }
+
+        fn run(command: Command) -> anyhow::Result<ExitCode> {
+            match command { $(Command::$name(a) => $run(a),)* }
+        }
+    };
+}
+
+commands! {
     /// Write and inspect .deb files deterministically (instead of dpkg-deb).
     #[command(subcommand)]
-    Deb(cmd::deb::DebCommand),
-    /// Build the pinned kernel into linux-image/linux-headers .debs and a build record.
-    Build(cmd::build::BuildArgs),
-    /// Fetch and verify every source and patch of a pin into the cache.
-    Fetch(cmd::fetch::FetchArgs),
-    /// Safe-unpack the pinned source into a directory and apply its patches.
-    Source(cmd::source::SourceArgs),
-    /// Write a manifest pinning what apt offers now; show what changed.
-    Pin(cmd::pin::PinArgs),
-    /// Turn a build record into a signed testimony (v2, optionally also v1).
-    Testify(cmd::testify::TestifyArgs),
-    /// Check .debs against signed testimonies and a policy; print who agrees.
-    Verify(cmd::verify::VerifyArgs),
-    /// Verify, then install with dpkg only if the policy passed.
-    Install(cmd::install::InstallArgs),
-    /// Check a kernel config (or the running kernel) against the hardening rules.
-    HardenReport(cmd::harden::HardenArgs),
-    /// Compare two .debs, directories of .debs or build records; name the cause.
-    Diff(cmd::diff::DiffArgs),
-    /// Build twice under reprotest's variations and compare the packages.
-    ReproCheck(cmd::repro_check::ReproCheckArgs),
-    /// Read a linux-image .deb's kernel banner and embedded config; check them against
-    /// the build record and toolchain fingerprint.
-    Inspect(cmd::inspect::InspectArgs),
-    /// Two-stage module signing: sign every module of an unsigned linux-image .deb
-    /// (detached signatures, one artefact).
-    SignModules(cmd::sign::SignModulesArgs),
-    /// Two-stage module signing, stage 2: pack the signed linux-image .deb.
-    AttachSignatures(cmd::sign::AttachArgs),
-    /// Check that a signed linux-image .deb differs from the unsigned one only by valid
-    /// module signatures.
-    VerifySigned(cmd::sign::VerifySignedArgs),
+    Deb(cmd::deb::DebCommand) => cmd::deb::run,
+    Build(cmd::build::BuildArgs) => cmd::build::run,
+    Fetch(cmd::fetch::FetchArgs) => cmd::fetch::run,
+    Source(cmd::fetch::SourceArgs) => cmd::fetch::source,
+    Pin(cmd::fetch::PinArgs) => cmd::fetch::pin,
+    Testify(cmd::testify::TestifyArgs) => cmd::testify::run,
+    Verify(cmd::verify::VerifyArgs) => cmd::verify::run,
+    Install(cmd::verify::InstallArgs) => cmd::verify::install_run,
+    HardenReport(cmd::harden::HardenArgs) => cmd::harden::run,
+    Diff(cmd::diff::DiffArgs) => cmd::diff::run,
+    ReproCheck(cmd::repro_check::ReproCheckArgs) => cmd::repro_check::run,
+    Inspect(cmd::diff::InspectArgs) => cmd::diff::inspect,
+    SignModules(cmd::sign::SignModulesArgs) => cmd::sign::sign_modules,
+    AttachSignatures(cmd::sign::AttachArgs) => cmd::sign::attach,
+    VerifySigned(cmd::sign::VerifySignedArgs) => cmd::sign::verify_signed,
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Deb(c) => cmd::deb::run(c),
-        Command::Build(a) => cmd::build::run(a),
-        Command::Fetch(a) => cmd::fetch::run(a),
-        Command::Source(a) => cmd::source::run(a),
-        Command::Pin(a) => cmd::pin::run(a),
-        Command::Testify(a) => cmd::testify::run(a),
-        Command::Verify(a) => cmd::verify::run(a),
-        Command::Install(a) => cmd::install::run(a),
-        Command::HardenReport(a) => cmd::harden::run(a),
-        Command::Diff(a) => cmd::diff::run(a),
-        Command::ReproCheck(a) => cmd::repro_check::run(a),
-        Command::Inspect(a) => cmd::inspect::run(a),
-        Command::SignModules(a) => cmd::sign::sign_modules(a),
-        Command::AttachSignatures(a) => cmd::sign::attach(a),
-        Command::VerifySigned(a) => cmd::sign::verify_signed(a),
+    let err = match run(Cli::parse().command) {
+        Ok(code) => return code,
+        Err(err) => err,
     };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("kernel-deb: error: {}", error_chain(&err));
-            ExitCode::from(1)
-        }
+    if let Some(cmd::Exit(code, message)) = err.downcast_ref() {
+        eprintln!("{message}");
+        return ExitCode::from(*code);
     }
-}
-
-/// The error and its causes, joined by ": ", leaving out a cause whose text the line
-/// already holds: many library errors quote their cause in their own message, and
-/// printing it again gave "X: X: …".
-fn error_chain(err: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::error_chain;
-
-    #[test]
-    fn a_cause_already_quoted_is_printed_once() {
-        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
-        let err = anyhow::Error::new(io).context("x.deb: No such file or directory");
-        assert_eq!(error_chain(&err), "x.deb: No such file or directory");
-        let err = anyhow::anyhow!("inner problem").context("reading x.deb");
-        assert_eq!(error_chain(&err), "reading x.deb: inner problem");
-    }
+    eprintln!("kernel-deb: error: {}", error_line(err.as_ref()));
+    ExitCode::from(1)
 }

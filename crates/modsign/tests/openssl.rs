@@ -18,6 +18,13 @@ fn keypair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     (key, cert)
 }
 
+/// Runs `cmd`, failing the test with its stderr unless it succeeds.
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{cmd:?}: {stderr}");
+}
+
 #[test]
 fn a_signed_module_verifies_and_every_tampering_is_named() {
     let t = tempfile::tempdir().unwrap();
@@ -118,33 +125,19 @@ fn sign_file_from_the_pinned_tree_appends_the_same_bytes() {
     let t = tempfile::tempdir().unwrap();
     let (key, cert) = keypair(t.path(), "pinned");
     let sign_file = t.path().join("sign-file");
-    let out = Command::new("gcc")
+    run(Command::new("gcc")
         .args(["-O2", "-o"])
         .arg(&sign_file)
         .arg(src.join("scripts/sign-file.c"))
-        .arg("-lcrypto")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg("-lcrypto"));
     let module: Vec<u8> = (0..5000u32).map(|i| (i % 256) as u8).collect();
     let ko = t.path().join("m.ko");
     std::fs::write(&ko, &module).unwrap();
-    let out = Command::new(&sign_file)
+    run(Command::new(&sign_file)
         .arg("sha512")
         .arg(&key)
         .arg(&cert)
-        .arg(&ko)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(&ko));
     let theirs = std::fs::read(&ko).unwrap();
     let ours = modsign::sign_module(
         &Openssl::default(),

@@ -113,6 +113,23 @@ pub struct Summary {
     pub bytes: u64,
 }
 
+/// `N files, N directories, N symlinks, N hard links, N bytes`.
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Summary {
+            files,
+            dirs,
+            symlinks,
+            hard_links,
+            bytes,
+        } = self;
+        write!(
+            f,
+            "{files} files, {dirs} directories, {symlinks} symlinks, {hard_links} hard links, {bytes} bytes"
+        )
+    }
+}
+
 /// Extracts `tar` into `dest`, which must not exist yet (see the module docs).
 /// On any error nothing is left behind.
 pub fn extract<R: Read>(tar: &mut TarReader<R>, dest: &Path, policy: &Policy) -> Result<Summary> {
@@ -559,5 +576,25 @@ fn to_system_time(t: i64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(t as u64)
     } else {
         SystemTime::UNIX_EPOCH - Duration::from_secs(t.unsigned_abs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Summary;
+
+    #[test]
+    fn a_summary_reads_as_one_line_of_counts() {
+        let s = Summary {
+            files: 3,
+            dirs: 2,
+            symlinks: 1,
+            hard_links: 0,
+            bytes: 42,
+        };
+        assert_eq!(
+            s.to_string(),
+            "3 files, 2 directories, 1 symlinks, 0 hard links, 42 bytes"
+        );
     }
 }

@@ -48,6 +48,9 @@ pub enum BuildError {
     /// The pinned module-signing certificate cannot be used (two-stage signing).
     #[error(transparent)]
     ModuleCert(#[from] crate::signing::CertError),
+    /// The request cannot become a plan.
+    #[error(transparent)]
+    Request(#[from] crate::RequestError),
     /// A work directory could not be created.
     #[error("{}: {source}", path.display())]
     Io {

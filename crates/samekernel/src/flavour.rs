@@ -79,15 +79,24 @@ impl Flavour {
     pub fn description(self) -> &'static str {
         match self {
             Flavour::Tiny => {
-                "allnoconfig + samekernel-tiny.config: boots to a serial console, ~2-3 min at -j2"
+                "allnoconfig + configs/samekernel-tiny.config (arm64: samekernel-tiny-arm64.config) + ikconfig.config; ~2-3 min at -j2"
             }
             Flavour::Generic => {
-                "x86_64_defconfig + kvm_guest.config + generic.config (common storage, network, USB, filesystems; BTF); ~17 min at -j2"
+                "x86_64_defconfig + kvm_guest.config + configs/generic.config (common storage, network, USB, filesystems as modules; BTF); ~17 min at -j2"
             }
             Flavour::Debian => {
-                "Debian's config.amd64_none_amd64 from linux-config-6.12 (pinned by version and sha256) + debian-samekernel.config"
+                "Debian's config.amd64_none_amd64 (linux-config-6.12 6.12.117-1~deb12u1, pinned by sha256) + configs/debian-samekernel.config (changes printed with reasons)"
             }
         }
+    }
+
+    /// `--flavour`'s long help: the default, then each flavour with its description.
+    pub fn help() -> String {
+        let mut help = format!("The config source [default: {}]:", Flavour::default());
+        for f in Flavour::ALL {
+            help.push_str(&format!("\n  {:<8} {}", f.name(), f.description()));
+        }
+        help
     }
 }
 
@@ -384,6 +393,15 @@ mod tests {
         }
         assert_eq!(Flavour::default(), Flavour::Generic);
         assert!("huge".parse::<Flavour>().unwrap_err().contains("huge"));
+    }
+
+    #[test]
+    fn the_help_names_the_default_then_every_flavour_on_its_own_line() {
+        let help = Flavour::help();
+        let lines: Vec<&str> = help.lines().collect();
+        assert_eq!(lines[0], "The config source [default: generic]:");
+        assert_eq!(lines.len(), 1 + Flavour::ALL.len());
+        assert!(lines[2].starts_with("  tiny     allnoconfig"), "{help}");
     }
 
     #[test]

@@ -53,6 +53,27 @@ pub struct InstallOutcome {
     pub installed: Installed,
 }
 
+/// The exit code of `kernel-deb install` when the .debs passed but dpkg failed.
+pub const DPKG_FAILED: u8 = 5;
+
+impl InstallOutcome {
+    /// The line after the matrix, and the exit code: the verdict's when nothing was
+    /// installed, 0 once installed, [`DPKG_FAILED`] when dpkg failed.
+    pub fn summary(&self) -> (String, u8) {
+        match &self.installed {
+            Installed::Nothing => (
+                "nothing was installed".into(),
+                self.report.verdict.exit_code(),
+            ),
+            Installed::Installed(n) => (
+                format!("installed {n} package file(s) with dpkg (the verified private copies)"),
+                0,
+            ),
+            Installed::DpkgFailed(status) => (format!("dpkg failed ({status})"), DPKG_FAILED),
+        }
+    }
+}
+
 /// Copies, verifies and installs `debs` (see the module docs).
 pub fn install(
     debs: &[PathBuf],

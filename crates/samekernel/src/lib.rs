@@ -102,9 +102,11 @@
 #![warn(missing_docs)]
 
 pub mod builddeb;
+pub mod console;
 mod error;
 pub mod flavour;
 pub mod gate;
+pub mod harden_report;
 pub mod hardening;
 pub mod image_config;
 pub mod inspect;
@@ -130,7 +132,9 @@ pub use kbuild::{Kbuild, KbuildError, KbuildRunner};
 pub use pipeline::{BuildOutcome, Configured, TargetsMade, build, configure, make_targets};
 pub use plan::{BuildPlan, WorkDir};
 pub use report::{BuildReporter, CompileProgress, NoReport, Stage};
-pub use request::{BuildRequest, BuildSummary, DebSummary, HardeningSummary, RequestError};
+pub use request::{
+    BuildRequest, BuildSummary, DebSummary, HardeningSummary, RequestError, Started,
+};
 pub use stage::config::ConfigSource;
 pub use stage::package::Extras;
 pub use target::{Target, TargetError};

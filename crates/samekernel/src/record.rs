@@ -192,8 +192,24 @@ pub fn write_record(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    fn source() -> SourcePin {
+        SourcePin {
+            manifest_sha256: "01".repeat(32),
+            tarball_name: "linux-source-6.12.tar.xz".into(),
+            tarball_sha256: "02".repeat(32),
+            source_date_epoch: 1_794_660_961,
+        }
+    }
+
+    /// A small record with one package, `a_1_amd64.deb`, for other modules' tests.
+    pub(crate) fn example() -> BuildRecord {
+        let debs = vec![deb("a_1_amd64.deb")];
+        let config = "03".repeat(32);
+        build_record(source(), &fingerprint(), config, None, None, None, debs).unwrap()
+    }
 
     fn fingerprint() -> ToolchainFingerprint {
         let mut fp = ToolchainFingerprint::default();
@@ -223,12 +239,7 @@ mod tests {
 
     #[test]
     fn the_record_names_pin_toolchain_config_and_debs_and_parses_back() {
-        let source = SourcePin {
-            manifest_sha256: "01".repeat(32),
-            tarball_name: "linux-source-6.12.tar.xz".into(),
-            tarball_sha256: "02".repeat(32),
-            source_date_epoch: 1_794_660_961,
-        };
+        let source = source();
         let debs = vec![deb("z_1_amd64.deb"), deb("a_1_amd64.deb")];
         let record = build_record(
             source,

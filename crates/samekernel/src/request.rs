@@ -21,10 +21,11 @@ use serde::Serialize;
 use srcpin::{DebDownloader, Manifest};
 
 use crate::flavour::{FlavourConfig, FlavourError};
+use crate::stage::compile::StepMemo;
 use crate::stage::config::ConfigSource;
 use crate::stage::package::Extras;
 use crate::stage::requested::ConfigChange;
-use crate::{BuildOutcome, BuildPlan, Flavour, Target};
+use crate::{BuildError, BuildOutcome, BuildPlan, Flavour, Target, WorkDir};
 
 /// Why a request cannot become a plan; each names the file or flavour.
 #[derive(Debug, thiserror::Error)]
@@ -205,6 +206,53 @@ impl BuildRequest {
     }
 }
 
+/// A request ready to run: where it builds, its prepared flavour and its plan.
+#[derive(Debug)]
+pub struct Started {
+    /// Where kbuild runs.
+    pub work: WorkDir,
+    /// The prepared flavour (`None` for a full `.config`).
+    pub flavour: Option<FlavourConfig>,
+    /// The plan, with its compile-step memo.
+    pub plan: BuildPlan,
+}
+
+impl BuildRequest {
+    /// Refuses first what needs no work directory (a target this machine cannot build,
+    /// a non-empty `out`), then makes the work directory (`work_dir`, else a fresh one
+    /// in TMPDIR), prepares the flavour in it and plans; compile-step counts are
+    /// remembered in `memo_dir` (the source cache).
+    pub fn start(
+        &self,
+        work_dir: Option<&Path>,
+        memo_dir: &Path,
+        downloader: &dyn DebDownloader,
+    ) -> Result<Started, BuildError> {
+        self.target.check_buildable()?;
+        crate::stage::publish::check_out_free(&self.out)?;
+        let work = match work_dir {
+            Some(w) => WorkDir::at(w).map_err(|source| (w.to_owned(), source)),
+            None => WorkDir::temporary().map_err(|source| (std::env::temp_dir(), source)),
+        }
+        .map_err(|(path, source)| BuildError::Io { path, source })?;
+        let flavour = self.prepare_flavour(&work.path().join("flavour"), downloader)?;
+        let mut plan = self.plan(flavour.as_ref())?;
+        // Extra fragments change the work: then only a remembered count is shown.
+        let typical = (self.effective_flavour())
+            .filter(|_| self.fragments.is_empty())
+            .and_then(|f| f.typical_compile_steps(&plan.target));
+        plan.step_memo = Some(StepMemo {
+            dir: memo_dir.to_owned(),
+            typical,
+        });
+        Ok(Started {
+            work,
+            flavour,
+            plan,
+        })
+    }
+}
+
 /// A finished build as `kernel-deb build --json` prints it (fields in alphabetical
 /// order, as `serde_json::Value` prints an object's keys).
 #[derive(Debug, Clone, Serialize)]
@@ -357,5 +405,39 @@ mod tests {
         assert_eq!(plan.flavour, Some(Flavour::Tiny));
         r.config = Some(dir.path().join("my.config"));
         assert_eq!(r.plan(None).unwrap().flavour, None);
+    }
+
+    #[test]
+    fn start_refuses_a_full_out_before_making_a_work_directory_then_plans() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = BuildRequest::new(dir.path().join("out"));
+        r.flavour = Some(Flavour::Tiny);
+        let work = dir.path().join("work");
+        std::fs::create_dir_all(r.out.join("old")).unwrap();
+        let refused = r.start(Some(&work), dir.path(), &srcpin::AptGet);
+        assert!(
+            matches!(refused, Err(BuildError::Publish(_))),
+            "{refused:?}"
+        );
+        assert!(!work.exists(), "refused before the work directory");
+
+        std::fs::remove_dir_all(r.out.join("old")).unwrap();
+        let started = r.start(Some(&work), dir.path(), &srcpin::AptGet).unwrap();
+        assert_eq!(started.work.path(), work.canonicalize().unwrap());
+        assert_eq!(started.flavour.map(|f| f.flavour), Some(Flavour::Tiny));
+        assert!(
+            !started.work.is_temporary(),
+            "a named work directory is kept"
+        );
+        let memo = started.plan.step_memo.expect("a memo");
+        assert_eq!(memo.dir, dir.path());
+        assert_eq!(
+            memo.typical,
+            Flavour::Tiny.typical_compile_steps(&Target::AMD64)
+        );
+        // A user's fragment changes the work: no typical count is assumed.
+        r.fragments = vec![dir.path().join("mine.config")];
+        let started = r.start(Some(&work), dir.path(), &srcpin::AptGet).unwrap();
+        assert_eq!(started.plan.step_memo.unwrap().typical, None);
     }
 }

@@ -39,6 +39,7 @@ fn installs_only_after_a_pass() {
         (done.report.verdict.exit_code(), &done.installed),
         (4, &Installed::Nothing)
     );
+    assert_eq!(done.summary(), ("nothing was installed".into(), 4));
     assert!(!installed.exists());
     std::fs::remove_file(t.join("dave.asc")).unwrap();
     let done = install(debs, &inp, &target).unwrap();
@@ -54,6 +55,9 @@ fn installs_only_after_a_pass() {
         "{}",
         done.report.to_table()
     );
+    let (line, code) = done.summary();
+    assert_eq!(code, 0);
+    assert!(line.starts_with("installed 1 package file(s)"), "{line}");
     assert_eq!(std::fs::read_to_string(&installed).unwrap(), "good");
     let status = std::fs::read_to_string(root.join("var/lib/dpkg/status")).unwrap();
     assert!(

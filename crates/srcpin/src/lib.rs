@@ -185,6 +185,8 @@ pub use manifest::{
     Compression, DebMember, DebianSource, FileDigest, Fingerprint, KeyringPin, Manifest, PatchPin,
     SignaturePin, SignedOver, Source, TarballSource,
 };
-pub use source::{FetchedPatch, FetchedSources, decompressed, fetch_sources, prepare_source};
+pub use source::{
+    FetchedPatch, FetchedSources, check_output_free, decompressed, fetch_sources, prepare_source,
+};
 pub use unpack::UnpackLimits;
 pub use url::MirrorUrl;

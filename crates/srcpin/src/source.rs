@@ -40,6 +40,17 @@ pub struct FetchedSources {
     pub uncompressed: Option<FileDigest>,
 }
 
+impl FetchedSources {
+    /// What was verified, a line each: every pinned signer whose signature held, then
+    /// every patch with its cache path.
+    pub fn verified_lines(&self) -> Vec<String> {
+        let signers = (self.signers.iter()).map(|s| format!("good signature by pinned signer {s}"));
+        let patches = (self.patches.iter())
+            .map(|p| format!("verified patch {}: {}", p.name, p.path.display()));
+        signers.chain(patches).collect()
+    }
+}
+
 /// One verified patch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchedPatch {
@@ -322,6 +333,19 @@ fn fetch_debian(
     Ok(path)
 }
 
+/// Refuses an `out` that exists and is not an empty directory ([`prepare_source`] checks
+/// again; a caller checks first to fail before any download).
+pub fn check_output_free(out: &Path) -> Result<()> {
+    match fs::read_dir(out).map(|mut d| d.next().is_some()) {
+        Ok(true) => Err(Error::OutputExists {
+            path: out.to_path_buf(),
+        }),
+        Ok(false) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(out, e)),
+    }
+}
+
 /// Safe-unpacks the fetched source into `out` and applies the patch series.
 ///
 /// Everything happens in a temporary directory beside `out`, which is renamed to `out` only
@@ -333,17 +357,7 @@ pub fn prepare_source(
     limits: &UnpackLimits,
     progress: &mut dyn FetchProgress,
 ) -> Result<PathBuf> {
-    match fs::read_dir(out) {
-        Ok(mut d) => {
-            if d.next().is_some() {
-                return Err(Error::OutputExists {
-                    path: out.to_path_buf(),
-                });
-            }
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io(out, e)),
-    }
+    check_output_free(out)?;
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -116,6 +116,15 @@ fn signed_tarball_with_patch_end_to_end() {
     let err =
         prepare_source(&fetched, &out, &UnpackLimits::default(), &mut NoProgress).unwrap_err();
     assert!(matches!(err, Error::OutputExists { .. }), "{err}");
+    assert!(matches!(
+        check_output_free(&out),
+        Err(Error::OutputExists { .. })
+    ));
+    check_output_free(&dir.path().join("work/absent")).unwrap();
+    let lines = fetched.verified_lines();
+    assert_eq!(lines[0], format!("good signature by pinned signer {ALICE}"));
+    assert!(lines[1].starts_with("verified patch "), "{lines:?}");
+    assert_eq!(lines.len(), 1 + fetched.patches.len());
 }
 
 #[test]

@@ -334,6 +334,15 @@ impl BuildRecord {
         canonical::sha256_hex(self.to_text().as_bytes())
     }
 
+    /// Reads and parses the record at `path`; errors name it.
+    pub fn read(path: &std::path::Path) -> Result<BuildRecord, crate::Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(BuildRecord::parse(&text).map_err(|e| e.with_origin(path.display().to_string()))?)
+    }
+
     /// Parses a canonical build record; anything non-canonical is an error.
     pub fn parse(text: &str) -> Result<BuildRecord, ParseError> {
         let mut c = Cursor::new(canonical::split_lines(text, F)?, F);
@@ -633,6 +642,20 @@ pub(crate) mod tests {
                 ],
             }],
         }
+    }
+
+    #[test]
+    fn read_names_the_file_in_its_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("BUILD-RECORD");
+        std::fs::write(&path, example().to_text()).unwrap();
+        assert_eq!(BuildRecord::read(&path).unwrap(), example());
+        std::fs::write(&path, "not a record\n").unwrap();
+        let err = BuildRecord::read(&path).unwrap_err().to_string();
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        let missing = dir.path().join("missing");
+        let err = BuildRecord::read(&missing).unwrap_err().to_string();
+        assert!(err.starts_with(&missing.display().to_string()), "{err}");
     }
 
     #[test]

@@ -309,6 +309,12 @@ pub fn format_utc(secs: u64) -> String {
     )
 }
 
+/// A time as a user gives it (`--at`, `--build-date`): Unix seconds, or
+/// `YYYY-MM-DDTHH:MM:SSZ` as [`parse_utc`] reads it.
+pub fn parse_time_arg(s: &str) -> Option<u64> {
+    s.parse::<u64>().ok().or_else(|| parse_utc(s))
+}
+
 /// Parses `YYYY-MM-DDTHH:MM:SSZ` (UTC, exactly this form) into Unix seconds.
 pub fn parse_utc(s: &str) -> Option<u64> {
     let b = s.as_bytes();
@@ -419,6 +425,14 @@ pub fn signed_text_form(raw: &str) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_argument_is_unix_seconds_or_the_utc_form() {
+        assert_eq!(parse_time_arg("0"), Some(0));
+        assert_eq!(parse_time_arg("1970-01-02T00:00:00Z"), Some(86400));
+        assert_eq!(parse_time_arg("yesterday"), None);
+        assert_eq!(parse_time_arg("-1"), None);
+    }
 
     #[test]
     fn dates_round_trip() {

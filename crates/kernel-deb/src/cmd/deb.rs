@@ -1,19 +1,16 @@
-//! `kernel-deb deb pack|info|list|extract`: what a packager reaches for instead of
-//! `dpkg-deb --build/-I/-c/-x`. `pack` is byte-identical to
-//! `SOURCE_DATE_EPOCH=N dpkg-deb --root-owner-group -Z<c> --build DIR OUT`.
+//! `kernel-deb deb pack|info|list|extract` (detdeb): `dpkg-deb --build/-I/-c/-x`.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use detdeb::{CompressionParams, Compressor, DebBuilder, DebReader, ExtractOptions, display};
 
 #[derive(Debug, Subcommand)]
 pub enum DebCommand {
-    /// Build a .deb from DIR (DIR/DEBIAN holds the control area), like `dpkg-deb --build
-    /// --root-owner-group`, byte for byte.
+    /// Build a .deb from DIR, byte for byte as `dpkg-deb --root-owner-group --build`.
     Pack(PackArgs),
     /// Show the members and the control file (like `dpkg-deb -I`).
     Info {
@@ -25,8 +22,8 @@ pub enum DebCommand {
         /// The package.
         deb: PathBuf,
     },
-    /// Safely extract the data tree into a new directory (like `dpkg-deb -x`, but
-    /// refusing traversal, escaping links and device nodes).
+    /// Extract the data tree into a new directory (`dpkg-deb -x`, refusing traversal,
+    /// escaping links and device nodes).
     Extract {
         /// The package.
         deb: PathBuf,
@@ -51,8 +48,7 @@ pub struct PackArgs {
     /// Compression level (default: dpkg-deb's for the compressor).
     #[arg(short = 'z', long)]
     level: Option<u32>,
-    /// Timestamp for every header; defaults to $SOURCE_DATE_EPOCH. Required: the
-    /// clock is never used.
+    /// Timestamp of every header (required: the clock is never used).
     #[arg(long, env = "SOURCE_DATE_EPOCH")]
     source_date_epoch: i64,
     /// Add DEBIAN/md5sums computed from the tree (off by default, as dpkg-deb).
@@ -70,31 +66,22 @@ pub fn run(cmd: DebCommand) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match cmd {
         DebCommand::Pack(a) => {
-            let mut params = CompressionParams::new(a.compression);
-            if let Some(l) = a.level {
-                params = params.with_level(l);
-            }
+            let level = a.level.unwrap_or(a.compression.default_level());
+            let mut params = CompressionParams::new(a.compression).with_level(level);
             params.threads = a.threads;
-            if let Err(e) = params.validate() {
-                bail!("{e}");
-            }
-            let mut b =
-                DebBuilder::from_staging_dir(&a.dir, a.source_date_epoch, a.allow_special_files)?
-                    .compression(params);
-            if a.md5sums {
-                b = b.with_md5sums()?;
-            }
-            let s = b.write_to_path(&a.output)?;
+            params.validate().map_err(anyhow::Error::msg)?;
+            let b =
+                DebBuilder::from_staging_dir(&a.dir, a.source_date_epoch, a.allow_special_files)?;
+            let b = if a.md5sums { b.with_md5sums()? } else { b };
+            let s = b.compression(params).write_to_path(&a.output)?;
             writeln!(out, "{} ({} bytes)", s.path.display(), s.size)?;
         }
         DebCommand::Info { deb } => {
             write!(out, "{}", display::info_text(&DebReader::open(&deb)?)?)?;
         }
         DebCommand::List { deb } => {
-            // Streamed: each line is printed as its header is read, so memory does not
-            // grow with the number of entries.
-            let r = DebReader::open(&deb)?;
-            for e in r.data_entries()? {
+            // Streamed: memory does not grow with the number of entries.
+            for e in DebReader::open(&deb)?.data_entries()? {
                 writeln!(out, "{}", display::list_line(&e?))?;
             }
         }
@@ -103,19 +90,10 @@ pub fn run(cmd: DebCommand) -> Result<ExitCode> {
             dest,
             keep_special_bits,
         } => {
-            let r = DebReader::open(&deb)?;
             // The error already names the package, member and entry (or the destination).
-            let s = r.extract_data(&dest, &ExtractOptions { keep_special_bits })?;
-            writeln!(
-                out,
-                "{}: {} files, {} directories, {} symlinks, {} hard links, {} bytes",
-                dest.display(),
-                s.files,
-                s.dirs,
-                s.symlinks,
-                s.hard_links,
-                s.bytes
-            )?;
+            let opts = ExtractOptions { keep_special_bits };
+            let s = DebReader::open(&deb)?.extract_data(&dest, &opts)?;
+            writeln!(out, "{}: {s}", dest.display())?;
         }
     }
     Ok(ExitCode::SUCCESS)

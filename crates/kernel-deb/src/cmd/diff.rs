@@ -1,11 +1,5 @@
-//! `kernel-deb diff A B`: is it reproducible, and if not, why?
-//!
-//! A and B are two .debs, two directories of .debs, or two build records. Prints a
-//! one-line summary naming the cause in kernel terms, then the details (or the
-//! whole report as JSON with `--json`).
-//!
-//! Exit codes: 0 identical, 1 different, 2 bad input (unreadable, malformed or
-//! over a limit).
+//! `kernel-deb diff A B` (debdiff) and `kernel-deb inspect DEB` (`samekernel::inspect`):
+//! exit 0 identical / consistent, 1 different / a mismatch, 2 bad input.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,7 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-/// Arguments of `kernel-deb diff`.
+use super::Exit;
+
+/// Compare two .debs, directories of .debs or build records; name the cause.
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
     /// Side A: a .deb, a directory of .debs, or a BUILD-RECORD (or its directory).
@@ -29,24 +25,46 @@ pub struct DiffArgs {
 }
 
 pub fn run(args: DiffArgs) -> Result<ExitCode> {
-    let limits = debdiff::Limits {
-        max_file_bytes: args.max_file_mib << 20,
-        max_decompressed: args.max_file_mib << 20,
-        ..debdiff::Limits::default()
+    let limits = debdiff::Limits::with_max_file_mib(args.max_file_mib);
+    let report = debdiff::diff_paths(&args.a, &args.b, &limits)
+        .map_err(|e| Exit(2, format!("kernel-deb diff: {e}")))?;
+    let text = match args.json {
+        true => serde_json::to_string_pretty(&report)? + "\n",
+        false => report.render(),
     };
-    let report = match debdiff::diff_paths(&args.a, &args.b, &limits) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("kernel-deb diff: {e}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        out.write_all(report.render().as_bytes())?;
-    }
+    std::io::stdout().write_all(text.as_bytes())?;
     Ok(ExitCode::from(if report.is_identical() { 0 } else { 1 }))
+}
+
+/// Read a linux-image .deb's kernel banner and embedded config; check them against
+/// the build record and toolchain fingerprint.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// The linux-image .deb.
+    pub deb: PathBuf,
+    /// The build record [default: BUILD-RECORD beside the .deb; TOOLCHAIN beside it].
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Also print the embedded .config.
+    #[arg(long)]
+    pub config: bool,
+    /// A JSON report on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
+    let limits = debdiff::Limits::default();
+    let inspection = samekernel::inspect::inspect(&args.deb, args.record.as_deref(), &limits)
+        .map_err(|e| Exit(2, format!("kernel-deb: inspect: {e}")))?;
+    let ok = inspection.consistent();
+    if args.json {
+        let report = serde_json::json!({
+            "kernel": inspection.kernel, "checks": inspection.checks, "consistent": ok,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", inspection.render_text(args.config));
+    }
+    Ok(ExitCode::from(if ok { 0 } else { 1 }))
 }

@@ -1,122 +1,122 @@
-//! `kernel-deb fetch`: fetch and verify every source and patch of a pin into the cache.
-//!
-//! Progress goes to stderr (an indicatif bar on a terminal, plain lines otherwise); the last
-//! line on stdout is the path of the verified source tarball. Exit 0 only when everything
-//! verified.
+//! `kernel-deb fetch`, `source` and `pin`: a pin's sources into the cache (progress on
+//! stderr, the verified tarball's path on stdout), the patched tree (appearing whole at
+//! `--out`), and a new pin from what apt offers (srcpin).
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
-use srcpin::{Cache, FetchEvent, FetchOptions, FetchProgress, Fetcher, Manifest};
+use srcpin::{Cache, FetchOptions, Fetcher, Manifest, UnpackLimits};
 
-/// Arguments of `kernel-deb fetch`.
+use super::term::Term;
+
+/// The pin and the cache of `fetch` and `source`.
 #[derive(Debug, clap::Args)]
-pub struct FetchArgs {
+pub struct PinnedArgs {
     /// The pin (TOML); the built-in default (Debian 12 linux-source-6.12) when absent.
     #[arg(long, value_name = "M")]
     pub manifest: Option<PathBuf>,
+    #[command(flatten)]
+    pub cache: CacheArg,
+}
+
+/// Where fetched sources are kept.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CacheArg {
     /// Cache directory [default: $SAMEKERNEL_CACHE, else $XDG_CACHE_HOME/samekernel].
-    #[arg(long, value_name = "DIR")]
-    pub cache: Option<PathBuf>,
+    #[arg(long = "cache", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
-pub fn run(args: FetchArgs) -> Result<ExitCode> {
-    let manifest = load_manifest(args.manifest.as_deref())?;
-    let fetcher = make_fetcher(args.cache)?;
-    let mut ui = ProgressUi::new();
-    let fetched = srcpin::fetch_sources(&manifest, &fetcher, &mut ui)?;
-    ui.finish();
-    for s in &fetched.signers {
-        eprintln!("good signature by pinned signer {s}");
+impl CacheArg {
+    /// A fetcher over [`cache_root`].
+    pub(crate) fn fetcher(&self) -> Result<Fetcher> {
+        let cache = Cache::new(cache_root(self.dir.clone())?);
+        Ok(Fetcher::new(cache, FetchOptions::default()))
     }
-    for p in &fetched.patches {
-        eprintln!("verified patch {}: {}", p.name, p.path.display());
-    }
-    println!("{}", fetched.tarball.display());
-    Ok(ExitCode::SUCCESS)
 }
 
-/// Reads `--manifest`, or the built-in default.
-pub(crate) fn load_manifest(path: Option<&Path>) -> Result<Manifest> {
-    Ok(match path {
-        Some(p) => Manifest::from_path(p)?,
-        None => Manifest::builtin_default(),
-    })
-}
-
-/// `--cache` or the default cache location, absolute, so the printed blob paths do
-/// not depend on the working directory.
-pub(crate) fn cache_root(cache: Option<PathBuf>) -> Result<PathBuf> {
-    let root = cache
-        .or_else(Cache::default_root)
+/// `--cache DIR` or the default, absolute (printed paths must not depend on the cwd).
+pub(crate) fn cache_root(dir: Option<PathBuf>) -> Result<PathBuf> {
+    let root = (dir.or_else(Cache::default_root))
         .context("no cache directory: pass --cache DIR or set SAMEKERNEL_CACHE")?;
     Ok(std::path::absolute(root)?)
 }
 
-/// A fetcher over [`cache_root`].
-pub(crate) fn make_fetcher(cache: Option<PathBuf>) -> Result<Fetcher> {
-    let cache = Cache::new(cache_root(cache)?);
-    Ok(Fetcher::new(cache, FetchOptions::default()))
-}
-
-/// Draws srcpin's progress events on stderr.
-pub(crate) struct ProgressUi {
-    tty: bool,
-    bar: Option<ProgressBar>,
-}
-
-impl ProgressUi {
-    pub(crate) fn new() -> ProgressUi {
-        ProgressUi {
-            tty: std::io::stderr().is_terminal(),
-            bar: None,
-        }
-    }
-
-    pub(crate) fn finish(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-    }
-
-    fn line(&mut self, msg: String) {
-        match &self.bar {
-            Some(b) => b.println(msg),
-            None => eprintln!("{msg}"),
-        }
+impl PinnedArgs {
+    /// Fetches and verifies every source and patch of the pin.
+    fn fetch(&self, ui: &mut Term) -> Result<srcpin::FetchedSources> {
+        let manifest = match &self.manifest {
+            Some(p) => Manifest::from_path(p)?,
+            None => Manifest::builtin_default(),
+        };
+        let fetcher = self.cache.fetcher()?;
+        Ok(srcpin::fetch_sources(&manifest, &fetcher, ui)?)
     }
 }
 
-impl FetchProgress for ProgressUi {
-    fn event(&mut self, event: &FetchEvent<'_>) {
-        if event.ends_download() {
-            self.finish();
-        }
-        match event {
-            FetchEvent::Start { what, total, .. } if self.tty && *total > 0 => {
-                let bar = ProgressBar::new(*total);
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-                    )
-                    .expect("static template")
-                    .progress_chars("=> "),
-                );
-                bar.set_message(what.to_string());
-                self.bar = Some(bar);
-            }
-            FetchEvent::Progress { so_far, .. } => {
-                if let Some(b) = &self.bar {
-                    b.set_position(*so_far);
-                }
-            }
-            _ => {}
-        }
-        if let Some(line) = event.message() {
-            self.line(line);
-        }
+/// Fetch and verify every source and patch of a pin into the cache.
+#[derive(Debug, clap::Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub pinned: PinnedArgs,
+}
+
+pub fn run(args: FetchArgs) -> Result<ExitCode> {
+    let mut ui = Term::new(false);
+    let fetched = args.pinned.fetch(&mut ui)?;
+    ui.finish();
+    ui.lines(&fetched.verified_lines());
+    println!("{}", fetched.tarball.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Safe-unpack the pinned source into a directory and apply its patches.
+#[derive(Debug, clap::Args)]
+pub struct SourceArgs {
+    /// Where the patched source tree appears (must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub pinned: PinnedArgs,
+}
+
+pub fn source(args: SourceArgs) -> Result<ExitCode> {
+    srcpin::check_output_free(&args.out)?; // before any download
+    let mut ui = Term::new(false);
+    let fetched = args.pinned.fetch(&mut ui)?;
+    let out = srcpin::prepare_source(&fetched, &args.out, &UnpackLimits::default(), &mut ui)?;
+    ui.finish();
+    eprintln!("SOURCE_DATE_EPOCH={}", fetched.source_date_epoch);
+    println!("{}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write a manifest pinning what apt offers now; show what changed.
+#[derive(Debug, clap::Args)]
+pub struct PinArgs {
+    /// Debian package whose apt candidate to pin, e.g. linux-source-6.12.
+    #[arg(long, value_name = "PKG")]
+    pub debian_package: String,
+    /// Where to write the manifest (atomically).
+    #[arg(short, long, value_name = "M.toml")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub cache: CacheArg,
+}
+
+pub fn pin(args: PinArgs) -> Result<ExitCode> {
+    let mut ui = Term::new(false);
+    let fetcher = args.cache.fetcher()?;
+    let manifest = srcpin::pin::pin_debian_package(&args.debian_package, &fetcher, &mut ui)?;
+    ui.finish();
+    srcpin::write_atomically(&args.output, manifest.to_toml_string().as_bytes())?;
+    let changes = manifest.changes_from(&Manifest::builtin_default());
+    match changes.is_empty() {
+        true => println!("identical to the built-in default pin"),
+        false => println!("changes from the built-in default pin:"),
     }
+    changes.iter().for_each(|c| println!("  {c}"));
+    println!("wrote {}", args.output.display());
+    Ok(ExitCode::SUCCESS)
 }

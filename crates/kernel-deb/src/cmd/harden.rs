@@ -1,59 +1,17 @@
-//! `kernel-deb harden-report`: check a kernel config (and optionally its command line and
-//! sysctls) against samekernel's hardening rules.
-//!
-//! ```text
-//! kernel-deb harden-report CONFIG | --deb IMAGE.deb | --running
-//!     [--cmdline FILE] [--sysctl FILE] [--policy P.toml] [--kernel-tree DIR]
-//!     [--show fail|ok|all] [--json] [--fragment OUT]
-//! ```
-//!
-//! - `CONFIG`: a resolved `.config`.
-//! - `--deb`: the `boot/config-*` inside a linux-image .deb (read with detdeb, not unpacked).
-//! - `--running`: `/proc/config.gz` (else `/boot/config-$(uname -r)`), `/proc/cmdline`, and
-//!   each rule's sysctl from `/proc/sys`.
-//!
-//! The toolchain facts (arch, compiler, GCC plugins) come from the config itself. With
-//! `--kernel-tree` (the kernel source the config belongs to), each required failure is traced
-//! through Kconfig to its culprit ("CONFIG_X is off because it depends on !Y, and CONFIG_Y=y").
-//! `--fragment OUT` also writes the Kconfig fragment that turns on the required
-//! self-protection rules this toolchain supports.
-//!
-//! Exit codes:
-//! - 0: every rule the policy requires is OK (or not applicable, with a reason);
-//! - 1: at least one required rule failed;
-//! - 2: bad input (unreadable or unparsable config, policy, .deb, command line, sysctls) or
-//!   usage error.
+//! `kernel-deb harden-report CONFIG | --deb IMAGE.deb | --running`: a config (and
+//! command line, sysctls) against the hardening rules (`harden::check`). Exit codes:
+//! 0 every required rule OK, 1 a required rule failed, 2 bad input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use harden::check::{Extras, Request};
-use harden::inputs::{read_text, running_config};
-use harden::{Refusal, Report};
+use anyhow::Result;
+use harden::render::Show;
+use samekernel::harden_report::{ConfigInput, HardenReport, check};
 
-/// Which results to print.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Show {
-    /// Only failures.
-    Fail,
-    /// Only passes.
-    Ok,
-    /// Everything, including not applicable.
-    All,
-}
+use super::Exit;
 
-impl From<Show> for harden::render::Show {
-    fn from(show: Show) -> Self {
-        match show {
-            Show::Fail => harden::render::Show::Fail,
-            Show::Ok => harden::render::Show::Ok,
-            Show::All => harden::render::Show::All,
-        }
-    }
-}
-
-/// Arguments of `kernel-deb harden-report`.
+/// Check a kernel config (or the running kernel) against the hardening rules.
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("input").required(true).args(["config", "deb", "running"]))]
 pub struct HardenArgs {
@@ -77,8 +35,8 @@ pub struct HardenArgs {
     /// The kernel source tree the config belongs to: explain each required failure.
     #[arg(long, value_name = "DIR")]
     pub kernel_tree: Option<PathBuf>,
-    /// Which rules to list.
-    #[arg(long, value_enum, default_value = "fail")]
+    /// Which rules to list: fail, ok (passes) or all (also the not applicable ones).
+    #[arg(long, value_name = "fail|ok|all", default_value = "fail")]
     pub show: Show,
     /// Print the report as JSON on stdout.
     #[arg(long)]
@@ -90,54 +48,27 @@ pub struct HardenArgs {
 
 /// Runs the subcommand; bad input is exit code 2, required failures 1.
 pub fn run(args: HardenArgs) -> Result<ExitCode> {
-    let (report, refusals) = match check(&args) {
-        Ok(v) => v,
-        Err(err) => {
-            eprintln!("kernel-deb: error: {err:#}");
-            return Ok(ExitCode::from(2));
-        }
+    let input = match (args.config, args.deb) {
+        (Some(config), _) => ConfigInput::File(config),
+        (_, Some(deb)) => ConfigInput::Deb(deb),
+        _ => ConfigInput::Running,
     };
+    let request = HardenReport {
+        cmdline: args.cmdline,
+        sysctl: args.sysctl,
+        policy: args.policy,
+        kernel_tree: args.kernel_tree,
+        fragment: args.fragment,
+        ..HardenReport::new(input)
+    };
+    let checked = check(&request).map_err(|e| Exit(2, format!("kernel-deb: error: {e}")))?;
+    let (report, refusals) = (checked.report, checked.refusals);
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         value["refusals"] = serde_json::to_value(&refusals)?;
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print!("{}", report.render_text(&refusals, args.show.into()));
+        print!("{}", report.render_text(&refusals, args.show));
     }
-    Ok(if report.passes() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-fn check(args: &HardenArgs) -> Result<(Report, Vec<Refusal>)> {
-    let (text, origin) = if let Some(path) = &args.config {
-        (read_text(path)?, path.display().to_string())
-    } else if let Some(deb) = &args.deb {
-        let found = samekernel::image_config::read(deb)?;
-        (found.text, found.origin)
-    } else {
-        running_config()?
-    };
-    let extras = match args.running {
-        true => Extras::Running,
-        false => Extras::Files {
-            cmdline: args.cmdline.clone(),
-            sysctl: args.sysctl.clone(),
-        },
-    };
-    let request = Request {
-        extras,
-        policy: args.policy.clone(),
-        kernel_tree: args.kernel_tree.clone(),
-        ..Request::new(&text, &origin)
-    };
-    let checked = harden::check::check(&request)?;
-    if let Some(out) = &args.fragment {
-        let text = harden::fragment(&checked.toolchain, &checked.policy, Default::default());
-        detdeb::safe_extract::atomic::write_file(out, text.as_bytes(), 0o644, ".harden-")
-            .with_context(|| format!("cannot write {}", out.display()))?;
-    }
-    Ok((checked.report, checked.refusals))
+    Ok(ExitCode::from(if report.passes() { 0 } else { 1 }))
 }

@@ -1,31 +1,17 @@
-//! `kernel-deb repro-check [--vary LIST] [--no-vary LIST] [-- BUILD FLAGS…]`: build
-//! the same pin and config twice, the second time with reprotest's variations
-//! (another directory, user, hostname, clock, personality, CPUs, umask, locale,
-//! PATH…), then compare the two output directories with debdiff.
-//!
-//! Both builds are child `kernel-deb build` processes (this binary), run one
-//! after the other; everything after `--` is passed to both (`--config`,
-//! `--config-fragment`, `-Z`, `--arch`, `--with-libc-dev`…). A variation this
-//! machine cannot apply is skipped and named with the reason, never silently.
-//!
-//! `--keep-out` keeps both output directories even when identical (the CI test
-//! installs and boots what it checked). `--control DIR` compares against packages
-//! already built (published ones, or build a of an earlier check) and runs only the
-//! varied build: what a witness does to confirm a release.
-//!
-//! Exit codes: 0 reproducible, 1 the packages differ, 2 bad input (unknown
-//! variation, a build flag the check sets itself), 3 a build failed (its work
-//! directory is kept).
+//! `kernel-deb repro-check`: build twice, the second time under reprotest's variations,
+//! and compare (`samekernel::repro`). Exit codes: 0 reproducible, 1 the packages differ,
+//! 2 bad input, 3 a build failed (its work directory is kept).
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::Exit;
 use anyhow::{Context, Result};
-use samekernel::repro::{self, BuildInvocation, Kept, PreparedSide, Side, VariationSet};
+use samekernel::repro::{self, BuildInvocation, ReproError, Sides, VariationSet};
 
-/// Arguments of `kernel-deb repro-check`.
+/// Build twice under reprotest's variations and compare the packages.
 #[derive(Debug, clap::Args)]
 pub struct ReproCheckArgs {
     /// Comma-separated variations to apply (default: all). Names: environment,
@@ -39,24 +25,20 @@ pub struct ReproCheckArgs {
     /// Parallel jobs of the control build (the experiment uses 1 with num_cpus).
     #[arg(short, long, default_value_t = 2)]
     pub jobs: u32,
-    /// Cache whose source blobs both builds share (hard links) [default:
-    /// $SAMEKERNEL_CACHE, else $XDG_CACHE_HOME/samekernel].
+    /// Cache whose source blobs both builds share (hard links) [default: as `build`'s].
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
-    /// Where the two builds happen [default: a fresh directory in TMPDIR]; must not
-    /// exist. Removed afterwards, except the packages when they differ.
+    /// Where the builds happen (must not exist; removed but for differing packages).
     #[arg(long, value_name = "DIR")]
     pub base: Option<PathBuf>,
     /// The debdiff report as JSON on stdout (the progress lines go to stderr).
     #[arg(long)]
     pub json: bool,
-    /// Keep both output directories (BASE/a/out, BASE/b/out) even when identical,
-    /// e.g. to install or boot what was checked.
+    /// Keep BASE/a/out and BASE/b/out even when identical (to install or boot them).
     #[arg(long)]
     pub keep_out: bool,
-    /// Packages already built (a directory of .debs and BUILD-RECORD, e.g. a release
-    /// or BASE/a/out of an earlier check) to compare with: build a is skipped, only
-    /// the varied build b runs. The build flags must be the ones that made them.
+    /// Compare with packages already built (.debs and BUILD-RECORD, e.g. a release) by the
+    /// same build flags: only the varied build b runs.
     #[arg(long, value_name = "DIR")]
     pub control: Option<PathBuf>,
     /// Flags for both `kernel-deb build` runs, after `--`.
@@ -65,37 +47,13 @@ pub struct ReproCheckArgs {
 }
 
 pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
-    let wanted = match repro::check_build_args(&args.build_args, args.jobs)
-        .and_then(|()| VariationSet::from_flags(args.vary.as_deref(), args.no_vary.as_deref()))
-    {
-        Ok(w) => w,
-        Err(problem) => {
-            eprintln!("kernel-deb repro-check: {problem}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    if let Some(c) = args
-        .control
-        .as_ref()
-        .filter(|c| !c.join("BUILD-RECORD").is_file())
-    {
-        eprintln!(
-            "kernel-deb repro-check: --control {}: no BUILD-RECORD there; give the directory a build wrote (its .debs and BUILD-RECORD)",
-            c.display()
-        );
-        return Ok(ExitCode::from(2));
-    }
+    let control = args.control.as_deref();
+    let wanted = repro::check_build_args(&args.build_args, args.jobs)
+        .and_then(|()| control.map_or(Ok(()), repro::check_control))
+        .and_then(|()| VariationSet::from_flags(args.vary.as_deref(), args.no_vary.as_deref()));
+    let wanted = wanted.map_err(bad_input)?;
     let (applied, skipped) = wanted.plan(&repro::probe_capabilities());
-    let mut err = std::io::stderr().lock();
-    writeln!(err, "varied in build b: {}", applied.names())?;
-    for v in applied.iter() {
-        writeln!(err, "  {v}: {}", repro::describe(v))?;
-    }
-    for (v, why) in &skipped {
-        writeln!(err, "  skipped {v}: {why}")?;
-    }
-    drop(err);
-
+    eprintln!("{}", repro::plan_lines(&applied, &skipped).join("\n"));
     let base = repro::make_base(args.base.as_deref())?;
     let inv = BuildInvocation {
         kernel_deb: std::env::current_exe().context("finding this kernel-deb binary")?,
@@ -104,72 +62,30 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
         machine: repro::uname_machine()?,
     };
     let user_cache = super::fetch::cache_root(args.cache.clone())?;
-    let mut outs = Vec::new();
-    let mut sides = vec![Side::Control, Side::Experiment];
-    if let Some(control) = &args.control {
-        eprintln!("build a: not built; comparing with {}", control.display());
-        outs.push(control.clone());
-        sides.remove(0);
-    }
-    for side in sides {
-        let prepared = PreparedSide::new(&inv, &base, side, &applied, &user_cache)?;
-        let (out, work_dir) = (prepared.paths.out.clone(), prepared.paths.work_dir.clone());
-        eprintln!("build {}: {}", side.letter(), prepared.child.display());
-        let Some(took) = prepared.run()? else {
-            eprintln!(
-                "kernel-deb repro-check: build {} failed; its work directory is kept: {}",
-                side.letter(),
-                work_dir.display()
-            );
-            return Ok(ExitCode::from(3));
-        };
-        eprintln!(
-            "build {}: {} s ({})",
-            side.letter(),
-            took.as_secs(),
-            out.display()
-        );
-        outs.push(out);
-    }
-    compare(&base, &outs[0], &outs[1], &args)
-}
-
-/// debdiff over the two output directories; prints per package and cleans up.
-fn compare(base: &Path, a: &Path, b: &Path, args: &ReproCheckArgs) -> Result<ExitCode> {
-    let report = match debdiff::diff_dirs(a, b, &debdiff::Limits::default()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("kernel-deb repro-check: comparing the outputs: {e}");
-            return Ok(ExitCode::from(2));
+    let progress = &mut |line| eprintln!("{line}");
+    let (a, b) = match repro::run_sides(&inv, &base, &applied, &user_cache, control, progress)? {
+        Sides::Built(a, b) => (a, b),
+        Sides::Failed { side, work_dir } => {
+            let (side, dir) = (side.letter(), work_dir.display());
+            let kept = format!("build {side} failed; its work directory is kept: {dir}");
+            Err(Exit(3, format!("kernel-deb repro-check: {kept}")))?
         }
     };
+    let c = match repro::compare(&base, &a, &b, control.is_some(), args.keep_out) {
+        Err(e @ ReproError::Compare(_)) => Err(bad_input(e))?,
+        other => other?,
+    };
     let mut out = std::io::stdout().lock();
-    for line in repro::per_package(a, &report)? {
-        writeln!(out, "{line}")?;
-    }
+    c.packages.iter().try_for_each(|p| writeln!(out, "{p}"))?;
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else if !report.is_identical() {
-        out.write_all(report.render().as_bytes())?;
+        writeln!(out, "{}", serde_json::to_string_pretty(&c.report)?)?;
+    } else if !c.reproducible() {
+        out.write_all(c.report.render().as_bytes())?;
     }
-    let identical = report.is_identical();
-    let kept_in = match &args.control {
-        Some(_) => format!("{}/b/out", base.display()),
-        None => format!("{}/{{a,b}}/out", base.display()),
-    };
-    let (line, code) = match (repro::clean_up(base, identical, args.keep_out)?, identical) {
-        (Kept::Nothing, _) => ("reproducible: every package is identical".to_owned(), 0),
-        // --keep-out: identical, and the outputs stay for whoever asked to keep them.
-        (Kept::Outputs, true) => (
-            format!("reproducible: every package is identical; kept in {kept_in}"),
-            0,
-        ),
-        (Kept::Outputs, false) => (
-            format!("NOT reproducible; the packages are kept in {kept_in}"),
-            1,
-        ),
-    };
-    writeln!(out, "{line}")?;
-    Ok(ExitCode::from(code))
+    writeln!(out, "{}", c.verdict())?;
+    Ok(ExitCode::from(if c.reproducible() { 0 } else { 1 }))
+}
+
+fn bad_input(problem: ReproError) -> Exit {
+    Exit(2, format!("kernel-deb repro-check: {problem}"))
 }

@@ -1,8 +1,5 @@
-//! Two-stage module signing: `sign-modules` (the key holder), `attach-signatures`
-//! (stage 2) and `verify-signed` (witnesses and users). The work is
-//! `samekernel::signing`; this module parses, prints and maps exit codes:
-//! `verify-signed` exits 0 when the signed package differs from the unsigned one only
-//! by valid module signatures, 1 otherwise or on error.
+//! Two-stage module signing (`samekernel::signing`): `sign-modules`,
+//! `attach-signatures`, `verify-signed` (exit 0 only valid signatures differ, else 1).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,16 +7,13 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use samekernel::signing::{self, Key};
 
-/// Arguments of `kernel-deb sign-modules`.
+/// Two-stage module signing: sign every module of an unsigned linux-image .deb
+/// (detached signatures, one artefact).
 #[derive(Debug, clap::Args)]
 pub struct SignModulesArgs {
     /// The signing key (PEM file; never inside --out or beside the package).
-    #[arg(
-        long,
-        value_name = "KEY",
-        required_unless_present = "pkcs11",
-        conflicts_with = "pkcs11"
-    )]
+    #[arg(long, value_name = "KEY", conflicts_with = "pkcs11")]
+    #[arg(required_unless_present = "pkcs11")]
     pub key: Option<PathBuf>,
     /// The signing key as a PKCS#11 URI (openssl's pkcs11 engine).
     #[arg(long, value_name = "URI")]
@@ -34,7 +28,7 @@ pub struct SignModulesArgs {
     pub out: PathBuf,
 }
 
-/// Arguments of `kernel-deb attach-signatures`.
+/// Two-stage module signing, stage 2: pack the signed linux-image .deb.
 #[derive(Debug, clap::Args)]
 pub struct AttachArgs {
     /// The unsigned linux-image .deb.
@@ -49,7 +43,8 @@ pub struct AttachArgs {
     pub out: PathBuf,
 }
 
-/// Arguments of `kernel-deb verify-signed`.
+/// Check that a signed linux-image .deb differs from the unsigned one only by valid
+/// module signatures.
 #[derive(Debug, clap::Args)]
 pub struct VerifySignedArgs {
     /// The unsigned linux-image .deb (check it with `kernel-deb verify` and testimonies).
@@ -67,19 +62,14 @@ pub struct VerifySignedArgs {
 }
 
 pub fn sign_modules(a: SignModulesArgs) -> Result<ExitCode> {
-    let key = match (&a.key, &a.pkcs11) {
-        (Some(k), None) => Key::File(k.clone()),
-        (None, Some(uri)) if uri.starts_with("pkcs11:") => Key::Pkcs11(uri.clone()),
-        (None, Some(_)) => bail!("--pkcs11 takes a pkcs11: URI"),
-        _ => bail!("give --key or --pkcs11"),
+    let key = match (a.key, a.pkcs11) {
+        (Some(k), _) => Key::File(k),
+        (_, Some(uri)) if uri.starts_with("pkcs11:") => Key::Pkcs11(uri),
+        _ => bail!("--pkcs11 takes a pkcs11: URI"),
     };
     let p = signing::sign_modules(&a.unsigned, &a.cert, &key, &a.out)?;
-    eprintln!(
-        "signed {} modules of {} {}",
-        p.set.modules.len(),
-        p.set.package,
-        p.set.version
-    );
+    let (set, n) = (&p.set, p.set.modules.len());
+    eprintln!("signed {n} modules of {} {}", set.package, set.version);
     println!("{}  {}", p.sha256, p.path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -92,30 +82,9 @@ pub fn attach(a: AttachArgs) -> Result<ExitCode> {
 
 pub fn verify_signed(a: VerifySignedArgs) -> Result<ExitCode> {
     let check = signing::check_signed(&a.unsigned, &a.signed, &a.module_cert)?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&check)?);
-    } else {
-        println!(
-            "unsigned {}  signed {}  module cert sha256 {}",
-            check.unsigned_version, check.signed_version, check.module_cert_sha256
-        );
-        for d in &check.differences {
-            println!("  DIFFERS: {d}");
-        }
-        let verdict = if check.passes() {
-            "only appended module signatures, each valid for the pinned certificate"
-        } else {
-            "NOT only valid module signatures"
-        };
-        println!(
-            "{}: {} signed module(s); {verdict}",
-            a.signed.display(),
-            check.signed_modules
-        );
+    match a.json {
+        true => println!("{}", serde_json::to_string_pretty(&check)?),
+        false => print!("{}", check.render_text(&a.signed)),
     }
-    Ok(if check.passes() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(ExitCode::from(if check.passes() { 0 } else { 1 }))
 }

@@ -1,24 +1,8 @@
-//! `kernel-deb testify`: turn a build record into a signed testimony.
-//!
-//! ```text
-//! kernel-deb testify --record R (--key KEYFILE | --gpg-key ID) --name NAME
-//!     --review N --trust N [--jurisdiction J] [--computer-system S] [--canary TEXT | --no-canary]
-//!     [--statement LINE]... [--build-date TIME] [--v1] -o OUT.asc
-//! ```
-//!
-//! Writes a clearsigned v2 testimony to OUT.asc; with `--v1` also the seed's v1
-//! form to OUT.v1.asc (same name with `.v1` before `.asc`). Signing uses the
-//! unencrypted OpenPGP secret key in KEYFILE (as exported by `sq` or
-//! `gpg --export-secret-keys`), or is handed to `gpg --clearsign --local-user ID`
-//! (your gpg-agent asks for the passphrase). The signed text is checked against
-//! the key before anything is written: the v2 `witness-fingerprint` is the
-//! signing key's primary fingerprint.
-//!
-//! Exit codes: 0 written, 1 error, 2 usage error.
+//! `kernel-deb testify`: a build record becomes a clearsigned v2 testimony (and with
+//! `--v1` the seed's v1 form beside it), signed by a key file or gpg (`testimony::testify`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use testimony::build_record::BuildRecord;
@@ -27,19 +11,15 @@ use testimony::testify::{DEFAULT_CANARY, Testify, TestifyError, v1_path};
 
 use super::verify::parse_time;
 
-/// Arguments of `kernel-deb testify`.
+/// Turn a build record into a signed testimony (v2, optionally also v1).
 #[derive(Debug, clap::Args)]
 pub struct TestifyArgs {
     /// The build record written by `kernel-deb build`.
     #[arg(long, value_name = "R")]
     pub record: PathBuf,
     /// Unencrypted OpenPGP secret key file to sign with.
-    #[arg(
-        long,
-        value_name = "KEYFILE",
-        conflicts_with = "gpg_key",
-        required_unless_present = "gpg_key"
-    )]
+    #[arg(long, value_name = "KEYFILE", conflicts_with = "gpg_key")]
+    #[arg(required_unless_present = "gpg_key")]
     pub key: Option<PathBuf>,
     /// Sign with `gpg --clearsign --local-user ID` instead.
     #[arg(long, value_name = "ID")]
@@ -82,51 +62,34 @@ pub struct TestifyArgs {
 }
 
 pub fn run(args: TestifyArgs) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.record)
-        .with_context(|| format!("reading {}", args.record.display()))?;
-    let record =
-        BuildRecord::parse(&text).map_err(|e| e.with_origin(args.record.display().to_string()))?;
+    let record = BuildRecord::read(&args.record)?;
     let signer = match (&args.key, &args.gpg_key) {
         (Some(k), _) => Signer::from_key_file(k)?,
-        (_, id) => Signer::Gpg(
-            id.clone().context("give --key KEYFILE or --gpg-key ID")?,
-            None,
-        ),
+        (_, id) => Signer::Gpg(id.clone().context("give --key or --gpg-key")?, None),
     };
     let request = Testify {
-        name: args.name.clone(),
+        name: args.name,
         code_review: args.review,
         computer_trust: args.trust,
-        jurisdiction: args.jurisdiction.clone(),
-        computer_system: args.computer_system.clone(),
-        canary: match args.no_canary {
-            true => None,
-            false => Some(args.canary.clone().unwrap_or_else(|| DEFAULT_CANARY.into())),
-        },
-        statement: args.statement.clone(),
-        build_date: parse_time(args.build_date.as_deref())?
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+        jurisdiction: args.jurisdiction,
+        computer_system: args.computer_system,
+        canary: (!args.no_canary).then(|| args.canary.unwrap_or_else(|| DEFAULT_CANARY.into())),
+        statement: args.statement,
+        build_date: parse_time("--build-date", args.build_date.as_deref())?,
         with_v1: args.v1,
     };
-    let signed = match request.sign(&record, &signer) {
-        Err(TestifyError::NotCanonical(e)) => Err(anyhow::Error::new(e).context(
+    let signed = request.sign(&record, &signer).map_err(|e| match e {
+        TestifyError::NotCanonical(e) => anyhow::Error::new(e).context(
             "a flag value cannot be written canonically (line break, control character, or leading/trailing space?)",
-        )),
-        other => Ok(other?),
-    }?;
-    write_atomic(&args.output, &signed.v2)?;
-    println!("{}", args.output.display());
-    if let Some(v1) = &signed.v1 {
-        let path = v1_path(&args.output);
-        write_atomic(&path, v1)?;
+        ),
+        e => e.into(),
+    })?;
+    let v1 = signed.v1.as_ref().map(|text| (v1_path(&args.output), text));
+    for (path, text) in std::iter::once((args.output.clone(), &signed.v2)).chain(v1) {
+        // Temp file next to it, fsync, rename: never a half-written testimony.
+        detdeb::safe_extract::atomic::write_file(&path, text.as_bytes(), 0o644, ".testimony-")
+            .with_context(|| format!("cannot write {}", path.display()))?;
         println!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Temp file next to `path`, fsync, rename: never a half-written testimony.
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    detdeb::safe_extract::atomic::write_file(path, text.as_bytes(), 0o644, ".testimony-")
-        .with_context(|| format!("cannot write {}", path.display()))
 }

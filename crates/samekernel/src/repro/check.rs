@@ -167,6 +167,59 @@ impl PreparedSide {
     }
 }
 
+/// What [`run_sides`] ended with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sides {
+    /// Both output directories (side A's is the control directory when given).
+    Built(PathBuf, PathBuf),
+    /// A build failed; its work directory is kept.
+    Failed {
+        /// Which side.
+        side: Side,
+        /// Its work directory.
+        work_dir: PathBuf,
+    },
+}
+
+/// Builds each side in turn (only the experiment when `control` names packages
+/// already built), telling `progress` a line per step: the command, then its time.
+pub fn run_sides(
+    inv: &BuildInvocation,
+    base: &Path,
+    applied: &VariationSet,
+    user_cache: &Path,
+    control: Option<&Path>,
+    progress: &mut dyn FnMut(String),
+) -> Result<Sides, ReproError> {
+    let mut outs = Vec::new();
+    if let Some(c) = control {
+        progress(format!(
+            "build a: not built; comparing with {}",
+            c.display()
+        ));
+        outs.push(c.to_owned());
+    }
+    let sides = [Side::Control, Side::Experiment];
+    for side in &sides[outs.len()..] {
+        let prepared = PreparedSide::new(inv, base, *side, applied, user_cache)?;
+        let (out, work_dir) = (prepared.paths.out.clone(), prepared.paths.work_dir.clone());
+        let letter = side.letter();
+        progress(format!("build {letter}: {}", prepared.child.display()));
+        let Some(took) = prepared.run()? else {
+            let side = *side;
+            return Ok(Sides::Failed { side, work_dir });
+        };
+        progress(format!(
+            "build {letter}: {} s ({})",
+            took.as_secs(),
+            out.display()
+        ));
+        outs.push(out);
+    }
+    let b = outs.pop().expect("two sides");
+    Ok(Sides::Built(outs.pop().expect("two sides"), b))
+}
+
 /// The verdict for one package file of side A.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageVerdict {
@@ -322,17 +375,23 @@ mod tests {
         script
     }
 
-    #[test]
-    fn each_side_runs_its_build_then_only_a_failure_keeps_its_work_directory() {
-        let dir = tempfile::tempdir().unwrap();
-        let base = make_base(Some(&dir.path().join("check"))).unwrap();
-        let applied = VariationSet::from_flags(Some("umask,home"), None).unwrap();
-        let mut inv = BuildInvocation {
-            kernel_deb: fake_kernel_deb(dir.path()),
+    /// A fresh check directory, `vary` applied, and an invocation of the fake build.
+    fn check_setup(dir: &Path, vary: &str) -> (PathBuf, VariationSet, BuildInvocation) {
+        let base = make_base(Some(&dir.join("check"))).unwrap();
+        let applied = VariationSet::from_flags(Some(vary), None).unwrap();
+        let inv = BuildInvocation {
+            kernel_deb: fake_kernel_deb(dir),
             build_args: Vec::new(),
             jobs: 2,
             machine: "x86_64".into(),
         };
+        (base, applied, inv)
+    }
+
+    #[test]
+    fn each_side_runs_its_build_then_only_a_failure_keeps_its_work_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (base, applied, mut inv) = check_setup(dir.path(), "umask,home");
         let user_cache = dir.path().join("no-cache-yet");
         for side in [Side::Control, Side::Experiment] {
             let prepared = PreparedSide::new(&inv, &base, side, &applied, &user_cache).unwrap();
@@ -362,6 +421,38 @@ mod tests {
         std::fs::create_dir_all(&work_dir).unwrap();
         assert_eq!(prepared.run().unwrap(), None);
         assert!(work_dir.exists(), "a failed side keeps its work directory");
+    }
+
+    #[test]
+    fn run_sides_builds_only_the_experiment_beside_a_control_and_names_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let (base, applied, mut inv) = check_setup(dir.path(), "umask");
+        let cache = dir.path().join("cache");
+        let control = dir.path().join("release");
+        let mut lines = Vec::new();
+        let sides = run_sides(&inv, &base, &applied, &cache, Some(&control), &mut |l| {
+            lines.push(l)
+        });
+        assert_eq!(
+            sides.unwrap(),
+            Sides::Built(control.clone(), base.join("b/out"))
+        );
+        assert!(lines[0].starts_with("build a: not built; comparing with "));
+        assert!(lines[1].starts_with("build b: ") && lines[2].ends_with("b/out)"));
+        assert!(!base.join("a").exists(), "side a is not built");
+
+        inv.build_args = vec!["--fail".into()];
+        let sides = run_sides(&inv, &base, &applied, &cache, None, &mut |_| {}).unwrap();
+        assert!(
+            matches!(
+                sides,
+                Sides::Failed {
+                    side: Side::Control,
+                    ..
+                }
+            ),
+            "{sides:?}"
+        );
     }
 
     #[test]

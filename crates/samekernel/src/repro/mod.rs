@@ -40,23 +40,25 @@
 //! [`VariationSet::from_flags`] and [`VariationSet::plan`] over
 //! [`probe_capabilities`], [`make_base`], then for each [`Side`] a
 //! [`PreparedSide`] that is run, then debdiff over the two `out` directories,
-//! [`per_package`] and [`clean_up`].
+//! [`per_package`] and [`clean_up`] (together: [`compare`]).
 
 mod check;
 mod command;
+mod compare;
 mod setup;
 mod variation;
 
 use std::path::{Path, PathBuf};
 
 pub use check::{
-    Kept, OWN_FLAGS, PackageVerdict, PreparedSide, check_build_args, clean_up, make_base,
-    per_package, probe_capabilities, uname_machine,
+    Kept, OWN_FLAGS, PackageVerdict, PreparedSide, Sides, check_build_args, clean_up, make_base,
+    per_package, probe_capabilities, run_sides, uname_machine,
 };
 pub use command::{
     BuildInvocation, ChildCommand, FAKE_TOOLS, JUNK_ENV, OTHER_HOST, OTHER_USER, Side, SidePaths,
     build_command, describe,
 };
+pub use compare::{Comparison, check_control, compare, plan_lines};
 pub use setup::{Mount, link_tree, prepare_side};
 pub use variation::{Capabilities, Variation, VariationSet};
 
@@ -102,6 +104,18 @@ pub enum ReproError {
         /// What is wrong.
         problem: String,
     },
+    /// `--control DIR` is not what a build wrote.
+    #[error(
+        "--control {}: no BUILD-RECORD there; give the directory a build wrote (its .debs and BUILD-RECORD)",
+        path.display()
+    )]
+    NoControlRecord {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// The two output directories could not be compared.
+    #[error("comparing the outputs: {0}")]
+    Compare(#[from] debdiff::Error),
     /// A setup program (useradd, chown, disorderfs) failed.
     #[error("`{command}` failed: {problem}")]
     Program {

@@ -153,6 +153,25 @@ impl SignedCheck {
     pub fn passes(&self) -> bool {
         self.differences.is_empty() && self.signed_modules > 0
     }
+
+    /// The report as `kernel-deb verify-signed` prints it: the versions and certificate,
+    /// each difference, and the verdict about `signed` (the signed package's path).
+    pub fn render_text(&self, signed: &Path) -> String {
+        let mut text = format!(
+            "unsigned {}  signed {}  module cert sha256 {}\n",
+            self.unsigned_version, self.signed_version, self.module_cert_sha256
+        );
+        for d in &self.differences {
+            text.push_str(&format!("  DIFFERS: {d}\n"));
+        }
+        let verdict = match self.passes() {
+            true => "only appended module signatures, each valid for the pinned certificate",
+            false => "NOT only valid module signatures",
+        };
+        let (path, n) = (signed.display(), self.signed_modules);
+        text.push_str(&format!("{path}: {n} signed module(s); {verdict}\n"));
+        text
+    }
 }
 
 /// Compares `signed` with `unsigned` under the pinned certificate `cert`.
@@ -317,5 +336,34 @@ fn control_differences(u: &DebContents, s: &DebContents, out: &mut Vec<Differenc
         .map(|f| f.contents.clone());
     if md5 != theirs {
         out.push(Difference::Md5sums);
+    }
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+
+    #[test]
+    fn the_text_lists_each_difference_then_the_verdict() {
+        let mut check = SignedCheck {
+            unsigned_version: "1".into(),
+            signed_version: "1+signed".into(),
+            module_cert_sha256: "ab".into(),
+            signed_modules: 2,
+            differences: Vec::new(),
+        };
+        let ok = check.render_text(Path::new("s.deb"));
+        assert_eq!(
+            ok,
+            "unsigned 1  signed 1+signed  module cert sha256 ab\n\
+             s.deb: 2 signed module(s); only appended module signatures, each valid for the pinned certificate\n"
+        );
+        check.differences.push(Difference::Md5sums);
+        let bad = check.render_text(Path::new("s.deb"));
+        assert!(bad.contains("\n  DIFFERS: md5sums is not"), "{bad}");
+        assert!(
+            bad.ends_with("; NOT only valid module signatures\n"),
+            "{bad}"
+        );
     }
 }
