@@ -131,6 +131,7 @@ fn build_id(elf: &Path) -> String {
 }
 
 fn unpack(deb: &Path, into: &Path) -> PathBuf {
+    fs::create_dir_all(into).unwrap();
     let dest = into.join(deb.file_name().unwrap());
     run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(&dest));
     dest
