@@ -77,9 +77,33 @@
 //! signing the same module twice gives the same bytes; ECDSA signatures differ per run
 //! (random nonce) but verify all the same.
 //!
+//! # Keys on a token
+//!
+//! `Key::Pkcs11("pkcs11:token=…;object=…;type=private;pin-value=…")` signs through
+//! openssl's `pkcs11` engine (Debian: `libengine-pkcs11-openssl`); the token's module is
+//! found through p11-kit, and [`Openssl::env`] passes what it reads (e.g.
+//! `SOFTHSM2_CONF`). The signature is the same bytes as with the key as a PEM file
+//! (`tests/pkcs11.rs` proves it on a SoftHSM2 token). A refused key is an
+//! [`OpensslError::Pkcs11`] naming the URI and a [`Pkcs11Problem`]; the PIN is never in
+//! an error or a `Debug` string ([`pkcs11::redact_pin`]):
+//!
+//! ```
+//! use modsign::{Key, pkcs11::redact_pin};
+//!
+//! let key = Key::Pkcs11("pkcs11:token=hsm;object=modkey;type=private;pin-value=1234".into());
+//! assert!(!format!("{key:?}").contains("1234"));
+//! assert_eq!(
+//!     redact_pin("pkcs11:object=modkey;pin-value=1234"),
+//!     "pkcs11:object=modkey;pin-value=<redacted>"
+//! );
+//! ```
+//!
+//! Without `pin-value` the engine asks for the PIN on the terminal.
+//!
 //! # Invariants
 //!
 //! * The key is only ever *named* to openssl: never read, copied or written by this crate.
+//! * A `pkcs11:` URI's `pin-value` is redacted in every error and `Debug` output.
 //! * Children are fed and drained through files, never through a pipe we fill.
 //! * Every parse of untrusted bytes ([`trailer::split`]) is bounded by the input's length
 //!   and returns a typed error; it is fuzzed (`fuzz/fuzz_targets/modsign_trailer.rs`).
@@ -88,9 +112,11 @@
 #![warn(missing_docs)]
 
 pub mod openssl;
+pub mod pkcs11;
 pub mod trailer;
 
 pub use openssl::{Digest, Key, Openssl, OpensslError, VerifyError};
+pub use pkcs11::Pkcs11Problem;
 pub use trailer::{Signed, TrailerError};
 
 /// Why a module's appended signature is not valid for the pinned certificate.

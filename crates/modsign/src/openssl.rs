@@ -16,6 +16,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::pkcs11::{Pkcs11Problem, redact_pin};
+
 /// The private key that signs.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Key {
@@ -31,7 +33,7 @@ impl fmt::Debug for Key {
         match self {
             Key::File(p) => write!(f, "Key::File({})", p.display()),
             // A URI may carry `pin-value=`: never print it.
-            Key::Pkcs11(_) => f.write_str("Key::Pkcs11(<uri>)"),
+            Key::Pkcs11(uri) => write!(f, "Key::Pkcs11({})", redact_pin(uri)),
         }
     }
 }
@@ -88,6 +90,19 @@ pub enum OpensslError {
         /// Its stderr, trimmed and cut to 1 KiB.
         stderr: String,
     },
+    /// openssl could not sign with a `pkcs11:` key. Neither field holds the PIN: both
+    /// went through [`redact_pin`].
+    #[error("PKCS#11 key {uri}: {problem} ({status}): {stderr}")]
+    Pkcs11 {
+        /// The key's URI, `pin-value` redacted.
+        uri: String,
+        /// Why, as far as openssl's messages tell.
+        problem: Pkcs11Problem,
+        /// openssl's exit status.
+        status: String,
+        /// Its stderr, trimmed, cut to 1 KiB and `pin-value` redacted.
+        stderr: String,
+    },
 }
 
 /// Why a signature does not verify against the pinned certificate.
@@ -111,13 +126,12 @@ pub enum VerifyError {
 #[derive(Debug, Clone)]
 pub struct Openssl {
     program: PathBuf,
+    env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
 }
 
 impl Default for Openssl {
     fn default() -> Openssl {
-        Openssl {
-            program: PathBuf::from("openssl"),
-        }
+        Openssl::at("openssl")
     }
 }
 
@@ -155,13 +169,26 @@ impl Openssl {
     pub fn at(program: impl Into<PathBuf>) -> Openssl {
         Openssl {
             program: program.into(),
+            env: Vec::new(),
         }
+    }
+
+    /// Sets an environment variable for every openssl run, on top of ours: what a
+    /// PKCS#11 module reads, e.g. `SOFTHSM2_CONF`, or `OPENSSL_CONF` for the engine.
+    pub fn env(
+        mut self,
+        name: impl Into<std::ffi::OsString>,
+        value: impl Into<std::ffi::OsString>,
+    ) -> Openssl {
+        self.env.push((name.into(), value.into()));
+        self
     }
 
     /// Runs `openssl args…`; `Ok(())` on success, otherwise its cut stderr.
     fn run(&self, action: &'static str, args: &[&std::ffi::OsStr]) -> Result<(), OpensslError> {
         let out = Command::new(&self.program)
             .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .output()
             .map_err(|source| OpensslError::Spawn {
@@ -235,7 +262,8 @@ impl Openssl {
                 .map(std::ffi::OsStr::new),
             ),
         }
-        self.run("cms -sign", &args)?;
+        self.run("cms -sign", &args)
+            .map_err(|e| pkcs11_failure(e, key))?;
         std::fs::read(&output).map_err(|source| OpensslError::Io {
             path: output,
             source,
@@ -337,6 +365,19 @@ impl Openssl {
         let text = std::fs::read_to_string(&out)
             .map_err(|source| OpensslError::Io { path: out, source })?;
         Ok(text.trim().to_owned())
+    }
+}
+
+/// A failed signing run with a `pkcs11:` key, told as such and with its PIN redacted.
+fn pkcs11_failure(e: OpensslError, key: &Key) -> OpensslError {
+    match (e, key) {
+        (OpensslError::Failed { status, stderr, .. }, Key::Pkcs11(uri)) => OpensslError::Pkcs11 {
+            uri: redact_pin(uri),
+            problem: Pkcs11Problem::classify(&stderr),
+            status,
+            stderr: redact_pin(&stderr),
+        },
+        (e, _) => e,
     }
 }
 

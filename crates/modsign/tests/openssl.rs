@@ -1,29 +1,12 @@
 //! Real openssl: keys made at test time, signatures made and checked.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::Command;
 
+use common::{keypair, run};
 use modsign::{Digest, Key, ModuleError, Openssl, VerifyError, trailer};
-
-/// A self-signed RSA certificate + key with the extensions of the kernel's
-/// `certs/default_x509.genkey`, in `dir` as `<name>.key.pem` / `<name>.cert.pem`.
-fn keypair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let (key, cert) = (
-        dir.join(format!("{name}.key.pem")),
-        dir.join(format!("{name}.cert.pem")),
-    );
-    Openssl::default()
-        .new_signing_key(&key, &cert, &format!("{name} module signing"), 2048)
-        .unwrap();
-    (key, cert)
-}
-
-/// Runs `cmd`, failing the test with its stderr unless it succeeds.
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{cmd:?}: {stderr}");
-}
 
 #[test]
 fn a_signed_module_verifies_and_every_tampering_is_named() {
@@ -111,7 +94,7 @@ fn sha256_signatures_verify_too_and_a_missing_openssl_is_named() {
     );
     assert_eq!(
         format!("{:?}", Key::Pkcs11("pkcs11:token=a;pin-value=1234".into())),
-        "Key::Pkcs11(<uri>)"
+        "Key::Pkcs11(pkcs11:token=a;pin-value=<redacted>)"
     );
 }
 
