@@ -212,3 +212,82 @@ fn keys_are_refused_where_they_could_leak() {
     assert!(text(&o).contains("holds a private key"), "{}", text(&o));
     assert!(!t.path().join("out").exists());
 }
+
+/// `sign-modules --pkcs11 URI` with the key on a private SoftHSM2 token (Debian packages
+/// softhsm2 and libengine-pkcs11-openssl) writes the very artefact `--key` writes with
+/// the same key as a PEM file; a wrong PIN fails naming the URI but not the PIN.
+#[test]
+fn sign_modules_through_a_pkcs11_token_equals_the_pem_key() {
+    let t = tempfile::tempdir().unwrap();
+    let (key, cert) = keypair(t.path(), "pinned");
+    let unsigned = image(&t.path().join("build"), 0);
+    let conf = t.path().join("softhsm2.conf");
+    let tokens = t.path().join("tokens");
+    std::fs::create_dir(&tokens).unwrap();
+    std::fs::write(
+        &conf,
+        format!("directories.tokendir = {}\n", tokens.display()),
+    )
+    .unwrap();
+    let softhsm = |cmd: &mut Command| {
+        let o = cmd.env("SOFTHSM2_CONF", &conf).output();
+        let o = o.unwrap_or_else(|e| panic!("softhsm2-util ({e}): install softhsm2"));
+        assert!(o.status.success(), "softhsm2-util: {}", text(&o));
+    };
+    softhsm(Command::new("softhsm2-util").args([
+        "--init-token",
+        "--free",
+        "--label",
+        "kd",
+        "--pin",
+        "271828",
+        "--so-pin",
+        "314159",
+    ]));
+    softhsm(
+        Command::new("softhsm2-util")
+            .arg("--import")
+            .arg(&key)
+            .args([
+                "--token", "kd", "--label", "mk", "--id", "01", "--pin", "271828",
+            ]),
+    );
+
+    let sign = |key_args: [&std::ffi::OsStr; 2], out: &Path| {
+        let mut args = vec!["sign-modules".as_ref()];
+        args.extend(key_args);
+        args.extend(["--cert".as_ref(), cert.as_os_str(), unsigned.as_os_str()]);
+        args.extend(["--out".as_ref(), out.as_os_str()]);
+        Command::new(BIN)
+            .env("SOFTHSM2_CONF", &conf)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let artefact = |o: &Output| {
+        assert!(o.status.success(), "{}", text(o));
+        let line = String::from_utf8_lossy(&o.stdout).into_owned();
+        std::fs::read(line.trim().split_once("  ").unwrap().1).unwrap()
+    };
+    let uri = |pin: &str| format!("pkcs11:token=kd;object=mk;type=private;pin-value={pin}");
+    let (by_pem, by_token) = (t.path().join("pem"), t.path().join("token"));
+    let from_pem = artefact(&sign(["--key".as_ref(), key.as_os_str()], &by_pem));
+    let from_token = artefact(&sign(
+        ["--pkcs11".as_ref(), uri("271828").as_ref()],
+        &by_token,
+    ));
+    assert_eq!(from_token, from_pem);
+
+    let o = sign(
+        ["--pkcs11".as_ref(), uri("999331").as_ref()],
+        &t.path().join("wrong"),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("object=mk;type=private;pin-value=<redacted>"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("wrong or missing PIN"), "{}", text(&o));
+    assert!(!text(&o).contains("999331"), "the PIN leaked: {}", text(&o));
+}
