@@ -31,6 +31,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_kernel-deb");
 /// Names that cannot occur in a package by chance: one per build's work directory.
 const MARKERS: [&str; 2] = ["samekernel-leak-probe-q7x", "another-leak-probe-z3k"];
 
+/// Every build here: tiny, quiet, with the -dbg package.
+const TINY_WITH_DBG: [&str; 5] = ["build", "--flavour", "tiny", "--quiet", "--with-dbg"];
+
 struct Build {
     out: PathBuf,
     /// `(file name, sha256)` of every package and of BUILD-RECORD, as printed.
@@ -63,15 +66,8 @@ fn build(marker: &str, jobs: &str) -> Build {
     let dir = base().join(marker);
     let (out, work) = (dir.join("out"), dir.join("work"));
     let stdout = run(Command::new(BIN)
-        .args([
-            "build",
-            "--flavour",
-            "tiny",
-            "--quiet",
-            "--with-dbg",
-            "-j",
-            jobs,
-        ])
+        .args(TINY_WITH_DBG)
+        .args(["-j", jobs])
         .arg("--config-fragment")
         .arg(btf_fragment())
         .arg("--out")
@@ -172,14 +168,8 @@ fn btf_builds_are_identical_across_jobs_and_directories_and_carry_btf() {
 fn with_dbg_is_refused_before_compiling_when_the_config_has_no_debug_info() {
     let t = tempfile::tempdir().unwrap();
     let refused = Command::new(BIN)
-        .args([
-            "build",
-            "--flavour",
-            "tiny",
-            "--quiet",
-            "--with-dbg",
-            "--out",
-        ])
+        .args(TINY_WITH_DBG)
+        .arg("--out")
         .arg(t.path().join("refused"))
         .arg("--work-dir")
         .arg(t.path().join("refused-work"))
