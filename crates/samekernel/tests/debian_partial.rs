@@ -32,18 +32,18 @@ struct Run {
     modules_time: Duration,
 }
 
+/// The cache `kernel-deb build` uses, so the pinned tarball is not fetched again.
 fn fetcher() -> Fetcher {
-    let root = std::env::var_os("SAMEKERNEL_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/samekernel")
-        });
+    let root = Cache::default_root().expect("HOME or SAMEKERNEL_CACHE is set");
     Fetcher::new(Cache::new(root), FetchOptions::default())
 }
 
+/// Streamed: Debian's vmlinux with its DWARF is hundreds of MB.
 fn sha256_file(path: &Path) -> String {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    format!("{:x}", Sha256::digest(bytes))
+    let mut file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut hash = Sha256::new();
+    std::io::copy(&mut file, &mut hash).unwrap();
+    format!("{:x}", hash.finalize())
 }
 
 /// Every file under `dir` whose name ends with `suffix`, as paths relative to `root`.
