@@ -114,3 +114,31 @@ fn generic_flavour_has_common_hardware_and_tiny_loses_btf_only_when_allowed() {
     );
     assert!(!config.contains("CONFIG_DEBUG_INFO_BTF=y"));
 }
+
+#[test]
+#[ignore = "network"]
+fn generic_arm64_is_arm64s_defconfig_for_vms_with_btf_and_passes_the_hardening_gate() {
+    let t = tempfile::tempdir().unwrap();
+    let args = ["--flavour", "generic", "--arch", "arm64"];
+    let (o, config) = configure(t.path(), "generic-arm64", &args);
+    assert!(o.status.success(), "{}", text(&o));
+    for want in [
+        "CONFIG_ARM64=y",
+        "CONFIG_SERIAL_AMBA_PL011_CONSOLE=y",
+        "CONFIG_VIRTIO_PCI=y",
+        "CONFIG_BLK_DEV_NVME=m",
+        "CONFIG_IXGBE=m",
+        "CONFIG_DM_CRYPT=m",
+        "CONFIG_IKCONFIG=y",
+        "CONFIG_DEVTMPFS_MOUNT=y",
+        "CONFIG_DEBUG_INFO_BTF=y",
+        "CONFIG_PAHOLE_VERSION=124",
+        "CONFIG_LOCALVERSION=\"-samekernel\"",
+        // No signature enforcement for kexec_file_load on arm64, so none of it.
+        "# CONFIG_KEXEC_FILE is not set",
+    ] {
+        assert!(config.lines().any(|l| l == want), "generic arm64: {want} missing");
+    }
+    // virt.config: no SoC platforms.
+    assert!(config.lines().any(|l| l == "# CONFIG_ARCH_QCOM is not set"));
+}

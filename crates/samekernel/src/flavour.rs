@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `tiny` | `allnoconfig` + `configs/samekernel-tiny.config` | `configs/ikconfig.config` |
 //! | `generic` | `make x86_64_defconfig kvm_guest.config` (pinned source tree) | `configs/generic.config` |
+//! | `generic`, `--arch arm64` | `make ARCH=arm64 defconfig virt.config kvm_guest.config` | `configs/generic-arm64.config` |
 //! | `debian` | Debian's `config.amd64_none_amd64` from `linux-config-6.12` ([`DEBIAN_AMD64`]) | `configs/debian-samekernel.config` |
 //!
 //! The texts live beside the binary in `crates/kernel-deb/configs/` and are compiled in,
@@ -31,6 +32,9 @@ pub const TINY_CONFIG_ARM64: &str =
 pub const IKCONFIG_FRAGMENT: &str = include_str!("../../kernel-deb/configs/ikconfig.config");
 /// The generic flavour's hardware fragment on top of `x86_64_defconfig kvm_guest.config`.
 pub const GENERIC_FRAGMENT: &str = include_str!("../../kernel-deb/configs/generic.config");
+/// The generic flavour's fragment for arm64, on top of `defconfig virt.config kvm_guest.config`.
+pub const GENERIC_ARM64_FRAGMENT: &str =
+    include_str!("../../kernel-deb/configs/generic-arm64.config");
 /// What samekernel changes in Debian's config, each line with its reason.
 pub const DEBIAN_CHANGES: &str = include_str!("../../kernel-deb/configs/debian-samekernel.config");
 
@@ -82,7 +86,7 @@ impl Flavour {
                 "allnoconfig + configs/samekernel-tiny.config (arm64: samekernel-tiny-arm64.config) + ikconfig.config; ~2-3 min at -j2"
             }
             Flavour::Generic => {
-                "x86_64_defconfig + kvm_guest.config + configs/generic.config (common storage, network, USB, filesystems as modules; BTF); ~17 min at -j2"
+                "x86_64_defconfig + kvm_guest.config + configs/generic.config (common storage, network, USB, filesystems as modules; BTF); ~17 min at -j2. arm64: defconfig + virt.config + kvm_guest.config + configs/generic-arm64.config"
             }
             Flavour::Debian => {
                 "Debian's config.amd64_none_amd64 (linux-config-6.12 6.12.117-1~deb12u1, pinned by sha256) + configs/debian-samekernel.config (changes printed with reasons)"
@@ -172,7 +176,7 @@ pub enum FlavourError {
     },
     /// The flavour has no config for this architecture yet.
     #[error(
-        "the {flavour} flavour is amd64-only for now; for {arch} use --flavour tiny or --config FILE"
+        "the {flavour} flavour is amd64-only for now; for {arch} use --flavour generic, --flavour tiny or --config FILE"
     )]
     NotForTarget {
         /// The flavour's name.
@@ -235,7 +239,7 @@ pub fn prepare(
     downloader: &dyn DebDownloader,
     dir: &Path,
 ) -> Result<FlavourConfig, FlavourError> {
-    if flavour != Flavour::Tiny && target != crate::Target::AMD64 {
+    if flavour == Flavour::Debian && target != crate::Target::AMD64 {
         return Err(FlavourError::NotForTarget {
             flavour: flavour.name(),
             arch: target.debian_arch,
@@ -251,13 +255,7 @@ pub fn prepare(
             let text = format!("{base}\n{IKCONFIG_FRAGMENT}");
             (ConfigSource::Allnoconfig(text), Vec::new(), Vec::new())
         }
-        Flavour::Generic => {
-            let source = ConfigSource::Defconfig {
-                targets: vec!["x86_64_defconfig".into(), "kvm_guest.config".into()],
-                text: GENERIC_FRAGMENT.to_owned(),
-            };
-            (source, Vec::new(), Vec::new())
-        }
+        Flavour::Generic => (generic_source(target), Vec::new(), Vec::new()),
         Flavour::Debian => {
             write(dir, "", "")?;
             let config = fetch_debian_config(&DEBIAN_AMD64, downloader, dir)?;
@@ -276,6 +274,24 @@ pub fn prepare(
         fragments,
         changes,
     })
+}
+
+/// The generic flavour's kbuild config targets and fragment for `target`: the kernel's
+/// own defconfig for the architecture (arm64's with `virt.config`, which turns off SoC
+/// platforms), its KVM guest fragment, then samekernel's hardware fragment.
+fn generic_source(target: crate::Target) -> ConfigSource {
+    let (targets, text): (&[&str], &str) = if target == crate::Target::ARM64 {
+        (
+            &["defconfig", "virt.config", "kvm_guest.config"],
+            GENERIC_ARM64_FRAGMENT,
+        )
+    } else {
+        (&["x86_64_defconfig", "kvm_guest.config"], GENERIC_FRAGMENT)
+    };
+    ConfigSource::Defconfig {
+        targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+        text: text.to_owned(),
+    }
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> Result<PathBuf, FlavourError> {
@@ -386,6 +402,14 @@ pub fn deliberate_changes(base: &KernelConfig, fragment: &str) -> Vec<Deliberate
 mod tests {
     use super::*;
 
+    /// A downloader for flavours that must not download anything.
+    struct Never;
+    impl DebDownloader for Never {
+        fn download(&self, p: &str, _: &str, _: &Path) -> srcpin::Result<PathBuf> {
+            panic!("downloaded {p}")
+        }
+    }
+
     #[test]
     fn names_round_trip_and_generic_is_the_default() {
         for f in Flavour::ALL {
@@ -445,12 +469,6 @@ mod tests {
 
     #[test]
     fn tiny_and_generic_need_no_download() {
-        struct Never;
-        impl DebDownloader for Never {
-            fn download(&self, p: &str, _: &str, _: &Path) -> srcpin::Result<PathBuf> {
-                panic!("downloaded {p}")
-            }
-        }
         let t = tempfile::tempdir().unwrap();
         let tiny = prepare(Flavour::Tiny, crate::Target::AMD64, &Never, t.path()).unwrap();
         let ConfigSource::Allnoconfig(text) = tiny.source else {
@@ -459,5 +477,43 @@ mod tests {
         assert!(text.contains("CONFIG_IKCONFIG=y"));
         let generic = prepare(Flavour::Generic, crate::Target::AMD64, &Never, t.path()).unwrap();
         assert!(matches!(generic.source, ConfigSource::Defconfig { .. }));
+    }
+
+    #[test]
+    fn generic_starts_from_each_architectures_own_defconfig() {
+        let t = tempfile::tempdir().unwrap();
+        let source = |target| {
+            prepare(Flavour::Generic, target, &Never, t.path())
+                .unwrap()
+                .source
+        };
+        let ConfigSource::Defconfig { targets, text } = source(crate::Target::AMD64) else {
+            panic!("generic is a defconfig")
+        };
+        assert_eq!(targets, ["x86_64_defconfig", "kvm_guest.config"]);
+        assert!(text.contains("CONFIG_KEYBOARD_ATKBD=y"));
+        let ConfigSource::Defconfig { targets, text } = source(crate::Target::ARM64) else {
+            panic!("generic arm64 is a defconfig")
+        };
+        assert_eq!(targets, ["defconfig", "virt.config", "kvm_guest.config"]);
+        assert!(text.contains("CONFIG_SERIAL_AMBA_PL011_CONSOLE=y"));
+        assert!(
+            !text.contains("ATKBD"),
+            "no PC keyboard controller on arm64"
+        );
+        for line in text.lines().filter(|l| l.starts_with("CONFIG_")) {
+            assert!(line.contains('='), "{line}");
+        }
+        let e = prepare(Flavour::Debian, crate::Target::ARM64, &Never, t.path()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                FlavourError::NotForTarget {
+                    flavour: "debian",
+                    arch: "arm64"
+                }
+            ),
+            "{e}"
+        );
     }
 }
