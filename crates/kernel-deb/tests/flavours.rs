@@ -137,7 +137,10 @@ fn generic_arm64_is_arm64s_defconfig_for_vms_with_btf_and_passes_the_hardening_g
         // No signature enforcement for kexec_file_load on arm64, so none of it.
         "# CONFIG_KEXEC_FILE is not set",
     ] {
-        assert!(config.lines().any(|l| l == want), "generic arm64: {want} missing");
+        assert!(
+            config.lines().any(|l| l == want),
+            "generic arm64: {want} missing"
+        );
     }
     // virt.config: no SoC platforms.
     assert!(config.lines().any(|l| l == "# CONFIG_ARCH_QCOM is not set"));

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -243,4 +244,129 @@ pub fn assert_banner<'c>(console: &'c str, release: &str) -> &'c str {
         "{banner}"
     );
     banner
+}
+
+/// Boots `vmlinuz` (TCG) with an initramfs whose init loads `module` as
+/// /test_module.ko; returns the console.
+pub fn boot_with_module(base: &Path, vmlinuz: &Path, module: &[u8], cmdline: &str) -> String {
+    let initramfs = base.join("initramfs.cpio");
+    let init = base.join("init");
+    if !init.exists() {
+        run(Command::new("gcc")
+            .args(["-static", "-Os", "-o"])
+            .arg(&init)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/boot/init.c")));
+    }
+    write_newc(
+        &initramfs,
+        &[
+            ("dev", Node::Dir),
+            ("dev/console", Node::CharDev(5, 1)),
+            ("proc", Node::Dir),
+            ("sys", Node::Dir),
+            ("init", Node::File(fs::read(&init).unwrap(), 0o755)),
+            ("test_module.ko", Node::File(module.to_vec(), 0o644)),
+        ],
+    );
+    let out = Command::new("timeout")
+        .args([
+            "120",
+            "qemu-system-x86_64",
+            "-accel",
+            "tcg",
+            "-cpu",
+            "max",
+            "-m",
+            "256",
+            "-nographic",
+            "-no-reboot",
+            "-kernel",
+        ])
+        .arg(vmlinuz)
+        .arg("-initrd")
+        .arg(&initramfs)
+        .args(["-append", cmdline])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A persistent-style module signing key made for this test: RSA, self-signed, with the
+/// kernel's certs/default_x509.genkey extensions. The key stays in `base/keys` (outside
+/// every build and output directory); the certificate is readable by the other user
+/// repro-check builds as.
+pub fn module_signing_key(base: &Path) -> (PathBuf, PathBuf) {
+    let keys = base.join("keys");
+    fs::create_dir(&keys).unwrap();
+    let (key, cert) = (keys.join("module-key.pem"), base.join("module-cert.pem"));
+    samekernel::signing::Openssl::default()
+        .new_signing_key(&key, &cert, "samekernel test module signing", 2048)
+        .unwrap();
+    fs::set_permissions(&cert, fs::Permissions::from_mode(0o644)).unwrap();
+    (key, cert)
+}
+
+/// The module without its appended signature (sig_len from the 12-byte trailer).
+pub fn modsign_body(signed: &[u8]) -> Vec<u8> {
+    const MAGIC: &[u8] = b"~Module signature appended~\n";
+    assert!(signed.ends_with(MAGIC), "the packaged module is not signed");
+    let info = &signed[signed.len() - MAGIC.len() - 12..signed.len() - MAGIC.len()];
+    let sig_len = u32::from_be_bytes(info[8..12].try_into().unwrap()) as usize;
+    signed[..signed.len() - MAGIC.len() - 12 - sig_len].to_vec()
+}
+
+/// `sign-modules`, `attach-signatures` and `verify-signed` through the binary, as a
+/// publisher and a witness run them, checking that the signature artefact's INDEX lists
+/// `module` (a path ending); returns the signed image.
+pub fn sign_attach_and_check(
+    base: &Path,
+    unsigned: &Path,
+    (key, cert): (&Path, &Path),
+    module: &str,
+) -> PathBuf {
+    let sigs = base.join("signatures");
+    let line = run(Command::new(env!("CARGO_BIN_EXE_kernel-deb"))
+        .arg("sign-modules")
+        .arg("--key")
+        .arg(key)
+        .arg("--cert")
+        .arg(cert)
+        .arg(unsigned)
+        .arg("--out")
+        .arg(&sigs));
+    let (sha, artefact) = line.trim().split_once("  ").expect("<sha256>  <artefact>");
+    eprintln!("signature artefact: {sha}  {artefact}");
+    assert_eq!(sha256_hex(&fs::read(artefact).unwrap()), sha);
+    let index = run(Command::new("tar").args(["-xOf", artefact, "INDEX"]));
+    assert!(
+        index.contains(&format!("{module}\n")),
+        "INDEX does not list {module}:\n{index}"
+    );
+    let signed = run(Command::new(env!("CARGO_BIN_EXE_kernel-deb"))
+        .arg("attach-signatures")
+        .arg(unsigned)
+        .arg(artefact)
+        .arg("--cert")
+        .arg(cert)
+        .arg("--out")
+        .arg(base.join("signed")));
+    let signed = PathBuf::from(signed.trim());
+    eprintln!(
+        "signed image: {}  {}",
+        sha256_hex(&fs::read(&signed).unwrap()),
+        signed.display()
+    );
+    let verdict = run(Command::new(env!("CARGO_BIN_EXE_kernel-deb"))
+        .arg("verify-signed")
+        .arg("--unsigned")
+        .arg(unsigned)
+        .arg("--signed")
+        .arg(&signed)
+        .arg("--module-cert")
+        .arg(cert));
+    assert!(
+        verdict.contains("only appended module signatures, each valid for the pinned certificate"),
+        "{verdict}"
+    );
+    signed
 }
