@@ -277,6 +277,26 @@ fn sign_modules_through_a_pkcs11_token_equals_the_pem_key() {
         &by_token,
     ));
     assert_eq!(from_token, from_pem);
+    let o = sign(["--pkcs11".as_ref(), uri("271828").as_ref()], &by_token);
+    assert!(
+        text(&o).contains("use pin-source=file:PATH"),
+        "{}",
+        text(&o)
+    );
+
+    // The PIN from a file: nothing secret on any command line, no warning, same bytes.
+    let pin_file = t.path().join("pin");
+    std::fs::write(&pin_file, "271828").unwrap();
+    let from_file = format!(
+        "pkcs11:token=kd;object=mk;type=private;pin-source=file:{}",
+        pin_file.display()
+    );
+    let o = sign(
+        ["--pkcs11".as_ref(), from_file.as_ref()],
+        &t.path().join("file"),
+    );
+    assert!(!text(&o).contains("warning"), "{}", text(&o));
+    assert_eq!(artefact(&o), from_pem);
 
     let o = sign(
         ["--pkcs11".as_ref(), uri("999331").as_ref()],

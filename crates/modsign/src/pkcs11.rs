@@ -5,6 +5,12 @@
 //! whole URI on stderr when the key cannot be loaded (`Could not read signing key from
 //! org.openssl.engine:pkcs11:pkcs11:…;pin-value=1234`). Everything this crate prints or
 //! returns about such a key goes through [`redact_pin`] first.
+//!
+//! A PIN in the URI is also on openssl's command line, which every user of the machine
+//! can read (`ps`, `/proc/PID/cmdline`) while it signs. RFC 7512's `pin-source=` keeps
+//! it off: `pkcs11:token=t;object=k;type=private;pin-source=file:/home/me/.token-pin`
+//! (libp11 reads the PIN from the file; measured with Debian 12's
+//! libengine-pkcs11-openssl and SoftHSM2). [`pin_value_in`] says when a URI does not.
 
 /// `text` with the value of every `pin-value=` attribute replaced by `<redacted>`.
 ///
@@ -39,6 +45,20 @@ pub fn redact_pin(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Whether `uri` carries the PIN itself (`pin-value=`), where other users of the machine
+/// can read it in process listings while openssl runs; `pin-source=file:PATH` instead
+/// names a file holding it.
+///
+/// ```
+/// use modsign::pkcs11::pin_value_in;
+///
+/// assert!(pin_value_in("pkcs11:token=t;object=k;pin-value=1234"));
+/// assert!(!pin_value_in("pkcs11:token=t;object=k;pin-source=file:/home/me/pin"));
+/// ```
+pub fn pin_value_in(uri: &str) -> bool {
+    find_ascii_ci(uri, "pin-value=").is_some()
 }
 
 /// The byte offset of `needle` (ASCII) in `haystack`, ignoring ASCII case.

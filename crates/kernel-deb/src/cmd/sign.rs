@@ -15,7 +15,9 @@ pub struct SignModulesArgs {
     #[arg(long, value_name = "KEY", conflicts_with = "pkcs11")]
     #[arg(required_unless_present = "pkcs11")]
     pub key: Option<PathBuf>,
-    /// The signing key as a PKCS#11 URI (openssl's pkcs11 engine).
+    /// The signing key as a PKCS#11 URI (openssl's pkcs11 engine). Give the PIN as
+    /// `pin-source=file:PATH` (a file only you can read): a `pin-value=` PIN is on
+    /// openssl's command line, which other users can see with `ps`.
     #[arg(long, value_name = "URI")]
     pub pkcs11: Option<String>,
     /// The key's certificate (PEM), the one stage 1 built in (--module-cert).
@@ -64,7 +66,14 @@ pub struct VerifySignedArgs {
 pub fn sign_modules(a: SignModulesArgs) -> Result<ExitCode> {
     let key = match (a.key, a.pkcs11) {
         (Some(k), _) => Key::File(k),
-        (_, Some(uri)) if uri.starts_with("pkcs11:") => Key::Pkcs11(uri),
+        (_, Some(uri)) if uri.starts_with("pkcs11:") => {
+            if signing::pin_value_in(&uri) {
+                eprintln!(
+                    "warning: the PIN given as pin-value= is visible to other users in process listings while openssl signs; put it in a file only you can read and use pin-source=file:PATH"
+                );
+            }
+            Key::Pkcs11(uri)
+        }
         _ => bail!("--pkcs11 takes a pkcs11: URI"),
     };
     let p = signing::sign_modules(&a.unsigned, &a.cert, &key, &a.out)?;

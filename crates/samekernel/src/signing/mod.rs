@@ -45,6 +45,7 @@ pub mod stage2;
 #[cfg(test)]
 mod tests;
 
+pub use modsign::pkcs11::pin_value_in;
 pub use modsign::{Key, Openssl};
 
 pub use artefact::{ArtefactError, ModuleSignature, SignatureSet};
