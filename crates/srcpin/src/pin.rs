@@ -254,8 +254,10 @@ pub fn rfc2822_epoch(date: &str) -> Option<u64> {
         b'-' => -1,
         _ => return None,
     };
+    // Four ASCII digits, checked before slicing: `+0ᙙ` is four bytes too, and a slice
+    // inside a UTF-8 character would panic.
     let digits = zone.get(1..)?;
-    if digits.len() != 4 {
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let (zh, zm) = (
@@ -310,6 +312,8 @@ mod rfc2822_tests {
             "Sat, 32 Mar 2026 13:15:41 +0000",
             "Sat, 08 Mar 2026 13:15:41 +1599",
             "Sat, 08 Mar 2026 +1:15:41 +0000",
+            // fuzz/regressions/srcpin_apt_meta/zone-multibyte-char: 4 bytes, 2 characters
+            "t, 08 Mar 2026 13:15:41 +0\u{1659}",
         ] {
             assert_eq!(rfc2822_epoch(date), None, "{date}");
         }
@@ -319,6 +323,16 @@ mod rfc2822_tests {
         #[test]
         fn never_panics(date in "\\PC{0,80}") {
             let _ = rfc2822_epoch(&date);
+        }
+
+        /// A well-formed date up to the zone, and anything (any script) as the zone.
+        #[test]
+        fn any_zone_is_parsed_or_refused_without_panicking(zone in "[+-]\\PC{0,5}") {
+            let date = format!("Sat, 08 Mar 2026 13:15:41 {zone}");
+            let ascii4 = zone.len() == 5 && zone[1..].bytes().all(|b| b.is_ascii_digit());
+            if rfc2822_epoch(&date).is_some() {
+                proptest::prop_assert!(ascii4, "{}", date);
+            }
         }
     }
 }
