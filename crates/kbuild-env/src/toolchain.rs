@@ -520,7 +520,7 @@ fn binary_digests(
 
 /// `gcc-N`, `cpp-N`, `libgcc-N-dev` for the major version `<gcc> -dumpversion` reports;
 /// for a cross compiler (`prefix` = `aarch64-linux-gnu-`) Debian's cross names
-/// `gcc-N-aarch64-linux-gnu`, `cpp-N-aarch64-linux-gnu`.
+/// `gcc-N-aarch64-linux-gnu`, `cpp-N-aarch64-linux-gnu`, `gcc-N-plugin-dev-aarch64-linux-gnu`.
 fn versioned_packages(
     host: &dyn Host,
     gcc: &str,
@@ -548,6 +548,8 @@ fn versioned_packages(
     Ok(vec![
         format!("gcc-{major}-{triplet}"),
         format!("cpp-{major}-{triplet}"),
+        // The cross compiler's plugin headers: the native ones do not serve it.
+        format!("gcc-{major}-plugin-dev-{triplet}"),
     ])
 }
 
@@ -1194,6 +1196,7 @@ mod tests {
             "package binutils-aarch64-linux-gnu=2.40-2\n",
             "package gcc-12-aarch64-linux-gnu=12.2.0-14cross1\n",
             "package cpp-12-aarch64-linux-gnu=(none)\n",
+            "package gcc-12-plugin-dev-aarch64-linux-gnu=(none)\n",
             "package gcc-aarch64-linux-gnu=4:12.2.0-3\n",
             "banner aarch64-linux-gnu-gcc=aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0\n",
             "banner aarch64-linux-gnu-as=GNU assembler (GNU Binutils for Debian) 2.40\n",

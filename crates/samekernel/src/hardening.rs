@@ -53,7 +53,10 @@ impl Hardening {
 }
 
 /// The facts harden needs about this build's compiler: the target's arch, the gcc major
-/// the fingerprint recorded (`gcc-N`), and plugins iff `gcc-N-plugin-dev` is installed.
+/// the fingerprint recorded (`gcc-N`), and plugins iff the plugin headers of the compiler
+/// that builds the kernel are installed: `gcc-N-plugin-dev`, or for a cross build (the
+/// fingerprint names `gcc-N-<triplet>`) `gcc-N-plugin-dev-<triplet>`: the native headers
+/// do not serve a cross compiler, and kbuild would silently drop the plugins.
 /// `None` when the fingerprint names no versioned gcc.
 pub fn toolchain_for(target: &Target, fp: &ToolchainFingerprint) -> Option<harden::Toolchain> {
     let arch = harden::Arch::from_name(target.debian_arch)?;
@@ -62,10 +65,12 @@ pub fn toolchain_for(target: &Target, fp: &ToolchainFingerprint) -> Option<harde
         .iter()
         .filter(|(_, v)| v.is_some())
         .find_map(|(name, _)| name.strip_prefix("gcc-")?.parse().ok())?;
-    let plugins = fp
-        .packages
-        .get(&format!("gcc-{major}-plugin-dev"))
-        .is_some_and(Option::is_some);
+    let installed = |name: String| fp.packages.get(&name).is_some_and(Option::is_some);
+    let triplet = target.multiarch.replace('_', "-");
+    let plugins = match installed(format!("gcc-{major}-{triplet}")) {
+        true => installed(format!("gcc-{major}-plugin-dev-{triplet}")),
+        false => installed(format!("gcc-{major}-plugin-dev")),
+    };
     Some(harden::Toolchain {
         arch,
         compiler: harden::Compiler::Gcc,
@@ -191,5 +196,52 @@ impl ConfigGate for HardeningGate {
                 self.finding(r.rule, message)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fingerprint(packages: &[(&str, Option<&str>)]) -> ToolchainFingerprint {
+        let mut packages = packages.to_vec();
+        packages.sort();
+        let text: String = packages
+            .iter()
+            .map(|(p, v)| format!("package {p}={}\n", v.unwrap_or("(none)")))
+            .collect();
+        ToolchainFingerprint::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn plugins_are_those_of_the_compiler_that_builds_the_kernel() {
+        let native = [
+            ("gcc-12", Some("12.2.0-14+deb12u1")),
+            ("gcc-12-plugin-dev", Some("12.2.0-14+deb12u1")),
+        ];
+        let tc = toolchain_for(&Target::AMD64, &fingerprint(&native)).unwrap();
+        assert!(tc.gcc_plugins && tc.major == 12);
+        // Cross to arm64 with only the native plugin headers: none for aarch64-linux-gnu-gcc.
+        let mut cross = native.to_vec();
+        cross.push(("gcc-12-aarch64-linux-gnu", Some("12.2.0-14cross1")));
+        cross.push(("gcc-12-plugin-dev-aarch64-linux-gnu", None));
+        assert!(
+            !toolchain_for(&Target::ARM64, &fingerprint(&cross))
+                .unwrap()
+                .gcc_plugins
+        );
+        cross.pop();
+        cross.push((
+            "gcc-12-plugin-dev-aarch64-linux-gnu",
+            Some("12.2.0-14cross1"),
+        ));
+        assert!(
+            toolchain_for(&Target::ARM64, &fingerprint(&cross))
+                .unwrap()
+                .gcc_plugins
+        );
+        // arm64 built natively (no cross package): the native headers.
+        let tc = toolchain_for(&Target::ARM64, &fingerprint(&native)).unwrap();
+        assert_eq!((tc.arch, tc.gcc_plugins), (harden::Arch::Arm64, true));
     }
 }
