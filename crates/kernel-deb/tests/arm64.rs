@@ -59,17 +59,7 @@ fn slow_arm64_cross_build_is_identical_across_environments_and_boots() {
         // dpkg refuses a foreign architecture without --force; the files are enough.
         run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root));
     }
-    let vmlinuz = fs::read_dir(root.join("boot"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("vmlinuz-")
-        })
-        .expect("vmlinuz in linux-image");
-    let release = vmlinuz.file_name().unwrap().to_string_lossy()["vmlinuz-".len()..].to_owned();
+    let (vmlinuz, release) = common::installed_kernel(&root);
     let headers = root.join(format!("usr/src/linux-headers-{release}"));
     for tool in ["scripts/basic/fixdep", "scripts/mod/modpost"] {
         assert_eq!(elf_machine(&headers.join(tool)), EM_AARCH64, "{tool}");

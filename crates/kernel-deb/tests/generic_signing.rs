@@ -98,17 +98,7 @@ struct Unpacked {
 /// `dpkg-deb -x` of `deb` into `dir`.
 fn unpack(deb: &Path, dir: &Path) -> Unpacked {
     run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(dir));
-    let vmlinuz = fs::read_dir(dir.join("boot"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("vmlinuz-")
-        })
-        .expect("a vmlinuz in the package");
-    let release = vmlinuz.file_name().unwrap().to_string_lossy()["vmlinuz-".len()..].to_owned();
+    let (vmlinuz, release) = common::installed_kernel(dir);
     Unpacked {
         config: dir.join(format!("boot/config-{release}")),
         module: dir.join(format!("lib/modules/{release}/{MODULE}")),

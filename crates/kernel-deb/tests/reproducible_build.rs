@@ -173,21 +173,7 @@ fn default_build_is_identical_across_environments_installs_and_boots() {
             .arg(deb))
     };
     dpkg_install(&signed);
-    let boot: Vec<PathBuf> = fs::read_dir(root.join("boot"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    let vmlinuz = boot
-        .iter()
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("vmlinuz-")
-        })
-        .expect("vmlinuz installed")
-        .clone();
-    let release = vmlinuz.file_name().unwrap().to_string_lossy()["vmlinuz-".len()..].to_owned();
+    let (vmlinuz, release) = common::installed_kernel(&root);
     let module = root.join(format!("lib/modules/{release}/kernel/lib/test_module.ko"));
     let image_config = fs::read_to_string(root.join(format!("boot/config-{release}"))).unwrap();
     assert!(module.exists(), "{} not installed", module.display());

@@ -370,3 +370,19 @@ pub fn sign_attach_and_check(
     );
     signed
 }
+
+/// The kernel installed or unpacked under `root`: `boot/vmlinuz-R` and its release R.
+pub fn installed_kernel(root: &Path) -> (PathBuf, String) {
+    let vmlinuz = fs::read_dir(root.join("boot"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("vmlinuz-")
+        })
+        .unwrap_or_else(|| panic!("no vmlinuz-* in {}/boot", root.display()));
+    let release = vmlinuz.file_name().unwrap().to_string_lossy()["vmlinuz-".len()..].to_owned();
+    (vmlinuz, release)
+}
