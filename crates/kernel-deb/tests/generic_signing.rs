@@ -60,12 +60,8 @@ fn slow_generic_stage_one_signs_attaches_verifies_and_boots_enforcing() {
     }
     assert!(!fs::read(&stage1.module).unwrap().ends_with(SIGNED_TRAILER));
 
+    // (prints the artefact's and the signed image's sha256)
     let signed = sign_attach_and_check(base.path(), &unsigned, (&key, &cert), MODULE);
-    eprintln!(
-        "signed image: {}  {}",
-        sha256_hex(&fs::read(&signed).unwrap()),
-        signed.display()
-    );
     let stage2 = unpack(&signed, &base.path().join("stage2"));
     let module = fs::read(&stage2.module).unwrap();
 
