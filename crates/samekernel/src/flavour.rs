@@ -468,19 +468,17 @@ mod tests {
     }
 
     #[test]
-    fn tiny_and_generic_need_no_download() {
+    fn tiny_needs_no_download() {
         let t = tempfile::tempdir().unwrap();
         let tiny = prepare(Flavour::Tiny, crate::Target::AMD64, &Never, t.path()).unwrap();
         let ConfigSource::Allnoconfig(text) = tiny.source else {
             panic!("tiny is allnoconfig")
         };
         assert!(text.contains("CONFIG_IKCONFIG=y"));
-        let generic = prepare(Flavour::Generic, crate::Target::AMD64, &Never, t.path()).unwrap();
-        assert!(matches!(generic.source, ConfigSource::Defconfig { .. }));
     }
 
     #[test]
-    fn generic_starts_from_each_architectures_own_defconfig() {
+    fn generic_starts_from_each_architectures_own_defconfig_without_a_download() {
         let t = tempfile::tempdir().unwrap();
         let source = |target| {
             prepare(Flavour::Generic, target, &Never, t.path())
@@ -501,9 +499,6 @@ mod tests {
             !text.contains("ATKBD"),
             "no PC keyboard controller on arm64"
         );
-        for line in text.lines().filter(|l| l.starts_with("CONFIG_")) {
-            assert!(line.contains('='), "{line}");
-        }
         let e = prepare(Flavour::Debian, crate::Target::ARM64, &Never, t.path()).unwrap_err();
         assert!(
             matches!(

@@ -254,15 +254,14 @@ pub fn rfc2822_epoch(date: &str) -> Option<u64> {
         b'-' => -1,
         _ => return None,
     };
-    // Four ASCII digits, checked before slicing: `+0ᙙ` is four bytes too, and a slice
-    // inside a UTF-8 character would panic.
+    // `get`, not `[..]`: `+0ᙙ` is four bytes too, and byte 2 is inside a character.
     let digits = zone.get(1..)?;
-    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.len() != 4 {
         return None;
     }
     let (zh, zm) = (
-        in_range(&digits[..2], 0, 14)?,
-        in_range(&digits[2..], 0, 59)?,
+        in_range(digits.get(..2)?, 0, 14)?,
+        in_range(digits.get(2..)?, 0, 59)?,
     );
     let offset = sign * (zh * 3600 + zm * 60);
     // Howard Hinnant's days_from_civil.

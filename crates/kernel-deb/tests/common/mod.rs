@@ -306,13 +306,19 @@ pub fn module_signing_key(base: &Path) -> (PathBuf, PathBuf) {
     (key, cert)
 }
 
+/// What ends a module with an appended signature.
+pub const MODULE_SIG_MAGIC: &[u8] = b"~Module signature appended~\n";
+
 /// The module without its appended signature (sig_len from the 12-byte trailer).
 pub fn modsign_body(signed: &[u8]) -> Vec<u8> {
-    const MAGIC: &[u8] = b"~Module signature appended~\n";
-    assert!(signed.ends_with(MAGIC), "the packaged module is not signed");
-    let info = &signed[signed.len() - MAGIC.len() - 12..signed.len() - MAGIC.len()];
+    assert!(
+        signed.ends_with(MODULE_SIG_MAGIC),
+        "the packaged module is not signed"
+    );
+    let info =
+        &signed[signed.len() - MODULE_SIG_MAGIC.len() - 12..signed.len() - MODULE_SIG_MAGIC.len()];
     let sig_len = u32::from_be_bytes(info[8..12].try_into().unwrap()) as usize;
-    signed[..signed.len() - MAGIC.len() - 12 - sig_len].to_vec()
+    signed[..signed.len() - MODULE_SIG_MAGIC.len() - 12 - sig_len].to_vec()
 }
 
 /// `sign-modules`, `attach-signatures` and `verify-signed` through the binary, as a
@@ -385,4 +391,11 @@ pub fn installed_kernel(root: &Path) -> (PathBuf, String) {
         .unwrap_or_else(|| panic!("no vmlinuz-* in {}/boot", root.display()));
     let release = vmlinuz.file_name().unwrap().to_string_lossy()["vmlinuz-".len()..].to_owned();
     (vmlinuz, release)
+}
+
+/// Asserts that `config` (a `.config` text) has each of `wanted` as a whole line.
+pub fn assert_config_lines(config: &str, wanted: &[&str], what: &str) {
+    for want in wanted {
+        assert!(config.lines().any(|l| l == *want), "{what}: {want} missing");
+    }
 }
