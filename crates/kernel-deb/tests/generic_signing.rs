@@ -15,8 +15,9 @@ use std::process::Command;
 
 mod common;
 use common::{
-    MODULE_SIG_MAGIC, assert_banner, assert_config_lines, boot_with_module, debs_in, modsign_body,
-    module_signing_key, run, sign_attach_and_check,
+    MODULE_SIG_MAGIC, X86_64, assert_banner, assert_config_lines, assert_module_loaded,
+    assert_module_refused, boot_with_module, debs_in, modsign_body, module_signing_key, run,
+    sign_attach_and_check,
 };
 use testimony::canonical::sha256_hex;
 
@@ -64,21 +65,15 @@ fn slow_generic_stage_one_signs_attaches_verifies_and_boots_enforcing() {
     let stage2 = unpack(&signed, &base.path().join("stage2"));
     let module = fs::read(&stage2.module).unwrap();
 
-    let cmdline = "console=ttyS0 panic=-1 module.sig_enforce=1";
-    let console = boot_with_module(base.path(), &stage2.vmlinuz, &module, cmdline);
+    let cmdline = X86_64.cmdline("module.sig_enforce=1");
+    let console = boot_with_module(base.path(), &X86_64, &stage2.vmlinuz, &module, &cmdline);
     assert_banner(&console, &stage2.release);
-    assert!(
-        console.contains("finit_module(test_module.ko) = 0"),
-        "the signed module was not loaded:\n{console}"
-    );
+    assert_module_loaded(&console, None);
     let mut tampered = module.clone();
     tampered[64] ^= 1;
     for (what, bytes) in [("tampered", tampered), ("unsigned", modsign_body(&module))] {
-        let console = boot_with_module(base.path(), &stage2.vmlinuz, &bytes, cmdline);
-        assert!(
-            console.contains("finit_module(test_module.ko) = -1"),
-            "the {what} module was not refused:\n{console}"
-        );
+        let console = boot_with_module(base.path(), &X86_64, &stage2.vmlinuz, &bytes, &cmdline);
+        assert_module_refused(&console, what);
     }
 }
 

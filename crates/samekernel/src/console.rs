@@ -24,7 +24,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use kbuild_env::{Effect, FingerprintDiff};
+use kbuild_env::FingerprintDiff;
 use serde::Serialize;
 use srcpin::FetchEvent;
 
@@ -149,22 +149,11 @@ pub fn toolchain_lines(diffs: &[FingerprintDiff]) -> Vec<String> {
     if diffs.is_empty() {
         return vec!["kernel-deb: toolchain identical to the expected fingerprint".into()];
     }
-    let none = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
+    // FingerprintDiff's own display: `package gcc-12: A here, B there (effect: why)`,
+    // where "there" is the fingerprint the build expected.
     diffs
         .iter()
-        .map(|d| {
-            let effect = match d.effect {
-                Effect::KnownToChangeOutput => "known to change the output",
-                Effect::NotKnownToChangeOutput => "not known to change the output",
-            };
-            format!(
-                "kernel-deb: toolchain differs: {}: here {} / expected {}: {effect} ({})",
-                d.item,
-                none(&d.ours),
-                none(&d.theirs),
-                d.reason
-            )
-        })
+        .map(|d| format!("kernel-deb: toolchain differs: {d}"))
         .collect()
 }
 

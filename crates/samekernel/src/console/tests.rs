@@ -116,7 +116,7 @@ fn toolchain_differences_name_both_values_and_the_effect() {
     assert_eq!(
         toolchain_lines(&[diff]),
         [
-            "kernel-deb: toolchain differs: package gcc-12: here 12.2.0-14 / expected (none): known to change the output (the compiler)"
+            "kernel-deb: toolchain differs: package gcc-12: 12.2.0-14 here, absent there (known to change output: the compiler)"
         ]
     );
 }
