@@ -87,7 +87,7 @@ fn same_bytes(a: &Path, b: &Path) -> Result<bool> {
 }
 
 fn sha256_file(p: &Path) -> Result<[u8; 32]> {
-    let f = File::open(p).map_err(|e| Error::io(p, e))?;
+    let f = safe_extract::regular::open_regular(p).map_err(|e| Error::io(p, e))?;
     sha256_reader(f).map_err(|e| Error::io(p, e))
 }
 

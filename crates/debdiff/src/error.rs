@@ -19,8 +19,8 @@ pub enum Error {
     /// A `.deb` is malformed or hostile (from detdeb's reader).
     #[error("{0}")]
     Deb(#[from] detdeb::Error),
-    /// A build record does not parse.
-    #[error("{path}: {source}")]
+    /// A build record does not parse (the parse error names the file).
+    #[error("{source}")]
     Record {
         /// The record file.
         path: PathBuf,

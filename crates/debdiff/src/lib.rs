@@ -190,7 +190,7 @@ fn input_kind(p: &Path) -> Result<Input> {
     }
     let mut head = [0u8; 25];
     let n = std::io::Read::read(
-        &mut std::fs::File::open(p).map_err(|e| Error::io(p, e))?,
+        &mut safe_extract::regular::open_regular(p).map_err(|e| Error::io(p, e))?,
         &mut head,
     )
     .map_err(|e| Error::io(p, e))?;
@@ -241,7 +241,9 @@ fn debs_by_package(dir: &Path) -> Result<std::collections::BTreeMap<String, Path
     let mut out = std::collections::BTreeMap::new();
     for e in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let p = e.map_err(|e| Error::io(dir, e))?.path();
-        if p.extension().is_some_and(|x| x == "deb") && p.is_file() {
+        if p.extension().is_some_and(|x| x == "deb") {
+            // A `*.deb` that is not a regular file (a FIFO, a dangling link) is an
+            // error, not a file to leave out: the sides would look identical.
             let pkg = detdeb::DebReader::open(&p)?
                 .control()?
                 .get("Package")

@@ -15,10 +15,11 @@ use crate::report::{Area, CauseKind, DiffReport, Finding, ItemDiff};
 
 /// Reads and parses a build record file.
 pub fn read_record(path: &Path) -> Result<BuildRecord> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text =
+        safe_extract::regular::read_regular_to_string(path).map_err(|e| Error::io(path, e))?;
     BuildRecord::parse(&text).map_err(|source| Error::Record {
         path: path.to_owned(),
-        source,
+        source: source.with_origin(path.display().to_string()),
     })
 }
 

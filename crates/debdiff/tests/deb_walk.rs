@@ -133,6 +133,10 @@ fn identical_packages_and_directories() {
             .unwrap()
             .is_identical()
     );
+    // A `*.deb` that cannot be read is an error, never left out as if absent.
+    std::os::unix::fs::symlink(t.path().join("gone"), db.join("z.deb")).unwrap();
+    let err = diff_paths(&da, &db, &Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("z.deb"), "{err}");
 }
 
 #[test]

@@ -106,7 +106,7 @@ pub struct DebReader<S: DebSource = File> {
 impl DebReader<File> {
     /// Opens and checks the container structure of the `.deb` at `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = safe_extract::regular::open_regular(path).map_err(|e| Error::io(path, e))?;
         DebReader::from_source(file, &path.display().to_string())
     }
 }

@@ -29,7 +29,7 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 /// Reads at most [`MAX_TEXT`] bytes of UTF-8 text from `path`.
 pub fn read_text(path: &Path) -> Result<String> {
     let mut text = String::new();
-    std::fs::File::open(path)
+    safe_extract::regular::open_regular(path)
         .and_then(|f| f.take(MAX_TEXT).read_to_string(&mut text))
         .map_err(io_error(path))?;
     Ok(text)
@@ -51,7 +51,7 @@ pub fn running_config() -> Result<(String, String)> {
 /// Reads at most [`MAX_TEXT`] bytes of gzip-compressed UTF-8 text from `path`.
 pub fn read_gzip_text(path: &Path) -> Result<String> {
     let mut text = String::new();
-    let f = std::fs::File::open(path).map_err(io_error(path))?;
+    let f = safe_extract::regular::open_regular(path).map_err(io_error(path))?;
     flate2::read::GzDecoder::new(f)
         .take(MAX_TEXT)
         .read_to_string(&mut text)

@@ -55,9 +55,10 @@ fn main() -> ExitCode {
         Err(err) => err,
     };
     if let Some(cmd::Exit(code, message)) = err.downcast_ref() {
-        eprintln!("{message}");
+        eprintln!("{}", cmd::shown(message));
         return ExitCode::from(*code);
     }
-    eprintln!("kernel-deb: error: {}", error_line(err.as_ref()));
+    let line = error_line(err.as_ref());
+    eprintln!("kernel-deb: error: {}", cmd::shown(&line));
     ExitCode::from(1)
 }

@@ -23,7 +23,10 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 /// `path`: callers add it to their own error.
 pub fn write_file(path: &Path, bytes: &[u8], mode: u32, prefix: &str) -> io::Result<()> {
     let dir = parent_of(path);
-    let mut tmp = tempfile::Builder::new().prefix(prefix).tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempfile_in(dir)
+        .map_err(without_temp_path)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.as_file()
@@ -48,7 +51,8 @@ impl TempTree {
         }
         let tmp = tempfile::Builder::new()
             .prefix(prefix)
-            .tempdir_in(parent_of(dest))?;
+            .tempdir_in(parent_of(dest))
+            .map_err(without_temp_path)?;
         Ok(Some(TempTree {
             tmp,
             dest: dest.to_path_buf(),
@@ -69,5 +73,33 @@ impl TempTree {
         }
         sync_dir(parent_of(&self.dest))?;
         Ok(self.dest)
+    }
+}
+
+/// tempfile's errors end in `at path "<dir>/.prefix-XXXX"`: a name the user never
+/// chose and that no longer exists. Callers name the directory themselves.
+fn without_temp_path(e: io::Error) -> io::Error {
+    let text = e.to_string();
+    match text.split_once(" at path \"") {
+        Some((problem, _)) => io::Error::new(e.kind(), problem.to_string()),
+        None => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_never_name_the_temporary_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let e = TempTree::beside(&missing.join("dest"), ".tmp-tree-")
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert!(!e.to_string().contains(".tmp-tree-"), "{e}");
+        let e = write_file(&missing.join("f"), b"x", 0o644, ".tmp-file-").unwrap_err();
+        assert!(!e.to_string().contains(".tmp-file-"), "{e}");
     }
 }

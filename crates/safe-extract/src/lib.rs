@@ -70,6 +70,7 @@ pub mod extract;
 pub mod hostile;
 pub mod path;
 pub mod quote;
+pub mod regular;
 pub mod tar;
 
 pub use error::{Error, LimitKind, PathProblem, Refusal, Result};

@@ -5,7 +5,12 @@
 //! (and so `dpkg-deb -c`) does with its default `escape` quoting style: backslash escapes for
 //! `\\`, `\a`, `\b`, `\f`, `\n`, `\r`, `\t`, `\v`, three-digit octal for every other control
 //! byte and for bytes that are not valid UTF-8; printable text, UTF-8 included, as is.
+//! One deliberate difference from tar: the Unicode bidirectional controls (U+202A–U+202E,
+//! U+2066–U+2069, U+200E, U+200F, U+061C) are escaped too, because they reorder what the
+//! user reads (`f\u{202e}gnp.exe` shows as `fexe.png`).
 //! [`Quoted`] adds a length cap, so an error never quotes a gigabyte-long name.
+//! [`escape_text`] is for whole reports made of untrusted pieces: the same escapes, line
+//! feeds and tabs kept.
 
 use std::fmt;
 
@@ -23,6 +28,25 @@ pub fn escape(bytes: &[u8]) -> String {
     out
 }
 
+/// Escapes `text` like [`escape`] but keeps its line feeds and tabs: for a multi-line
+/// report or error message with untrusted names in it, printed as a whole.
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\\' => out.push('\\'),
+            c => push_char(&mut out, c),
+        }
+    }
+    out
+}
+
+/// Unicode controls that change the display order of the text around them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
+}
+
 fn push_char(out: &mut String, c: char) {
     match c {
         '\\' => out.push_str("\\\\"),
@@ -33,7 +57,7 @@ fn push_char(out: &mut String, c: char) {
         '\r' => out.push_str("\\r"),
         '\t' => out.push_str("\\t"),
         '\x0b' => out.push_str("\\v"),
-        c if c.is_control() => {
+        c if c.is_control() || is_bidi_control(c) => {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
                 out.push_str(&format!("\\{b:03o}"));
@@ -105,6 +129,26 @@ mod tests {
     }
 
     #[test]
+    fn bidirectional_controls_are_escaped() {
+        assert_eq!(
+            escape("f\u{202e}gnp.exe".as_bytes()),
+            "f\\342\\200\\256gnp.exe"
+        );
+        assert_eq!(
+            escape("\u{2066}x\u{2069}".as_bytes()),
+            "\\342\\201\\246x\\342\\201\\251"
+        );
+    }
+
+    #[test]
+    fn text_keeps_its_lines_and_escapes_the_rest() {
+        let t = "deb  alice\nok\r\x1b[32mPASS\tx\\y\n";
+        assert_eq!(escape_text(t), "deb  alice\nok\\r\\033[32mPASS\tx\\y\n");
+        // Plain text, backslashes included, is unchanged.
+        assert_eq!(escape_text("a\\b c\n"), "a\\b c\n");
+    }
+
+    #[test]
     fn long_names_are_cut_in_messages() {
         let q = Quoted::new(&vec![b'a'; 1 << 20]);
         let shown = q.to_string();
@@ -116,7 +160,15 @@ mod tests {
         #[test]
         fn escaped_text_has_no_control_characters(bytes: Vec<u8>) {
             let s = escape(&bytes);
-            proptest::prop_assert!(!s.chars().any(char::is_control), "{s:?}");
+            proptest::prop_assert!(!s.chars().any(|c| c.is_control() || is_bidi_control(c)), "{s:?}");
+        }
+
+        #[test]
+        fn escaped_text_keeps_only_line_feeds_and_tabs(text: String) {
+            let s = escape_text(&text);
+            let bad = |c: char| (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c);
+            proptest::prop_assert!(!s.chars().any(bad), "{s:?}");
+            proptest::prop_assert_eq!(s.matches('\n').count(), text.matches('\n').count());
         }
     }
 }

@@ -27,8 +27,9 @@ pub enum ImageConfigError {
     /// The package itself could not be read.
     #[error(transparent)]
     Deb(Box<detdeb::Error>),
-    /// The package's data tar is malformed.
-    #[error("{}: data.tar: {source}", deb.display())]
+    /// The package's data tar is malformed (the tar reader's error names the
+    /// package and its member).
+    #[error("{source}")]
     Tar {
         /// The package.
         deb: PathBuf,

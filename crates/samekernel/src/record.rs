@@ -56,7 +56,7 @@ pub(crate) fn sha256_file(p: &Path) -> Result<String, RecordError> {
         source,
     };
     let mut h = Sha256::new();
-    let mut f = fs::File::open(p).map_err(io)?;
+    let mut f = safe_extract::regular::open_regular(p).map_err(io)?;
     std::io::copy(&mut f, &mut h).map_err(io)?;
     Ok(hex(&h.finalize()))
 }

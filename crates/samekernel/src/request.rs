@@ -101,7 +101,7 @@ pub struct BuildRequest {
 }
 
 fn read(path: &Path) -> Result<String, RequestError> {
-    std::fs::read_to_string(path).map_err(|source| RequestError::Read {
+    safe_extract::regular::read_regular_to_string(path).map_err(|source| RequestError::Read {
         path: path.to_owned(),
         source,
     })

@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
+use srcpin::MirrorUrl;
 use testimony::build_record::{DebRecord, FileHash};
 use testimony::collect::{Collection, Limits, Skipped, is_cleartext, is_safe_name, parse_index};
 use testimony::evidence::{Evidence, Testimony};
@@ -301,7 +302,8 @@ pub fn verify(debs: &[PathBuf], inputs: &TrustInputs) -> Result<Report, VerifyEr
         .filter(|w| !keyring.has_primary(&w.fingerprint))
         .cloned()
         .collect();
-    let verdict = evaluate(&policy, &subjects, &evidence, inputs.at);
+    let unread = collection.skipped().iter().map(Skipped::files).sum();
+    let verdict = evaluate(&policy, &subjects, &evidence, inputs.at).refuse_if_unread(unread);
     let full = |origin: &str| collection.full_evidence(origin, &keyring, inputs.at);
     Ok(Report {
         missing_certificates,
@@ -325,8 +327,13 @@ pub fn gather(
     for src in sources {
         if src.starts_with("http://") || src.starts_with("https://") {
             add_url(&mut coll, src, http, deadline)?;
-        } else if coll.add_dir(Path::new(src))? == 0 {
-            empty.push(src.clone());
+        } else {
+            // A directory whose files were all skipped is not empty: the
+            // skipped lines say what is there.
+            let skipped_before = coll.skipped().len();
+            if coll.add_dir(Path::new(src))? == 0 && coll.skipped().len() == skipped_before {
+                empty.push(src.clone());
+            }
         }
     }
     Ok((coll, empty))
@@ -343,12 +350,13 @@ fn agent(t: HttpTimeouts) -> ureq::Agent {
 }
 
 /// Fetches `url` within `budget` bytes; `Ok(None)` when the body is larger.
-fn get(agent: &ureq::Agent, url: &str, budget: u64) -> Result<Option<Vec<u8>>, VerifyError> {
+/// Errors show the URL without its `user:password@` part.
+fn get(agent: &ureq::Agent, url: &MirrorUrl, budget: u64) -> Result<Option<Vec<u8>>, VerifyError> {
     let http = |e: ureq::Error| VerifyError::Http {
-        url: url.into(),
-        problem: e.to_string(),
+        url: url.to_string(),
+        problem: srcpin::url::redact(&e.to_string()),
     };
-    let mut resp = agent.get(url).call().map_err(http)?;
+    let mut resp = agent.get(url.as_secret_str()).call().map_err(http)?;
     match resp.body_mut().with_config().limit(budget).read_to_vec() {
         Ok(b) => Ok(Some(b)),
         Err(ureq::Error::BodyExceedsLimit(_)) => Ok(None),
@@ -357,26 +365,29 @@ fn get(agent: &ureq::Agent, url: &str, budget: u64) -> Result<Option<Vec<u8>>, V
 }
 
 fn base_and_name(url: &str) -> Result<(&str, &str), VerifyError> {
+    let shown = || srcpin::url::redact(url);
     let path_start = url.find("://").map_or(0, |i| i + 3);
     match url[path_start..].rfind('/') {
         Some(i) if path_start + i + 1 < url.len() => {
             Ok((&url[..path_start + i + 1], &url[path_start + i + 1..]))
         }
         _ => Err(VerifyError::Http {
-            url: url.into(),
+            url: shown(),
             problem: "expected the URL of a testimony file or of a testimonies.txt index".into(),
         }),
     }
 }
 
 /// Fetches one file into the collection, within its budget; `false` if skipped.
+/// The collection records the URL without credentials.
 fn fetch_into(
     coll: &mut Collection,
     agent: &ureq::Agent,
     name: &str,
-    url: &str,
+    url: &MirrorUrl,
 ) -> Result<Option<bool>, VerifyError> {
-    let budget = match coll.budget(url) {
+    let shown = url.to_string();
+    let budget = match coll.budget(&shown) {
         Ok(b) => b,
         Err(s) => {
             coll.skip(s);
@@ -386,17 +397,17 @@ fn fetch_into(
     match get(agent, url, budget)? {
         Some(bytes) => {
             let detached = name.ends_with(".asc") && !is_cleartext(&bytes);
-            Ok(coll.add(name, url, bytes)?.then_some(detached))
+            Ok(coll.add(name, &shown, bytes)?.then_some(detached))
         }
         None => {
             coll.skip(if budget < coll.limits().max_file_bytes {
                 Skipped::TotalTooLarge {
-                    origin: url.into(),
+                    origin: shown,
                     limit: coll.limits().max_total_bytes,
                 }
             } else {
                 Skipped::TooLarge {
-                    origin: url.into(),
+                    origin: shown,
                     limit: coll.limits().max_file_bytes,
                 }
             });
@@ -415,31 +426,30 @@ pub fn add_url(
 ) -> Result<(), VerifyError> {
     let agent = agent(http);
     let (base, name) = base_and_name(url)?;
+    let (index_url, shown) = (MirrorUrl::new(url), MirrorUrl::new(url).to_string());
+    let refuse = |problem: String| VerifyError::Http {
+        url: shown.clone(),
+        problem,
+    };
     let mut names = if name.ends_with(".txt") {
-        let index =
-            get(&agent, url, coll.limits().max_file_bytes)?.ok_or_else(|| VerifyError::Http {
-                url: url.into(),
-                problem: format!("index larger than {} bytes", coll.limits().max_file_bytes),
-            })?;
-        let text = String::from_utf8(index).map_err(|_| VerifyError::Http {
-            url: url.into(),
-            problem: "index is not UTF-8".into(),
-        })?;
-        parse_index(&text, url)?
+        let limit = coll.limits().max_file_bytes;
+        let index = get(&agent, &index_url, limit)?
+            .ok_or_else(|| refuse(format!("index larger than {limit} bytes")))?;
+        let text = String::from_utf8(index).map_err(|_| refuse("index is not UTF-8".into()))?;
+        parse_index(&text, &shown)?
     } else if is_safe_name(name) {
         vec![name.to_string()]
     } else {
-        return Err(VerifyError::Http {
-            url: url.into(),
-            problem: format!("refusing file name {name:?} (plain file names only)"),
-        });
+        return Err(refuse(format!(
+            "refusing file name {name:?} (plain file names only)"
+        )));
     };
-    coll.fit(url, &mut names);
+    coll.fit(&shown, &mut names);
     for n in names {
-        let file_url = format!("{base}{n}");
+        let file_url = MirrorUrl::new(&format!("{base}{n}"));
         if Instant::now() > deadline {
             return Err(VerifyError::Http {
-                url: file_url,
+                url: file_url.to_string(),
                 problem: format!(
                     "testimony collection took longer than {} s in all; use fewer or faster mirrors",
                     http.total.as_secs()
@@ -448,7 +458,12 @@ pub fn add_url(
         }
         if fetch_into(coll, &agent, &n, &file_url)? == Some(true) {
             let data = n.trim_end_matches(".asc");
-            fetch_into(coll, &agent, data, &format!("{base}{data}"))?;
+            fetch_into(
+                coll,
+                &agent,
+                data,
+                &MirrorUrl::new(&format!("{base}{data}")),
+            )?;
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ use std::time::Duration;
 use common::*;
 use samekernel::verify::{HttpTimeouts, VerifyError, verify};
 use testimony::collect::{Limits, Skipped};
+use testimony::verdict::Decision;
 
 #[test]
 fn local_dir_pass_dissent_and_not_enough() {
@@ -123,6 +124,42 @@ fn http_mirrors_index_and_disagreement() {
     h2.join().unwrap();
 }
 
+/// Issue 12.6: a mirror's `user:password@` never reaches an error, the table
+/// or the JSON; the request still carries it.
+#[test]
+fn mirror_credentials_are_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (deb, rec) = make_deb(dir.path(), "good");
+    let (_, other) = make_deb(dir.path(), "evil");
+    let debs = std::slice::from_ref(&deb);
+    let with_password = |m: &str| m.replace("http://", "http://user:s3cret@");
+    let files = body(&[
+        ("testimonies.txt", b"alice.asc\ndave.asc\n".to_vec()),
+        ("alice.asc", testify("alice", &rec).into_bytes()),
+        ("dave.asc", testify("dave", &other).into_bytes()),
+    ]);
+    let (m, h) = serve(files, 3);
+    let inp = inputs(
+        dir.path(),
+        vec![with_password(&format!("{m}testimonies.txt"))],
+    );
+    let r = verify(debs, &inp).unwrap();
+    let shown = format!("{}{}", r.to_table(), serde_json::to_string(&r).unwrap());
+    assert_eq!(r.verdict.exit_code(), 4, "{shown}");
+    assert!(shown.contains("http://***@127.0.0.1"), "{shown}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+    h.join().unwrap();
+    // An error (404) names the URL without the password.
+    let (m, h) = serve(Vec::new(), 1);
+    let inp = inputs(dir.path(), vec![with_password(&format!("{m}missing.asc"))]);
+    let msg = verify(debs, &inp).unwrap_err().to_string();
+    assert!(
+        msg.contains("***@127.0.0.1") && !msg.contains("s3cret"),
+        "{msg}"
+    );
+    h.join().unwrap();
+}
+
 #[test]
 fn an_index_naming_a_path_outside_the_mirror_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -178,9 +215,10 @@ fn a_mirror_trickling_bytes_is_cut_off_by_the_idle_timeout() {
 }
 
 /// Issue 12.3: over HTTP, each file and all files together are bounded, and what
-/// was left out is in the report.
+/// was left out is in the report. Enough votes do not pass while a file went
+/// unread: it might have been a dissent.
 #[test]
-fn http_testimonies_over_the_limits_are_skipped_and_reported() {
+fn http_testimonies_over_the_limits_are_skipped_and_refuse_the_verdict() {
     let dir = tempfile::tempdir().unwrap();
     let (deb, rec) = make_deb(dir.path(), "good");
     let a = testify("alice", &rec).into_bytes();
@@ -204,7 +242,8 @@ fn http_testimonies_over_the_limits_are_skipped_and_reported() {
         max_total_bytes: 1 << 20,
     };
     let r = verify(std::slice::from_ref(&deb), &inp).unwrap();
-    assert_eq!(r.verdict.exit_code(), 0, "{}", r.to_table());
+    assert_eq!(r.verdict.decision, Decision::Incomplete { unread: 1 });
+    assert_eq!(r.verdict.exit_code(), 3, "{}", r.to_table());
     assert!(
         matches!(&r.skipped[..], [Skipped::TooLarge { origin, .. }] if origin.ends_with("big.asc")),
         "{:?}",
@@ -212,6 +251,53 @@ fn http_testimonies_over_the_limits_are_skipped_and_reported() {
     );
     assert!(r.to_table().contains("big.asc: skipped: larger than"));
     h.join().unwrap();
+}
+
+/// The limits are shared by every source: a first source that fills the file
+/// limit must not keep a later source's dissent unread and let the .deb pass.
+#[test]
+fn a_source_filling_the_file_limit_cannot_hide_a_later_dissent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (deb, rec) = make_deb(dir.path(), "good");
+    let (_, other) = make_deb(dir.path(), "evil");
+    let votes = testimonies(dir.path(), &[("alice", &rec), ("bob", &rec)]);
+    let padding = dir.path().join("padding");
+    std::fs::create_dir(&padding).unwrap();
+    for i in 0..8 {
+        std::fs::write(padding.join(format!("p{i}.asc")), "x\n").unwrap();
+    }
+    let dissent = dir.path().join("dissent");
+    std::fs::create_dir(&dissent).unwrap();
+    std::fs::write(dissent.join("dave.asc"), testify("dave", &other)).unwrap();
+    let sources = |with_padding: bool| {
+        let mut v = vec![votes.display().to_string()];
+        if with_padding {
+            v.push(padding.display().to_string());
+        }
+        v.push(dissent.display().to_string());
+        v
+    };
+    let limits = Limits {
+        max_files: 10,
+        ..Limits::default()
+    };
+    let mut inp = inputs(dir.path(), sources(false));
+    inp.limits = limits;
+    let r = verify(std::slice::from_ref(&deb), &inp).unwrap();
+    assert_eq!(r.verdict.exit_code(), 4, "{}", r.to_table());
+    inp.sources = sources(true);
+    let r = verify(std::slice::from_ref(&deb), &inp).unwrap();
+    let table = r.to_table();
+    assert_eq!(
+        r.verdict.decision,
+        Decision::Incomplete { unread: 1 },
+        "{table}"
+    );
+    assert_eq!(r.verdict.exit_code(), 3);
+    assert!(table.contains("FAIL (incomplete)"), "{table}");
+    assert!(table.contains("1 more listed file(s) skipped"), "{table}");
+    // The dissent's directory was left out, not empty: no "no *.asc" warning.
+    assert!(r.empty_sources.is_empty(), "{table}");
 }
 
 /// Issue 12.7: a subkey fingerprint in the policy is named as such, with the

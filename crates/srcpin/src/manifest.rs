@@ -290,7 +290,8 @@ impl Manifest {
 
     /// Reads a manifest file; relative `file:` URLs resolve against its directory.
     pub fn from_path(path: &Path) -> Result<Manifest> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text =
+            safe_extract::regular::read_regular_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut m = Manifest::from_toml_str(&text, &path.display().to_string())?;
         let dir = path
             .parent()

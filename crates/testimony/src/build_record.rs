@@ -336,10 +336,16 @@ impl BuildRecord {
 
     /// Reads and parses the record at `path`; errors name it.
     pub fn read(path: &std::path::Path) -> Result<BuildRecord, crate::Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io {
+        let io = |source| crate::Error::Io {
             path: path.to_owned(),
             source,
-        })?;
+        };
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut crate::collect::open_regular(path).map_err(io)?,
+            &mut text,
+        )
+        .map_err(io)?;
         Ok(BuildRecord::parse(&text).map_err(|e| e.with_origin(path.display().to_string()))?)
     }
 

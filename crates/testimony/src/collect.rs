@@ -107,6 +107,17 @@ pub enum Skipped {
     },
 }
 
+impl Skipped {
+    /// How many files this entry stands for (a [`Skipped::LeftOut`] counts
+    /// every entry it left out).
+    pub fn files(&self) -> usize {
+        match self {
+            Skipped::LeftOut { count, .. } => *count,
+            _ => 1,
+        }
+    }
+}
+
 impl std::fmt::Display for Skipped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -161,6 +172,15 @@ pub fn is_cleartext(bytes: &[u8]) -> bool {
     bytes
         .split(|&b| b == b'\n')
         .any(|l| l.strip_suffix(b"\r").unwrap_or(l) == b"-----BEGIN PGP SIGNED MESSAGE-----")
+}
+
+/// Whether bytes could be a detached OpenPGP signature: armored, or a binary
+/// packet (the first byte of every OpenPGP packet has its top bit set).
+fn looks_like_signature(bytes: &[u8]) -> bool {
+    let armored = bytes
+        .split(|&b| b == b'\n')
+        .any(|l| l.trim_ascii() == b"-----BEGIN PGP SIGNATURE-----");
+    armored || bytes.first().is_some_and(|b| b & 0x80 != 0)
 }
 
 /// Whether an index entry is a plain file name that stays in the mirror's
@@ -425,9 +445,13 @@ impl Collection {
             let data_name = name.trim_end_matches(".asc");
             match self.files.get(data_name) {
                 Some(d) => Evidence::from_detached(&d.bytes, &e.bytes, keyring, at, &e.source),
-                None => Evidence::failed(
+                None if looks_like_signature(&e.bytes) => Evidence::failed(
                     &e.source,
                     format!("detached signature without its data file {data_name:?}"),
+                ),
+                None => Evidence::failed(
+                    &e.source,
+                    "neither a clearsigned testimony (no BEGIN PGP SIGNED MESSAGE line) nor an OpenPGP signature",
                 ),
             }
         }
@@ -471,15 +495,31 @@ enum Found {
     OverBudget,
 }
 
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+/// Opens `path` for reading if it is a regular file, without blocking on a FIFO
+/// (for the .deb and record a user names; `InvalidInput` says what it is instead).
+pub(crate) fn open_regular(path: &Path) -> std::io::Result<File> {
+    let f = open_nonblocking(path)?;
+    let t = f.metadata()?.file_type();
+    if !t.is_file() {
+        let what = format!("a {}, not a regular file", kind(t));
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, what));
+    }
+    Ok(f)
+}
+
 /// Opens `path` once without blocking and reads it if it is a regular file of
 /// at most `budget` bytes. The type and size are checked on the open
 /// descriptor, and the size again while reading, so a file that grows cannot
 /// pass.
 fn read_regular(path: &Path, budget: u64) -> std::io::Result<Found> {
-    let f = File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
+    let f = open_nonblocking(path)?;
     let meta = f.metadata()?;
     if !meta.is_file() {
         return Ok(Found::NotRegular(kind(meta.file_type())));

@@ -58,6 +58,15 @@ impl std::fmt::Display for ParseError {
 }
 
 impl ParseError {
+    /// The error without its origin (`v1 testimony: line 2: …`), for a message
+    /// that names the file itself.
+    pub fn without_origin(&self) -> String {
+        match self.line {
+            0 => format!("{}: {}", self.format, self.problem),
+            n => format!("{}: line {n}: {}", self.format, self.problem),
+        }
+    }
+
     pub(crate) fn new(format: Format, line: usize, problem: impl Into<String>) -> Self {
         ParseError {
             origin: "(text)".into(),

@@ -22,7 +22,8 @@
 //! Architecture (from the .deb's own control file). A v1 entry is only
 //! `<file name> <sha256>`: it is about this .deb when its hash is this .deb's
 //! hash, or when its file name is the Debian name `PACKAGE_VERSION_ARCH.deb` of
-//! this .deb's control fields (epoch dropped). The local file name of the .deb
+//! this .deb's control fields (epoch dropped, kept, or written `%3a` as apt
+//! does: [`Subject::is_named_by`]). The local file name of the .deb
 //! never matters, so renaming a file cannot dodge a dissent.
 //!
 //! The steps, each a small function with its own table of tests:
@@ -80,7 +81,7 @@ impl Subject {
         version: &str,
         architecture: &str,
     ) -> Result<Subject, Error> {
-        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let f = crate::collect::open_regular(path).map_err(|e| Error::io(path, e))?;
         let (sha256, size) = canonical::sha256_reader(f).map_err(|e| Error::io(path, e))?;
         Ok(Subject {
             file_name: path
@@ -104,6 +105,19 @@ impl Subject {
             without_epoch(&self.version),
             self.architecture
         )
+    }
+
+    /// Whether a v1 testimony's file name names this package: the Debian file
+    /// name, or the same with the epoch kept (`P_1:2.0-1_A.deb`, as a record's
+    /// `deb=` may carry it) or URL-encoded as apt saves it (`P_1%3a2.0-1_A.deb`).
+    pub fn is_named_by(&self, file_name: &str) -> bool {
+        let (p, v, a) = (&self.package, &self.version, &self.architecture);
+        let with_epoch = |version: &str| format!("{p}_{version}_{a}.deb");
+        file_name == self.debian_file_name()
+            || (v.contains(':')
+                && (file_name == with_epoch(v)
+                    || file_name.replacen("%3A", "%3a", 1)
+                        == with_epoch(&v.replacen(':', "%3a", 1))))
     }
 }
 
@@ -389,6 +403,13 @@ pub enum Decision {
     },
     /// No .deb was given: nothing can pass.
     NoDeb,
+    /// Some testimony input was not read (a limit, or not a regular file), and
+    /// nothing read so far refuses: an unread file might be the dissent, so the
+    /// verdict cannot pass. See [`Verdict::refuse_if_unread`].
+    Incomplete {
+        /// How many files or listed entries were not read.
+        unread: usize,
+    },
 }
 
 /// Why a testimony or signature counted for nobody.
@@ -502,13 +523,24 @@ impl Verdict {
         self.decision == Decision::ThresholdMet
     }
 
-    /// 0 pass, 3 not enough votes (or no .deb), 4 dissent.
+    /// 0 pass, 3 not enough votes (or no .deb, or unread testimonies), 4 dissent.
     pub fn exit_code(&self) -> u8 {
         match self.decision {
             Decision::ThresholdMet => 0,
-            Decision::NotEnough { .. } | Decision::NoDeb => 3,
+            Decision::NotEnough { .. } | Decision::NoDeb | Decision::Incomplete { .. } => 3,
             Decision::Dissent { .. } => 4,
         }
+    }
+
+    /// Turns any decision but a dissent into [`Decision::Incomplete`] when
+    /// `unread` testimony files (or listed entries) were left out. Limits are
+    /// shared by every source, so without this one source could fill them and
+    /// keep a later source's dissent from being read.
+    pub fn refuse_if_unread(mut self, unread: usize) -> Verdict {
+        if unread > 0 && !matches!(self.decision, Decision::Dissent { .. }) {
+            self.decision = Decision::Incomplete { unread };
+        }
+        self
     }
 
     /// The who-agrees matrix (.deb × witness) as a plain-text table, then the
@@ -533,6 +565,7 @@ impl Verdict {
             Decision::NotEnough { deb, votes, needed } => format!("FAIL (not enough): {deb} has {votes} agreeing witness group(s), the policy needs {needed}\n"),
             Decision::Dissent { deb, witnesses } => format!("FAIL (dissent): {} built {deb} differently\n", witnesses.join(", ")),
             Decision::NoDeb => "FAIL: no .deb was given\n".to_string(),
+            Decision::Incomplete { unread } => format!("FAIL (incomplete): {unread} testimony file(s) were not read (listed below as skipped), and any of them might be a dissent; give fewer or smaller testimony sources\n"),
         });
         s
     }
@@ -807,7 +840,7 @@ fn is_about(l: &Listed, s: &Subject) -> bool {
             version,
             architecture,
         } => *package == s.package && *version == s.version && *architecture == s.architecture,
-        DebName::FileName(name) => l.sha256 == s.sha256 || *name == s.debian_file_name(),
+        DebName::FileName(name) => l.sha256 == s.sha256 || s.is_named_by(name),
     }
 }
 
@@ -965,8 +998,9 @@ impl Matrix {
             let signer = &policy.witnesses[index].fingerprint;
             let parsed = match &ev.testimony {
                 Some(Ok(t)) => facts(t, signer),
+                // The cell's line names the file already.
                 Some(Err(e)) => Err(InvalidReason::NotATestimony {
-                    error: e.to_string(),
+                    error: e.without_origin(),
                 }),
                 None => continue,
             };
@@ -1648,5 +1682,34 @@ mod tests {
         assert_eq!(subject().debian_file_name(), "p_2.0-1_amd64.deb");
         assert_eq!(without_epoch("a:b"), "a:b");
         assert_eq!(without_epoch("12:1.0"), "1.0");
+    }
+
+    /// A v1 dissent about an epoch version must find its .deb however the
+    /// witness wrote the name (issue 12.2: matching by what the .deb is).
+    #[test]
+    fn v1_file_names_match_with_or_without_the_epoch() {
+        let s = subject(); // version 1:2.0-1
+        for name in [
+            "p_2.0-1_amd64.deb",
+            "p_1:2.0-1_amd64.deb",
+            "p_1%3a2.0-1_amd64.deb",
+            "p_1%3A2.0-1_amd64.deb",
+        ] {
+            assert!(s.is_named_by(name), "{name}");
+        }
+        for name in [
+            "p_2:2.0-1_amd64.deb",
+            "p_1:2.0-1_arm64.deb",
+            "q_1:2.0-1_amd64.deb",
+        ] {
+            assert!(!s.is_named_by(name), "{name}");
+        }
+        // Without an epoch only the plain name matches.
+        let plain = Subject {
+            version: "2.0-1".into(),
+            ..subject()
+        };
+        assert!(plain.is_named_by("p_2.0-1_amd64.deb"));
+        assert!(!plain.is_named_by("p_0:2.0-1_amd64.deb"));
     }
 }

@@ -331,7 +331,10 @@ fn key_state(
             .and_then(|s| s.reason_for_revocation())
             .map_or_else(
                 || "no reason given".to_string(),
-                |(code, msg)| format!("{code}: {}", String::from_utf8_lossy(msg)),
+                |(code, msg)| match String::from_utf8_lossy(msg).trim() {
+                    "" => code.to_string(),
+                    text => format!("{code}: {text}"),
+                },
             );
         return Some(SignatureOutcome::Revoked {
             fingerprint,

@@ -186,3 +186,29 @@ proptest! {
         }
     }
 }
+
+/// Issue 12.7: a `.asc` that is not a signature at all is not called "a detached
+/// signature without its data file".
+#[test]
+fn junk_asc_files_are_named_for_what_they_are() {
+    let mut c = Collection::default();
+    c.add("junk.asc", "t/junk.asc", b"just some text\n".to_vec())
+        .unwrap();
+    let sig = testimony::sign::sign_detached(b"x", &secret("bob"), day_before()).unwrap();
+    c.add("lonely.asc", "t/lonely.asc", sig.into()).unwrap();
+    let ev = c.evidence(&all_keys(), at());
+    let error = |origin: &str| {
+        let e = ev.iter().find(|e| e.origin == origin).unwrap();
+        e.error.clone().unwrap()
+    };
+    assert!(
+        error("t/junk.asc").contains("neither a clearsigned testimony"),
+        "{}",
+        error("t/junk.asc")
+    );
+    assert!(
+        error("t/lonely.asc").contains("detached signature without its data file \"lonely\""),
+        "{}",
+        error("t/lonely.asc")
+    );
+}

@@ -30,7 +30,7 @@ pub fn run(args: DiffArgs) -> Result<ExitCode> {
         .map_err(|e| Exit(2, format!("kernel-deb diff: {e}")))?;
     let text = match args.json {
         true => serde_json::to_string_pretty(&report)? + "\n",
-        false => report.render(),
+        false => super::shown(&report.render()),
     };
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(ExitCode::from(if report.is_identical() { 0 } else { 1 }))
@@ -64,7 +64,7 @@ pub fn inspect(args: InspectArgs) -> Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", inspection.render_text(args.config));
+        print!("{}", super::shown(&inspection.render_text(args.config)));
     }
     Ok(ExitCode::from(if ok { 0 } else { 1 }))
 }

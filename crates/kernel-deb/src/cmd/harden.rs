@@ -68,7 +68,10 @@ pub fn run(args: HardenArgs) -> Result<ExitCode> {
         value["refusals"] = serde_json::to_value(&refusals)?;
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print!("{}", report.render_text(&refusals, args.show));
+        print!(
+            "{}",
+            super::shown(&report.render_text(&refusals, args.show))
+        );
     }
     Ok(ExitCode::from(if report.passes() { 0 } else { 1 }))
 }

@@ -11,6 +11,15 @@ pub mod term;
 pub mod testify;
 pub mod verify;
 
+/// Text for the terminal. Reports and errors quote names that come from archives,
+/// testimonies, configs and file names; a carriage return or escape sequence in one
+/// could rewrite what the user reads, so control and bidirectional characters are
+/// escaped (line feeds and tabs kept). JSON output does not go through this: serde
+/// escapes control characters itself.
+pub(crate) fn shown(text: &str) -> String {
+    safe_extract::quote::escape_text(text)
+}
+
 /// An outcome with its own exit code (2: bad input) and message, which `main` prints
 /// as it is.
 #[derive(Debug, thiserror::Error)]

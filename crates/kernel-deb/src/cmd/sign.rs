@@ -93,7 +93,7 @@ pub fn verify_signed(a: VerifySignedArgs) -> Result<ExitCode> {
     let check = signing::check_signed(&a.unsigned, &a.signed, &a.module_cert)?;
     match a.json {
         true => println!("{}", serde_json::to_string_pretty(&check)?),
-        false => print!("{}", check.render_text(&a.signed)),
+        false => print!("{}", super::shown(&check.render_text(&a.signed))),
     }
     Ok(ExitCode::from(if check.passes() { 0 } else { 1 }))
 }

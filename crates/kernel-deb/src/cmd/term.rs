@@ -51,6 +51,7 @@ impl Terminal for Term {
         self.spinner.is_some()
     }
     fn line(&mut self, text: &str) {
+        let text = &super::shown(text);
         match self.download.as_ref().or(self.spinner.as_ref()) {
             Some(b) => b.println(text),
             None => eprintln!("{text}"),

@@ -1,5 +1,6 @@
 //! `kernel-deb verify` and `install` (`samekernel::verify`, `samekernel::install`).
-//! Exit codes: 0 every .deb passed, 3 not enough agreeing witness groups, 4 a trusted
+//! Exit codes: 0 every .deb passed, 3 not enough agreeing witness groups (or a
+//! testimony left unread by a limit: `Decision::Incomplete`), 4 a trusted
 //! witness dissented, 1 bad input or error; `install` also 5 when dpkg failed.
 
 use std::path::PathBuf;
@@ -27,7 +28,8 @@ pub struct TrustArgs {
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
     /// Longest silence of a testimony mirror, in seconds, before giving up.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub http_idle_timeout: u64,
 }
 
@@ -37,7 +39,7 @@ impl TrustArgs {
         let mut inputs = TrustInputs::new(self.policy, self.testimonies, self.keyring);
         let at = parse_time("--at", self.at.as_deref())?;
         inputs.at = UNIX_EPOCH + Duration::from_secs(at);
-        inputs.http.idle = Duration::from_secs(self.http_idle_timeout.max(1));
+        inputs.http.idle = Duration::from_secs(self.http_idle_timeout);
         Ok(inputs)
     }
 }
@@ -59,7 +61,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let report = verify(&args.debs, &args.trust.inputs()?)?;
     match args.json {
         true => println!("{}", serde_json::to_string_pretty(&report)?),
-        false => print!("{}", report.to_table()),
+        false => print!("{}", super::shown(&report.to_table())),
     }
     Ok(ExitCode::from(report.verdict.exit_code()))
 }
@@ -81,8 +83,8 @@ pub fn install_run(args: InstallArgs) -> Result<ExitCode> {
     let target = DpkgTarget { root: args.root };
     let done = install(&args.debs, &args.trust.inputs()?, &target)?;
     let (line, code) = done.summary();
-    print!("{}", done.report.to_table());
-    println!("{line}");
+    print!("{}", super::shown(&done.report.to_table()));
+    println!("{}", super::shown(&line));
     Ok(ExitCode::from(code))
 }
 

@@ -148,10 +148,11 @@ impl SignatureSet {
     /// Reads and checks an artefact: the index parses, every listed signature is there
     /// with the listed sha256, nothing else is.
     pub fn read(path: &Path) -> Result<SignatureSet, ArtefactError> {
-        let file = std::fs::File::open(path).map_err(|source| ArtefactError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let file =
+            safe_extract::regular::open_regular(path).map_err(|source| ArtefactError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let tar_err = |source| ArtefactError::Tar {
             path: path.to_path_buf(),
             source: Box::new(source),

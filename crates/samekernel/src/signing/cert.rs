@@ -79,7 +79,7 @@ impl ModuleCert {
         if fs::metadata(path).map_err(io)?.len() > MAX_CERT_FILE {
             return Err(not("over 1 MiB: not a certificate file"));
         }
-        let text = fs::read_to_string(path).map_err(io)?;
+        let text = safe_extract::regular::read_regular_to_string(path).map_err(io)?;
         if text.contains("PRIVATE KEY-----") {
             return Err(CertError::HoldsPrivateKey {
                 path: path.to_path_buf(),

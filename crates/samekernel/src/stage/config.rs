@@ -109,7 +109,7 @@ pub fn resolve_config(
 ) -> Result<ResolvedConfig, ConfigError> {
     let mut fragment = String::new();
     for f in fragments {
-        fragment.push_str(&fs::read_to_string(f).map_err(io(f))?);
+        fragment.push_str(&safe_extract::regular::read_regular_to_string(f).map_err(io(f))?);
         fragment.push('\n');
     }
     let path = obj.join(".config");
@@ -123,7 +123,7 @@ pub fn resolve_config(
             requested
         }
         ConfigSource::Full(c) => {
-            let text = fs::read_to_string(c).map_err(io(c))?;
+            let text = safe_extract::regular::read_regular_to_string(c).map_err(io(c))?;
             olddefconfig(kbuild, &path, format!("{text}\n{fragment}"))?
         }
         ConfigSource::Defconfig { targets, text } => {
@@ -162,11 +162,11 @@ pub fn requested_before_kbuild(
 ) -> Result<Requested, ConfigError> {
     let mut text = match source {
         ConfigSource::Allnoconfig(t) | ConfigSource::Defconfig { text: t, .. } => t.clone(),
-        ConfigSource::Full(c) => fs::read_to_string(c).map_err(io(c))?,
+        ConfigSource::Full(c) => safe_extract::regular::read_regular_to_string(c).map_err(io(c))?,
     };
     for f in fragments {
         text.push('\n');
-        text.push_str(&fs::read_to_string(f).map_err(io(f))?);
+        text.push_str(&safe_extract::regular::read_regular_to_string(f).map_err(io(f))?);
     }
     Ok(Requested::parse(&text))
 }
