@@ -148,6 +148,10 @@ pub struct FetchOptions {
     /// Longest wait for the next bytes of a body: a server that trickles (a byte a minute)
     /// fails the transfer after this long without data, instead of holding a build.
     pub idle_timeout: Duration,
+    /// Fewest body bytes per `idle_timeout` window: a server that sends a byte every few
+    /// seconds is never idle, yet would hold a build for the whole `body_timeout` per
+    /// attempt. A window with less fails the transfer (as curl's `--speed-limit`).
+    pub min_bytes_per_idle_window: u64,
     /// Redirects followed per request; more is an error.
     pub max_redirects: u32,
     /// How many times a broken transfer is resumed (or restarted) before giving up.
@@ -161,6 +165,8 @@ impl Default for FetchOptions {
             response_timeout: Duration::from_secs(60),
             body_timeout: Duration::from_secs(3600),
             idle_timeout: Duration::from_secs(60),
+            // 64 KiB a minute, about 1 KiB/s: far below any working mirror.
+            min_bytes_per_idle_window: 64 << 10,
             max_redirects: 5,
             max_resumes: 3,
         }
@@ -511,6 +517,7 @@ impl Fetcher {
                     .limit(u64::MAX)
                     .reader(),
                 self.options.idle_timeout,
+                self.options.min_bytes_per_idle_window,
             );
             match copy_limited(reader, file, have, limit, progress) {
                 Ok(Copied::All) => return Ok(()),
@@ -716,10 +723,13 @@ struct IdleReader {
     chunk: Vec<u8>,
     pos: usize,
     eof: bool,
+    /// The current speed window: when it began and the bytes received since.
+    window: (std::time::Instant, u64),
+    min_per_window: u64,
 }
 
 impl IdleReader {
-    fn new(mut inner: impl Read + Send + 'static, idle: Duration) -> Self {
+    fn new(mut inner: impl Read + Send + 'static, idle: Duration, min_per_window: u64) -> Self {
         let (tx, rx) = std::sync::mpsc::sync_channel(4);
         std::thread::spawn(move || {
             let mut buf = vec![0u8; 64 << 10];
@@ -741,7 +751,30 @@ impl IdleReader {
             chunk: Vec::new(),
             pos: 0,
             eof: false,
+            window: (std::time::Instant::now(), 0),
+            min_per_window,
         }
+    }
+
+    /// Counts `n` received bytes; fails when a whole window brought fewer than the minimum.
+    fn count(&mut self, n: usize) -> io::Result<()> {
+        self.window.1 += n as u64;
+        if self.window.0.elapsed() < self.idle {
+            return Ok(());
+        }
+        if self.window.1 < self.min_per_window {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "only {} bytes in {:.1} s, below the minimum of {} (the server is trickling)",
+                    self.window.1,
+                    self.window.0.elapsed().as_secs_f64(),
+                    self.min_per_window
+                ),
+            ));
+        }
+        self.window = (std::time::Instant::now(), 0);
+        Ok(())
     }
 }
 
@@ -755,6 +788,11 @@ impl Read for IdleReader {
             match self.rx.recv_timeout(self.idle) {
                 Ok(Ok(v)) => {
                     self.eof = v.is_empty();
+                    if !self.eof {
+                        // The end of a body is never too slow: a small file may
+                        // take a window without being a trickle.
+                        self.count(v.len())?;
+                    }
                     self.chunk = v;
                     self.pos = 0;
                 }

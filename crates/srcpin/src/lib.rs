@@ -128,7 +128,8 @@
 //!   `user:password@` with `***@`: no error or progress event carries a mirror password.
 //! * **Network.** Blocking HTTP with rustls ([`ureq`]), timeouts, an idle timeout on every
 //!   body read ([`FetchOptions::idle_timeout`]: a server trickling a byte a minute fails
-//!   the transfer), at most [`FetchOptions::max_redirects`] http(s) redirects (a loop or a
+//!   the transfer) and a minimum speed per idle window
+//!   ([`FetchOptions::min_bytes_per_idle_window`]: a byte every few seconds fails too), at most [`FetchOptions::max_redirects`] http(s) redirects (a loop or a
 //!   redirect to `file://` is an error that says so), `file:` URLs opened non-blocking and
 //!   accepted only as regular files (a FIFO never blocks a fetch), no transparent
 //!   decompression, resume with `Range` after a broken transfer (restart when the server

@@ -396,6 +396,28 @@ fn a_trickling_server_hits_the_idle_timeout() {
     assert_cache_clean(dir.path(), &want);
 }
 
+/// A byte every 50 ms is never idle for 200 ms, but it is under 1000 bytes per
+/// 200 ms window: the transfer fails in about a window per attempt, not after the
+/// body timeout.
+#[test]
+fn a_server_that_is_never_idle_but_trickles_hits_the_speed_minimum() {
+    let base = trickling_server(std::time::Duration::from_millis(50));
+    let dir = tempfile::tempdir().unwrap();
+    let opts = FetchOptions {
+        idle_timeout: std::time::Duration::from_millis(200),
+        min_bytes_per_idle_window: 1000,
+        max_resumes: 1,
+        ..FetchOptions::default()
+    };
+    let f = Fetcher::new(Cache::new(dir.path().join("cache")), opts);
+    let want = pin(&[b'x'; 1000]);
+    let err = f
+        .fetch_artifact("slow", &[format!("{base}/a")], &want, None, &mut NoProgress)
+        .unwrap_err();
+    assert!(err.to_string().contains("the server is trickling"), "{err}");
+    assert_cache_clean(dir.path(), &want);
+}
+
 #[test]
 fn a_fifo_named_by_a_file_url_is_refused_not_waited_on() {
     let dir = tempfile::tempdir().unwrap();
