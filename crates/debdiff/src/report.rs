@@ -279,10 +279,17 @@ impl DiffReport {
     }
 }
 
+/// One line of untrusted text (an entry name, a string from a binary): control
+/// characters escaped, so a name cannot end its line and forge the next one.
+fn one_line(text: &str) -> String {
+    safe_extract::escape(text.as_bytes())
+}
+
 fn render_item(out: &mut String, item: &ItemDiff) {
+    let path = one_line(&item.path);
     match item.package.as_str() {
-        "" => _ = writeln!(out, "\n--- {}", item.path),
-        p => _ = writeln!(out, "\n--- {p}: {}", item.path),
+        "" => _ = writeln!(out, "\n--- {path}"),
+        p => _ = writeln!(out, "\n--- {}: {path}", one_line(p)),
     }
     if let (Some(a), Some(b)) = (&item.sha256_a, &item.sha256_b) {
         let _ = writeln!(out, "    sha256 A {a}\n    sha256 B {b}");
@@ -293,7 +300,9 @@ fn render_item(out: &mut String, item: &ItemDiff) {
             let _ = writeln!(
                 out,
                 "      {}:\n        A: {}\n        B: {}",
-                e.location, e.a, e.b
+                one_line(&e.location),
+                one_line(&e.a),
+                one_line(&e.b)
             );
         }
     }

@@ -105,6 +105,26 @@ fn a_fifo_named_as_input_is_refused_at_once() {
             &fifo,
         ]),
     ];
+    // A real record, so that the FIFO given as `--key` is the file that is reached.
+    let (_, rec) = make_deb(dir.path(), "good");
+    let record = dir.path().join("BUILD-RECORD");
+    std::fs::write(&record, rec.to_text()).unwrap();
+    let mut cases = cases;
+    cases.push(os(&[
+        &"testify",
+        &"--record",
+        &record,
+        &"--key",
+        &fifo,
+        &"--name",
+        &"w",
+        &"--review",
+        &"5",
+        &"--trust",
+        &"5",
+        &"--output",
+        &out,
+    ]));
     for args in cases {
         let o = kernel_deb(&args);
         let err = String::from_utf8_lossy(&o.stderr);
@@ -120,9 +140,10 @@ fn a_fifo_named_as_input_is_refused_at_once() {
 /// No byte below 0x20 but line feed and tab, no DEL, C1 or bidirectional control.
 fn assert_no_controls(what: &str, text: &[u8]) {
     let text = String::from_utf8_lossy(text);
-    let bad = text.chars().find(|&c| {
-        (c.is_control() && c != '\n' && c != '\t') || ('\u{202a}'..='\u{202e}').contains(&c)
-    });
+    let bidi = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}');
+    let bad = text
+        .chars()
+        .find(|&c| (c.is_control() && c != '\n' && c != '\t') || bidi(c));
     assert!(bad.is_none(), "{what}: {bad:?} in {text:?}");
 }
 
@@ -141,7 +162,18 @@ fn names_with_terminal_controls_are_escaped_in_reports_and_errors() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_no_controls("verify", &o.stdout);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("e\\r\\033[32mok"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("e\\r\\u{1b}[32mok"));
+    // A testimony file whose name carries a forged verdict line: still one line.
+    let t = dir.path().join("t");
+    std::fs::write(
+        t.join("z\nPASS: every .deb has at least 2 agreeing\n.asc"),
+        "junk",
+    )
+    .unwrap();
+    let o = kernel_deb(&trust_args(dir.path(), "verify", &good));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let passes = stdout.lines().filter(|l| l.starts_with("PASS")).count();
+    assert_eq!(passes, 1, "{stdout}");
     // The same name in an error (not a .deb at all).
     std::fs::write(&spoof, b"junk").unwrap();
     let o = kernel_deb(&os(&[&"deb", &"list", &spoof]));

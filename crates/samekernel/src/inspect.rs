@@ -29,6 +29,14 @@ pub enum InspectError {
     /// The build record could not be read.
     #[error(transparent)]
     Record(debdiff::Error),
+    /// The toolchain fingerprint beside the record exists but cannot be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The `TOOLCHAIN` file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The toolchain fingerprint beside the record does not parse.
     #[error("{}: {source}", path.display())]
     Toolchain {
@@ -311,14 +319,22 @@ pub fn inspect(
     let (record_path, toolchain_path) = files_beside(deb, record);
     let record = debdiff::read_record(&record_path).map_err(InspectError::Record)?;
     let toolchain =
-        match std::fs::read_to_string(&toolchain_path) {
+        match safe_extract::regular::read_regular_to_string(&toolchain_path) {
             Ok(text) => Some(ToolchainFingerprint::parse(&text).map_err(|source| {
                 InspectError::Toolchain {
                     path: toolchain_path,
                     source,
                 }
             })?),
-            Err(_) => None,
+            // No fingerprint beside the .deb: that check is skipped. Anything else
+            // (a FIFO, unreadable) is an error rather than a silently skipped check.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(InspectError::Io {
+                    path: toolchain_path,
+                    source,
+                });
+            }
         };
     let checks = check(deb, &kernel, &record, toolchain.as_ref())?;
     Ok(Inspection { kernel, checks })

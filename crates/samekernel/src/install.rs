@@ -128,9 +128,9 @@ fn private_copies(debs: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, VerifyEr
         let slot = dir.join(i.to_string());
         std::fs::create_dir(&slot).map_err(io(&slot))?;
         let copy = slot.join(name);
-        // Errors about the container name the user's file, not the private copy
-        // (the copy is checked again in full by `verify`).
-        detdeb::reader::DebReader::open(deb)?.control()?;
+        // Errors about the package name the user's file, not the private copy
+        // (the copy is identified again, and hashed, by `verify`).
+        crate::verify::subject(deb)?;
         let mut src = safe_extract::regular::open_regular(deb).map_err(io(deb))?;
         let mut dst = File::create_new(&copy).map_err(io(&copy))?;
         std::io::copy(&mut src, &mut dst).map_err(io(&copy))?;

@@ -303,7 +303,8 @@ pub fn verify(debs: &[PathBuf], inputs: &TrustInputs) -> Result<Report, VerifyEr
         .cloned()
         .collect();
     let unread = collection.skipped().iter().map(Skipped::files).sum();
-    let verdict = evaluate(&policy, &subjects, &evidence, inputs.at).refuse_if_unread(unread);
+    let verdict =
+        evaluate(&policy, &subjects, &evidence, inputs.at).refuse_if_unread(unread, policy.dissent);
     let full = |origin: &str| collection.full_evidence(origin, &keyring, inputs.at);
     Ok(Report {
         missing_certificates,
@@ -325,7 +326,7 @@ pub fn gather(
     let mut empty = Vec::new();
     let deadline = Instant::now() + http.total;
     for src in sources {
-        if src.starts_with("http://") || src.starts_with("https://") {
+        if is_http_url(src) {
             add_url(&mut coll, src, http, deadline)?;
         } else {
             // A directory whose files were all skipped is not empty: the
@@ -337,6 +338,13 @@ pub fn gather(
         }
     }
     Ok((coll, empty))
+}
+
+/// Whether a source is an http(s) URL; schemes are case-insensitive, so
+/// `HTTPS://user:pw@…` is a URL (and redacted), not a local path.
+fn is_http_url(src: &str) -> bool {
+    let scheme = src.split_once("://").map(|(s, _)| s);
+    scheme.is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"))
 }
 
 fn agent(t: HttpTimeouts) -> ureq::Agent {

@@ -158,6 +158,17 @@ fn mirror_credentials_are_never_shown() {
         "{msg}"
     );
     h.join().unwrap();
+    // An upper-case scheme is still a URL, not a local path printed whole.
+    let (m, h) = serve(Vec::new(), 1);
+    let upper = with_password(&format!("{m}missing.asc")).replace("http://", "HTTP://");
+    let msg = verify(debs, &inputs(dir.path(), vec![upper]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("***@127.0.0.1") && !msg.contains("s3cret"),
+        "{msg}"
+    );
+    h.join().unwrap();
 }
 
 #[test]

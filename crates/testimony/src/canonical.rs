@@ -88,6 +88,18 @@ pub(crate) fn check_value(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A local name for reports: as it is, or, when it holds a control or
+/// bidirectional character (a file name may hold a line feed, and a report
+/// quoting it raw could forge a line), escaped and quoted.
+pub fn shown_name(name: &str) -> String {
+    if name.chars().any(forbidden_char) {
+        let escaped: String = name.chars().flat_map(char::escape_default).collect();
+        format!("\"{escaped}\"")
+    } else {
+        name.to_string()
+    }
+}
+
 fn forbidden_char(c: char) -> bool {
     c.is_control()
         || matches!(c as u32, 0x200E | 0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF)

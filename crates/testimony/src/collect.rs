@@ -343,7 +343,7 @@ impl Collection {
     /// to the budget. Returns the bytes kept (`None`: skipped, see
     /// [`Collection::skipped`]).
     pub fn add_file(&mut self, path: &Path) -> Result<Option<&[u8]>, Error> {
-        let origin = path.display().to_string();
+        let origin = canonical::shown_name(&path.display().to_string());
         let budget = match self.budget(&origin) {
             Ok(b) => b,
             Err(s) => {
@@ -402,7 +402,10 @@ impl Collection {
             }
         }
         names.sort();
-        self.fit(&dir.display().to_string(), &mut names);
+        self.fit(
+            &canonical::shown_name(&dir.display().to_string()),
+            &mut names,
+        );
         let mut read = 0;
         for name in &names {
             let Some(bytes) = self.add_file(&dir.join(name))? else {

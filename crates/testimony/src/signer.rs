@@ -65,7 +65,12 @@ impl Signer {
     /// or `gpg --export-secret-keys`).
     pub fn from_key_file(path: &std::path::Path) -> Result<Signer, SignerError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(io(&format!("reading key {shown}")))?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut crate::collect::open_regular(path).map_err(io(&format!("reading key {shown}")))?,
+            &mut bytes,
+        )
+        .map_err(io(&format!("reading key {shown}")))?;
         Ok(Signer::Key(Box::new(SigningKey::from_bytes(
             &bytes, &shown,
         )?)))

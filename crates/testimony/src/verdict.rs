@@ -84,10 +84,12 @@ impl Subject {
         let f = crate::collect::open_regular(path).map_err(|e| Error::io(path, e))?;
         let (sha256, size) = canonical::sha256_reader(f).map_err(|e| Error::io(path, e))?;
         Ok(Subject {
-            file_name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            file_name: canonical::shown_name(
+                &path
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default(),
+            ),
             package: package.into(),
             version: version.into(),
             architecture: architecture.into(),
@@ -116,8 +118,7 @@ impl Subject {
         file_name == self.debian_file_name()
             || (v.contains(':')
                 && (file_name == with_epoch(v)
-                    || file_name.replacen("%3A", "%3a", 1)
-                        == with_epoch(&v.replacen(':', "%3a", 1))))
+                    || file_name.replace("%3A", "%3a") == with_epoch(&v.replace(':', "%3a"))))
     }
 }
 
@@ -532,12 +533,19 @@ impl Verdict {
         }
     }
 
-    /// Turns any decision but a dissent into [`Decision::Incomplete`] when
-    /// `unread` testimony files (or listed entries) were left out. Limits are
-    /// shared by every source, so without this one source could fill them and
-    /// keep a later source's dissent from being read.
-    pub fn refuse_if_unread(mut self, unread: usize) -> Verdict {
-        if unread > 0 && !matches!(self.decision, Decision::Dissent { .. }) {
+    /// Turns a pass or a shortage of votes into [`Decision::Incomplete`] when
+    /// `unread` testimony files (or listed entries) were left out and a dissent
+    /// would refuse (`dissent`): an unread file might be that dissent. Limits
+    /// are shared by every source, so without this one source could fill them
+    /// and keep a later source's dissent from being read. A dissent that was
+    /// read, and "no .deb", stay as they are; under `dissent = "report"` an
+    /// unread file could not change the decision.
+    pub fn refuse_if_unread(mut self, unread: usize, dissent: DissentRule) -> Verdict {
+        let open = matches!(
+            self.decision,
+            Decision::ThresholdMet | Decision::NotEnough { .. }
+        );
+        if unread > 0 && open && dissent == DissentRule::Refuse {
             self.decision = Decision::Incomplete { unread };
         }
         self
@@ -1684,6 +1692,59 @@ mod tests {
         assert_eq!(without_epoch("12:1.0"), "1.0");
     }
 
+    /// An unread testimony refuses a pass or a shortage, never hides a dissent
+    /// or "no .deb", and changes nothing when dissents only report.
+    #[test]
+    fn unread_testimonies_refuse_only_what_they_could_change() {
+        let with = |decision: Decision| Verdict {
+            witnesses: Vec::new(),
+            debs: Vec::new(),
+            ignored: Vec::new(),
+            warnings: Vec::new(),
+            threshold: 1,
+            decision,
+        };
+        let short = Decision::NotEnough {
+            deb: "d".into(),
+            votes: 0,
+            needed: 1,
+        };
+        let dissent = Decision::Dissent {
+            deb: "d".into(),
+            witnesses: vec!["w".into()],
+        };
+        let incomplete = Decision::Incomplete { unread: 2 };
+        let cases = [
+            (
+                Decision::ThresholdMet,
+                2,
+                DissentRule::Refuse,
+                incomplete.clone(),
+            ),
+            (short.clone(), 2, DissentRule::Refuse, incomplete),
+            (
+                Decision::ThresholdMet,
+                0,
+                DissentRule::Refuse,
+                Decision::ThresholdMet,
+            ),
+            (dissent.clone(), 2, DissentRule::Refuse, dissent),
+            (Decision::NoDeb, 2, DissentRule::Refuse, Decision::NoDeb),
+            (
+                Decision::ThresholdMet,
+                2,
+                DissentRule::Report,
+                Decision::ThresholdMet,
+            ),
+            (short.clone(), 2, DissentRule::Report, short),
+        ];
+        for (before, unread, rule, after) in cases {
+            let v = with(before.clone()).refuse_if_unread(unread, rule);
+            assert_eq!(v.decision, after, "{before:?} {unread} {rule:?}");
+        }
+        assert_eq!(with(Decision::Incomplete { unread: 1 }).exit_code(), 3);
+    }
+
     /// A v1 dissent about an epoch version must find its .deb however the
     /// witness wrote the name (issue 12.2: matching by what the .deb is).
     #[test]
@@ -1704,6 +1765,14 @@ mod tests {
         ] {
             assert!(!s.is_named_by(name), "{name}");
         }
+        // apt encodes every colon, not only the epoch's.
+        let two = Subject {
+            version: "1:2.0:3-1".into(),
+            ..subject()
+        };
+        assert!(two.is_named_by("p_1%3a2.0%3a3-1_amd64.deb"));
+        assert!(two.is_named_by("p_1%3A2.0%3A3-1_amd64.deb"));
+        assert!(two.is_named_by("p_2.0:3-1_amd64.deb"));
         // Without an epoch only the plain name matches.
         let plain = Subject {
             version: "2.0-1".into(),

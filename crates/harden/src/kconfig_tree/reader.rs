@@ -68,7 +68,7 @@ impl Reader<'_> {
             return Err(err(0, format!("more than {MAX_FILES} Kconfig files")));
         }
         let mut text = String::new();
-        let f = std::fs::File::open(&path).map_err(|source| Error::Io {
+        let f = safe_extract::regular::open_regular(&path).map_err(|source| Error::Io {
             path: path.clone(),
             source,
         })?;

@@ -131,7 +131,7 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         let written = ConfigOnly::write(&configured, &args.out)?;
         match args.json {
             true => println!("{}", serde_json::to_string_pretty(&written)?),
-            false => println!("{}", written.line()),
+            false => println!("{}", super::shown(&written.line())),
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -154,7 +154,10 @@ pub fn run(args: BuildArgs) -> Result<ExitCode> {
         let summary = serde_json::to_value(BuildSummary::new(&request, &outcome, t0.elapsed()))?;
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        println!("{}", console::outcome_lines(&outcome).join("\n"));
+        println!(
+            "{}",
+            super::shown(&console::outcome_lines(&outcome).join("\n"))
+        );
     }
     ui.notes(&console::done_lines(&outcome, t0.elapsed()));
     Ok(ExitCode::SUCCESS)

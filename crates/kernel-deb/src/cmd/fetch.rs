@@ -116,7 +116,9 @@ pub fn pin(args: PinArgs) -> Result<ExitCode> {
         true => println!("identical to the built-in default pin"),
         false => println!("changes from the built-in default pin:"),
     }
-    changes.iter().for_each(|c| println!("  {c}"));
+    changes
+        .iter()
+        .for_each(|c| println!("  {}", super::shown(&c.to_string())));
     println!("wrote {}", args.output.display());
     Ok(ExitCode::SUCCESS)
 }

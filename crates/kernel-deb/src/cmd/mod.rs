@@ -14,8 +14,10 @@ pub mod verify;
 /// Text for the terminal. Reports and errors quote names that come from archives,
 /// testimonies, configs and file names; a carriage return or escape sequence in one
 /// could rewrite what the user reads, so control and bidirectional characters are
-/// escaped (line feeds and tabs kept). JSON output does not go through this: serde
-/// escapes control characters itself.
+/// escaped (line feeds and tabs kept; the libraries escape each untrusted name on
+/// its own, so a line feed inside a name never reaches this). JSON output does not
+/// go through this: serde escapes U+0000–U+001F, and DEL, C1 and bidirectional
+/// characters are left to the program that reads the JSON.
 pub(crate) fn shown(text: &str) -> String {
     safe_extract::quote::escape_text(text)
 }

@@ -53,7 +53,8 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
         .and_then(|()| VariationSet::from_flags(args.vary.as_deref(), args.no_vary.as_deref()));
     let wanted = wanted.map_err(bad_input)?;
     let (applied, skipped) = wanted.plan(&repro::probe_capabilities());
-    eprintln!("{}", repro::plan_lines(&applied, &skipped).join("\n"));
+    let plan = repro::plan_lines(&applied, &skipped).join("\n");
+    eprintln!("{}", super::shown(&plan));
     let base = repro::make_base(args.base.as_deref())?;
     let inv = BuildInvocation {
         kernel_deb: std::env::current_exe().context("finding this kernel-deb binary")?,
@@ -62,7 +63,7 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
         machine: repro::uname_machine()?,
     };
     let user_cache = super::fetch::cache_root(args.cache.clone())?;
-    let progress = &mut |line| eprintln!("{line}");
+    let progress = &mut |line: String| eprintln!("{}", super::shown(&line));
     let (a, b) = match repro::run_sides(&inv, &base, &applied, &user_cache, control, progress)? {
         Sides::Built(a, b) => (a, b),
         Sides::Failed { side, work_dir } => {
@@ -76,13 +77,13 @@ pub fn run(args: ReproCheckArgs) -> Result<ExitCode> {
         other => other?,
     };
     let mut out = std::io::stdout().lock();
-    c.packages.iter().try_for_each(|p| writeln!(out, "{p}"))?;
+    (c.packages.iter()).try_for_each(|p| writeln!(out, "{}", super::shown(&p.to_string())))?;
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&c.report)?)?;
     } else if !c.reproducible() {
-        out.write_all(c.report.render().as_bytes())?;
+        out.write_all(super::shown(&c.report.render()).as_bytes())?;
     }
-    writeln!(out, "{}", c.verdict())?;
+    writeln!(out, "{}", super::shown(&c.verdict().to_string()))?;
     Ok(ExitCode::from(if c.reproducible() { 0 } else { 1 }))
 }
 

@@ -78,7 +78,8 @@ pub fn sign_modules(a: SignModulesArgs) -> Result<ExitCode> {
     };
     let p = signing::sign_modules(&a.unsigned, &a.cert, &key, &a.out)?;
     let (set, n) = (&p.set, p.set.modules.len());
-    eprintln!("signed {n} modules of {} {}", set.package, set.version);
+    let what = format!("signed {n} modules of {} {}", set.package, set.version);
+    eprintln!("{}", super::shown(&what));
     println!("{}  {}", p.sha256, p.path.display());
     Ok(ExitCode::SUCCESS)
 }

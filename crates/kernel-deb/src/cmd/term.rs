@@ -58,7 +58,7 @@ impl Terminal for Term {
         }
     }
     fn status(&mut self, text: &str) {
-        let text = text.to_owned();
+        let text = super::shown(text);
         self.spinner
             .iter()
             .for_each(|b| b.set_message(text.clone()));
@@ -82,7 +82,7 @@ impl FetchProgress for Term {
                 let template = "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}";
                 let style = ProgressStyle::with_template(template).expect("static template");
                 bar.set_style(style.progress_chars("=> "));
-                bar.set_message(what.to_string());
+                bar.set_message(super::shown(what));
                 self.download = Some(bar);
             }
             FetchEvent::Progress { so_far, .. } => {

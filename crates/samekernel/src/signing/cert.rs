@@ -76,10 +76,13 @@ impl ModuleCert {
             path: path.to_path_buf(),
             problem: problem.to_owned(),
         };
-        if fs::metadata(path).map_err(io)?.len() > MAX_CERT_FILE {
+        let mut text = String::new();
+        let file = safe_extract::regular::open_regular(path).map_err(io)?;
+        std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_CERT_FILE + 1), &mut text)
+            .map_err(io)?;
+        if text.len() as u64 > MAX_CERT_FILE {
             return Err(not("over 1 MiB: not a certificate file"));
         }
-        let text = safe_extract::regular::read_regular_to_string(path).map_err(io)?;
         if text.contains("PRIVATE KEY-----") {
             return Err(CertError::HoldsPrivateKey {
                 path: path.to_path_buf(),
