@@ -61,6 +61,13 @@ fn trust_args(dir: &Path, command: &str, deb: &Path) -> Vec<OsString> {
     a
 }
 
+fn testify(record: &Path, key: &Path, out: &Path) -> Vec<OsString> {
+    let mut a = os(&[&"testify", &"--record", &record, &"--key", &key]);
+    a.extend(os(&[&"--name", &"w", &"--review", &"5", &"--trust", &"5"]));
+    a.extend(os(&[&"--output", &out]));
+    a
+}
+
 #[test]
 fn a_fifo_named_as_input_is_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -80,21 +87,7 @@ fn a_fifo_named_as_input_is_refused_at_once() {
         os(&[&"fetch", &"--manifest", &fifo]),
         trust_args(dir.path(), "verify", &fifo),
         trust_args(dir.path(), "install", &fifo),
-        os(&[
-            &"testify",
-            &"--record",
-            &fifo,
-            &"--key",
-            &fifo,
-            &"--name",
-            &"w",
-            &"--review",
-            &"5",
-            &"--trust",
-            &"5",
-            &"--output",
-            &out,
-        ]),
+        testify(&fifo, &fifo, &out),
         os(&[
             &"verify-signed",
             &"--unsigned",
@@ -110,21 +103,7 @@ fn a_fifo_named_as_input_is_refused_at_once() {
     let record = dir.path().join("BUILD-RECORD");
     std::fs::write(&record, rec.to_text()).unwrap();
     let mut cases = cases;
-    cases.push(os(&[
-        &"testify",
-        &"--record",
-        &record,
-        &"--key",
-        &fifo,
-        &"--name",
-        &"w",
-        &"--review",
-        &"5",
-        &"--trust",
-        &"5",
-        &"--output",
-        &out,
-    ]));
+    cases.push(testify(&record, &fifo, &out));
     for args in cases {
         let o = kernel_deb(&args);
         let err = String::from_utf8_lossy(&o.stderr);
