@@ -67,8 +67,9 @@ impl Default for HttpTimeouts {
     }
 }
 
-/// Where testimonies come from and what decides.
-#[derive(Debug, Clone)]
+/// Where testimonies come from and what decides. `Debug` shows the sources with
+/// any `user:password@` replaced by `***@`.
+#[derive(Clone)]
 pub struct TrustInputs {
     /// The policy file (TOML).
     pub policy: PathBuf,
@@ -82,6 +83,24 @@ pub struct TrustInputs {
     pub limits: Limits,
     /// Bounds on network time.
     pub http: HttpTimeouts,
+}
+
+impl std::fmt::Debug for TrustInputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sources: Vec<String> = self
+            .sources
+            .iter()
+            .map(|s| srcpin::url::redact(s))
+            .collect();
+        f.debug_struct("TrustInputs")
+            .field("policy", &self.policy)
+            .field("sources", &sources)
+            .field("keyrings", &self.keyrings)
+            .field("at", &self.at)
+            .field("limits", &self.limits)
+            .field("http", &self.http)
+            .finish()
+    }
 }
 
 impl TrustInputs {

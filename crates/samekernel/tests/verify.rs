@@ -147,6 +147,7 @@ fn mirror_credentials_are_never_shown() {
     let shown = format!("{}{}", r.to_table(), serde_json::to_string(&r).unwrap());
     assert_eq!(r.verdict.exit_code(), 4, "{shown}");
     assert!(shown.contains("http://***@127.0.0.1"), "{shown}");
+    assert!(!format!("{inp:?}").contains("s3cret"), "{inp:?}");
     assert!(!shown.contains("s3cret"), "{shown}");
     h.join().unwrap();
     // An error (404) names the URL without the password.
