@@ -14,8 +14,9 @@ pub mod verify;
 /// Text for the terminal. Reports and errors quote names that come from archives,
 /// testimonies, configs and file names; a carriage return or escape sequence in one
 /// could rewrite what the user reads, so control and bidirectional characters are
-/// escaped (line feeds and tabs kept; the libraries escape each untrusted name on
-/// its own, so a line feed inside a name never reaches this). JSON output does not
+/// escaped. Line feeds and tabs are kept (reports have lines, some errors carry a
+/// log tail), so the names a report lists are escaped by the library that formats
+/// them (testimony's origins and .deb names, debdiff's entry names). JSON output does not
 /// go through this: serde escapes U+0000–U+001F, and DEL, C1 and bidirectional
 /// characters are left to the program that reads the JSON.
 pub(crate) fn shown(text: &str) -> String {
