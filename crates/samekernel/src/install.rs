@@ -129,8 +129,8 @@ fn private_copies(debs: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, VerifyEr
         std::fs::create_dir(&slot).map_err(io(&slot))?;
         let copy = slot.join(name);
         // Errors about the package name the user's file, not the private copy
-        // (the copy is identified again, and hashed, by `verify`).
-        crate::verify::subject(deb)?;
+        // (only the copy is hashed, by `verify`).
+        crate::verify::control_identity(deb)?;
         let mut src = safe_extract::regular::open_regular(deb).map_err(io(deb))?;
         let mut dst = File::create_new(&copy).map_err(io(&copy))?;
         std::io::copy(&mut src, &mut dst).map_err(io(&copy))?;

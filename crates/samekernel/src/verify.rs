@@ -282,6 +282,13 @@ fn read_small(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 
 /// Identifies a .deb by its own control fields and its streamed sha256.
 pub fn subject(path: &Path) -> Result<Subject, VerifyError> {
+    let [package, version, architecture] = control_identity(path)?;
+    Ok(Subject::from_file(path, &package, &version, &architecture)?)
+}
+
+/// A .deb's Package, Version and Architecture from its control file (no hashing):
+/// `install` checks the user's file with it before copying.
+pub fn control_identity(path: &Path) -> Result<[String; 3], VerifyError> {
     let deb_err = |problem: String| VerifyError::Deb {
         path: path.into(),
         problem,
@@ -294,12 +301,7 @@ pub fn subject(path: &Path) -> Result<Subject, VerifyError> {
             ))
         })
     };
-    Ok(Subject::from_file(
-        path,
-        &field("Package")?,
-        &field("Version")?,
-        &field("Architecture")?,
-    )?)
+    Ok([field("Package")?, field("Version")?, field("Architecture")?])
 }
 
 /// Verifies `debs` against the testimonies under the policy.
@@ -453,7 +455,8 @@ pub fn add_url(
 ) -> Result<(), VerifyError> {
     let agent = agent(http);
     let (base, name) = base_and_name(url)?;
-    let (index_url, shown) = (MirrorUrl::new(url), MirrorUrl::new(url).to_string());
+    let index_url = MirrorUrl::new(url);
+    let shown = index_url.to_string();
     let refuse = |problem: String| VerifyError::Http {
         url: shown.clone(),
         problem,

@@ -374,48 +374,46 @@ fn trickling_server(gap: std::time::Duration) -> String {
     base
 }
 
-#[test]
-fn a_trickling_server_hits_the_idle_timeout() {
-    let base = trickling_server(std::time::Duration::from_secs(5));
+/// Fetches 1000 `x` bytes from a server sending one byte every `gap`, with an idle
+/// timeout of 200 ms and one resume; the fetch must fail and leave the cache clean.
+fn fetch_from_trickler(gap: std::time::Duration, opts: FetchOptions) -> Error {
+    let base = trickling_server(gap);
     let dir = tempfile::tempdir().unwrap();
     let opts = FetchOptions {
         idle_timeout: std::time::Duration::from_millis(200),
         max_resumes: 1,
-        ..FetchOptions::default()
+        ..opts
     };
     let f = Fetcher::new(Cache::new(dir.path().join("cache")), opts);
     let want = pin(&[b'x'; 1000]);
     let err = f
         .fetch_artifact("slow", &[format!("{base}/a")], &want, None, &mut NoProgress)
         .unwrap_err();
+    assert_cache_clean(dir.path(), &want);
+    err
+}
+
+#[test]
+fn a_trickling_server_hits_the_idle_timeout() {
+    let err = fetch_from_trickler(std::time::Duration::from_secs(5), FetchOptions::default());
     let Error::AllMirrorsFailed { failures, .. } = &err else {
         panic!("{err}")
     };
     assert!(matches!(failures[0], Error::Download { .. }), "{err}");
     assert!(err.to_string().contains("idle timeout"), "{err}");
-    assert_cache_clean(dir.path(), &want);
 }
 
 /// A byte every 50 ms is never idle for 200 ms, but it is under 1000 bytes per
-/// 200 ms window: the transfer fails in about a window per attempt, not after the
-/// body timeout.
+/// 200 ms window: the transfer fails in about a window per attempt. Without the
+/// minimum it would complete after 50 s (the body matches the pin).
 #[test]
 fn a_server_that_is_never_idle_but_trickles_hits_the_speed_minimum() {
-    let base = trickling_server(std::time::Duration::from_millis(50));
-    let dir = tempfile::tempdir().unwrap();
     let opts = FetchOptions {
-        idle_timeout: std::time::Duration::from_millis(200),
         min_bytes_per_idle_window: 1000,
-        max_resumes: 1,
         ..FetchOptions::default()
     };
-    let f = Fetcher::new(Cache::new(dir.path().join("cache")), opts);
-    let want = pin(&[b'x'; 1000]);
-    let err = f
-        .fetch_artifact("slow", &[format!("{base}/a")], &want, None, &mut NoProgress)
-        .unwrap_err();
+    let err = fetch_from_trickler(std::time::Duration::from_millis(50), opts);
     assert!(err.to_string().contains("the server is trickling"), "{err}");
-    assert_cache_clean(dir.path(), &want);
 }
 
 #[test]
