@@ -101,9 +101,10 @@ fn explain_leaf(item: &mut ItemDiff, name: &str, a: &[u8], b: &[u8], limits: &Li
 }
 
 fn explain_text(item: &mut ItemDiff, name: &str, a: &[u8], b: &[u8], limits: &Limits) {
-    item.text_diff = Some(text::unified(a, b, name, limits.max_diff_lines));
     let (ta, tb) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
-    let (removed, added) = text::changed_lines(&ta, &tb);
+    let diff = text::line_diff(&ta, &tb);
+    item.text_diff = Some(text::render_unified(&diff, name, limits.max_diff_lines));
+    let (removed, added) = text::changed_lines(&diff);
     item.causes
         .extend(strings::classify(&removed, &added, "changed lines", limits));
     item.causes.push(Finding::new(CauseKind::Text, "text"));

@@ -18,9 +18,25 @@ pub fn is_text(data: &[u8]) -> bool {
 /// A unified diff of `a` and `b` (3 lines of context), cut after `max_lines`.
 pub fn unified(a: &[u8], b: &[u8], name: &str, max_lines: usize) -> String {
     let (ta, tb) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
-    let diff = TextDiff::configure()
+    render_unified(&line_diff(&ta, &tb), name, max_lines)
+}
+
+/// The line diff of `a` and `b`. Callers that need both the unified text and the
+/// changed lines render both from this one diff: on hostile input a diff can take
+/// the whole deadline, and running it twice would double that.
+pub fn line_diff<'t>(a: &'t str, b: &'t str) -> TextDiff<'t, 't, 't, str> {
+    TextDiff::configure()
         .timeout(DIFF_DEADLINE)
-        .diff_lines(ta.as_ref(), tb.as_ref());
+        .diff_lines(a, b)
+}
+
+/// `diff` as a unified diff (3 lines of context) of `a/name` and `b/name`, cut after
+/// `max_lines`.
+pub fn render_unified<'t>(
+    diff: &'t TextDiff<'t, 't, 't, str>,
+    name: &str,
+    max_lines: usize,
+) -> String {
     let full = diff
         .unified_diff()
         .context_radius(3)
@@ -39,11 +55,8 @@ pub fn unified(a: &[u8], b: &[u8], name: &str, max_lines: usize) -> String {
     out
 }
 
-/// The lines removed and added, for classifying what changed.
-pub fn changed_lines<'t>(a: &'t str, b: &'t str) -> (Vec<&'t str>, Vec<&'t str>) {
-    let diff = TextDiff::configure()
-        .timeout(DIFF_DEADLINE)
-        .diff_lines(a, b);
+/// The lines `diff` removes and adds, for classifying what changed.
+pub fn changed_lines<'t>(diff: &'t TextDiff<'t, 't, 't, str>) -> (Vec<&'t str>, Vec<&'t str>) {
     let (mut removed, mut added) = (Vec::new(), Vec::new());
     for op in diff.ops() {
         for change in diff.iter_changes(op) {
@@ -68,7 +81,8 @@ mod tests {
         fn diff_lines_account_for_the_change(a in proptest::collection::vec("[a-c]{0,3}", 0..30),
                                              b in proptest::collection::vec("[a-c]{0,3}", 0..30)) {
             let (ta, tb) = (a.join("\n") + "\n", b.join("\n") + "\n");
-            let (removed, added) = changed_lines(&ta, &tb);
+            let diff = line_diff(&ta, &tb);
+            let (removed, added) = changed_lines(&diff);
             if ta == tb {
                 prop_assert!(removed.is_empty() && added.is_empty());
             }

@@ -5,7 +5,12 @@
 //! * `--seconds N` (default 20) and/or `--runs N`: the budget per target (the first
 //!   limit reached ends it);
 //! * `--target T` (repeatable): only these targets;
-//! * `--sanitizer address|none` (default address).
+//! * `--sanitizer address|none` (default address);
+//! * `--no-trace-compares`: build without libFuzzer's comparison tracing, into its own
+//!   `fuzz/target/no-trace-compares/`. For targets whose time goes into a third-party
+//!   inner loop (debdiff_elf spends ~75% of it in the tracing hooks of `similar`'s Myers
+//!   diff); it costs the fuzzer its help with magic values, so keep it for long runs on a
+//!   grown corpus.
 //!
 //! Each target's corpus is `fuzz/corpus/<target>/` (grown, not committed) read together
 //! with the committed seeds `fuzz/seeds/<target>/` and past findings
@@ -24,6 +29,24 @@ use anyhow::{Context, Result, bail};
 use crate::cmd::{run, step};
 use crate::deps::cargo_tool;
 use crate::flags::Flags;
+
+/// How the targets are instrumented.
+#[derive(Debug, Clone)]
+struct Instrumentation {
+    sanitizer: String,
+    trace_compares: bool,
+}
+
+impl Instrumentation {
+    fn describe(&self) -> String {
+        let tracing = if self.trace_compares {
+            ""
+        } else {
+            ", no comparison tracing"
+        };
+        format!("sanitizer: {}{tracing}", self.sanitizer)
+    }
+}
 
 /// How long each target runs: whichever limit comes first.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +82,10 @@ pub fn dispatch(mut flags: Flags) -> Result<()> {
         (seconds, runs) => Budget { seconds, runs },
     };
     let wanted: Vec<String> = flags.values("--target")?;
-    let sanitizer = flags.value_or("--sanitizer", "address".to_owned())?;
+    let how = Instrumentation {
+        sanitizer: flags.value_or("--sanitizer", "address".to_owned())?,
+        trace_compares: !flags.switch("--no-trace-compares"),
+    };
     flags.finish()?;
     let all = targets()?;
     if let Some(unknown) = wanted.iter().find(|t| !all.contains(t)) {
@@ -69,7 +95,7 @@ pub fn dispatch(mut flags: Flags) -> Result<()> {
         );
     }
     let chosen = if wanted.is_empty() { all } else { wanted };
-    fuzz(&chosen, budget, &sanitizer)
+    fuzz(&chosen, budget, &how)
 }
 
 /// Seconds per target in CI's smoke run. Measured with 22 targets on a pre-built
@@ -83,7 +109,11 @@ pub fn smoke(seconds: u64) -> Result<()> {
         seconds: Some(seconds),
         runs: None,
     };
-    fuzz(&targets()?, budget, "address")
+    let how = Instrumentation {
+        sanitizer: "address".to_owned(),
+        trace_compares: true,
+    };
+    fuzz(&targets()?, budget, &how)
 }
 
 /// The `[[bin]]` names in fuzz/Cargo.toml.
@@ -110,13 +140,11 @@ fn bin_names(cargo_toml: &str) -> Vec<String> {
     names
 }
 
-fn fuzz(targets: &[String], budget: Budget, sanitizer: &str) -> Result<()> {
+fn fuzz(targets: &[String], budget: Budget, how: &Instrumentation) -> Result<()> {
     cargo_tool("fuzz", "cargo-fuzz")?;
-    step(&format!(
-        "building the fuzz targets (sanitizer: {sanitizer})"
-    ));
-    run(&mut fuzz_cmd("build", sanitizer))?;
+    step(&format!("building the fuzz targets ({})", how.describe()));
     let root = std::env::current_dir()?;
+    run(&mut fuzz_cmd("build", how, &root))?;
     let logs = root.join("target/fuzz-logs");
     std::fs::create_dir_all(&logs)?;
     let mut rows = Vec::new();
@@ -124,7 +152,7 @@ fn fuzz(targets: &[String], budget: Budget, sanitizer: &str) -> Result<()> {
     for t in targets {
         step(&format!("fuzz {t} ({})", budget.describe()));
         let log = logs.join(format!("{t}.log"));
-        let ok = run_target(&root, t, budget, sanitizer, &log)?;
+        let ok = run_target(&root, t, budget, how, &log)?;
         let text = std::fs::read_to_string(&log)?;
         let s = stats::parse(&text);
         if !ok || s.is_none() {
@@ -147,10 +175,16 @@ fn fuzz(targets: &[String], budget: Budget, sanitizer: &str) -> Result<()> {
     Ok(())
 }
 
-fn fuzz_cmd(sub: &str, sanitizer: &str) -> Command {
+fn fuzz_cmd(sub: &str, how: &Instrumentation, root: &Path) -> Command {
     let mut c = Command::new("cargo");
-    c.args(["fuzz", sub, "--sanitizer", sanitizer])
-        .env("RUSTC_BOOTSTRAP", "1")
+    c.args(["fuzz", sub, "--sanitizer", &how.sanitizer]);
+    if !how.trace_compares {
+        // Its own directory: sharing fuzz/target would rebuild every target at each switch.
+        c.arg("--no-trace-compares")
+            .arg("--target-dir")
+            .arg(root.join("fuzz/target/no-trace-compares"));
+    }
+    c.env("RUSTC_BOOTSTRAP", "1")
         // cargo-fuzz runs targets with RUST_BACKTRACE=1, which makes every `anyhow` and
         // `std::backtrace` error capture a backtrace; Sequoia builds one per rejected packet,
         // and unwinding took half of the OpenPGP targets' CPU time (measured: 1.7-2.4x more
@@ -161,10 +195,16 @@ fn fuzz_cmd(sub: &str, sanitizer: &str) -> Command {
 }
 
 /// One libFuzzer run of target `t`; true if it finished without a finding.
-fn run_target(root: &Path, t: &str, budget: Budget, sanitizer: &str, log: &Path) -> Result<bool> {
+fn run_target(
+    root: &Path,
+    t: &str,
+    budget: Budget,
+    how: &Instrumentation,
+    log: &Path,
+) -> Result<bool> {
     let corpus = root.join("fuzz/corpus").join(t);
     std::fs::create_dir_all(&corpus)?;
-    let mut c = fuzz_cmd("run", sanitizer);
+    let mut c = fuzz_cmd("run", how, root);
     c.arg(t).arg(&corpus);
     // Past findings run first, so a regression fails the run at once.
     for extra in ["fuzz/seeds", "fuzz/regressions"] {

@@ -151,11 +151,15 @@ impl Seeds {
             objects.push(std::fs::read(dir.join("seed.o"))?);
         }
         let (a, b) = (&objects[0], &objects[1]);
-        self.put("debdiff_elf", "build-path.o-pair", pair(a, b))?;
-        self.put("debdiff_elf", "identical.o-pair", pair(a, a))?;
+        self.put("debdiff_elf", "build-path.o-pair", pair(a, b, AS_KO))?;
+        self.put("debdiff_elf", "identical.o-pair", pair(a, a, AS_KO))?;
         let mut signed = a.clone();
         signed.extend_from_slice(&module_signature());
-        self.put("debdiff_elf", "signed-unsigned.ko-pair", pair(&signed, a))?;
+        self.put(
+            "debdiff_elf",
+            "signed-unsigned.ko-pair",
+            pair(&signed, a, AS_KO),
+        )?;
         let xz = |data: &[u8]| -> Result<Vec<u8>> {
             let f = self.scratch.join("elf/to-xz");
             std::fs::write(&f, data)?;
@@ -164,7 +168,7 @@ impl Seeds {
         self.put(
             "debdiff_elf",
             "build-path.ko.xz-pair",
-            pair(&xz(a)?, &xz(b)?),
+            pair(&xz(a)?, &xz(b)?, AS_KO_XZ),
         )
     }
 }
@@ -201,9 +205,13 @@ fn module_signature() -> Vec<u8> {
     out
 }
 
+/// The last byte of a debdiff_elf input picks the file name: `m.ko`, `m.ko.xz`, `vmlinuz`.
+const AS_KO: u8 = 0;
+const AS_KO_XZ: u8 = 1;
+
 /// The debdiff_elf input: one byte saying where `a` ends, `a`, then `b` (padded with
-/// zeros until that byte can say exactly where `a` ends).
-fn pair(a: &[u8], b: &[u8]) -> Vec<u8> {
+/// zeros until that byte can say exactly where `a` ends), then the byte picking the name.
+fn pair(a: &[u8], b: &[u8], name: u8) -> Vec<u8> {
     let mut b = b.to_vec();
     loop {
         let len = a.len() + b.len();
@@ -211,6 +219,7 @@ fn pair(a: &[u8], b: &[u8]) -> Vec<u8> {
             let mut out = vec![split];
             out.extend_from_slice(a);
             out.extend_from_slice(&b);
+            out.push(name);
             return out;
         }
         b.push(0);
