@@ -8,7 +8,7 @@
 //! * `--sanitizer address|none` (default address);
 //! * `--no-trace-compares`: build without libFuzzer's comparison tracing, into its own
 //!   `fuzz/target/no-trace-compares/`. For targets whose time goes into a third-party
-//!   inner loop (debdiff_elf spends ~75% of it in the tracing hooks of `similar`'s Myers
+//!   inner loop (debdiff_elf spent ~80% of it in the tracing hooks of `similar`'s Myers
 //!   diff); it costs the fuzzer its help with magic values, so keep it for long runs on a
 //!   grown corpus.
 //!
