@@ -31,10 +31,20 @@ use crate::deps::cargo_tool;
 use crate::flags::Flags;
 
 /// How the targets are instrumented.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Instrumentation {
     sanitizer: String,
     trace_compares: bool,
+}
+
+impl Default for Instrumentation {
+    /// AddressSanitizer with comparison tracing: what CI's smoke run uses.
+    fn default() -> Self {
+        Instrumentation {
+            sanitizer: "address".to_owned(),
+            trace_compares: true,
+        }
+    }
 }
 
 impl Instrumentation {
@@ -83,7 +93,7 @@ pub fn dispatch(mut flags: Flags) -> Result<()> {
     };
     let wanted: Vec<String> = flags.values("--target")?;
     let how = Instrumentation {
-        sanitizer: flags.value_or("--sanitizer", "address".to_owned())?,
+        sanitizer: flags.value_or("--sanitizer", Instrumentation::default().sanitizer)?,
         trace_compares: !flags.switch("--no-trace-compares"),
     };
     flags.finish()?;
@@ -109,11 +119,7 @@ pub fn smoke(seconds: u64) -> Result<()> {
         seconds: Some(seconds),
         runs: None,
     };
-    let how = Instrumentation {
-        sanitizer: "address".to_owned(),
-        trace_compares: true,
-    };
-    fuzz(&targets()?, budget, &how)
+    fuzz(&targets()?, budget, &Instrumentation::default())
 }
 
 /// The `[[bin]]` names in fuzz/Cargo.toml.

@@ -225,3 +225,34 @@ fn pair(a: &[u8], b: &[u8], name: u8) -> Vec<u8> {
         b.push(0);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads a pair back the way fuzz/fuzz_targets/debdiff_elf.rs does.
+    fn as_the_target_reads(input: &[u8]) -> (&[u8], &[u8], u8) {
+        let (&split, rest) = input.split_first().unwrap();
+        let (&pick, rest) = rest.split_last().unwrap();
+        let at = (usize::from(split) * rest.len()) / 255;
+        let (a, b) = rest.split_at(at.min(rest.len()));
+        (a, b, pick)
+    }
+
+    #[test]
+    fn the_target_reads_a_seed_pair_back_as_written() {
+        for (a, b) in [
+            (&b"\x7fELF one"[..], &b"\x7fELF other side"[..]),
+            (b"", b"only b"),
+            (b"only a", b""),
+            (&[7u8; 1000][..], &[9u8; 3][..]),
+        ] {
+            let input = pair(a, b, AS_KO_XZ);
+            let (ra, rb, pick) = as_the_target_reads(&input);
+            assert_eq!(ra, a);
+            assert_eq!(&rb[..b.len()], b, "b keeps its bytes");
+            assert!(rb[b.len()..].iter().all(|&z| z == 0), "padding is zeros");
+            assert_eq!(pick, AS_KO_XZ);
+        }
+    }
+}
