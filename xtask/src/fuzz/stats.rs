@@ -42,6 +42,19 @@ pub fn parse(log: &str) -> Option<RunStats> {
     seen.then_some(s)
 }
 
+/// Several workers of one target, run side by side: their executions and rates add up,
+/// the time and peak RSS are the largest, and the first finding is kept.
+pub fn combine(runs: &[RunStats]) -> RunStats {
+    RunStats {
+        executions: runs.iter().map(|r| r.executions).sum(),
+        // A worker without a rate leaves the total unknown rather than too low.
+        exec_per_sec: runs.iter().map(|r| r.exec_per_sec).sum(),
+        seconds: runs.iter().filter_map(|r| r.seconds).max(),
+        peak_rss_mb: runs.iter().filter_map(|r| r.peak_rss_mb).max(),
+        artifact: runs.iter().find_map(|r| r.artifact.clone()),
+    }
+}
+
 fn stat(line: &str, key: &str) -> Option<u64> {
     line.strip_prefix(key)?.trim().parse().ok()
 }
@@ -98,6 +111,32 @@ stat::peak_rss_mb:              412
             s.artifact.as_deref(),
             Some("/w/fuzz/artifacts/deb_ar/crash-3a")
         );
+    }
+
+    #[test]
+    fn workers_add_up_to_one_row() {
+        let finished = parse(FINISHED).unwrap();
+        let other = RunStats {
+            executions: 1_000,
+            exec_per_sec: Some(7),
+            seconds: Some(12),
+            peak_rss_mb: Some(300),
+            artifact: None,
+        };
+        let both = combine(&[finished.clone(), other.clone()]);
+        assert_eq!(both.executions, 1_204_327);
+        assert_eq!(both.exec_per_sec, Some(109_400));
+        assert_eq!(both.seconds, Some(12));
+        assert_eq!(both.peak_rss_mb, Some(412));
+        assert_eq!(both.artifact, None);
+        let crashed = RunStats {
+            exec_per_sec: None,
+            artifact: Some("crash-1".to_owned()),
+            ..other
+        };
+        let with_crash = combine(&[finished, crashed]);
+        assert_eq!(with_crash.exec_per_sec, None);
+        assert_eq!(with_crash.artifact.as_deref(), Some("crash-1"));
     }
 
     #[test]
