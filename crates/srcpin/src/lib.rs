@@ -136,7 +136,8 @@
 //!   ignores it), mirrors tried in order.
 //! * **OpenPGP** ([`openpgp`]): Sequoia with the `StandardPolicy`; only pinned primary
 //!   fingerprints count, each at most once; the threshold is enforced inside the verifier;
-//!   expired and revoked keys are refused. This crate does not pick a crypto backend — the
+//!   expired and revoked keys are refused, and copies of one certificate in the keyring
+//!   are merged first (a stale copy cannot hide a revocation). This crate does not pick a crypto backend — the
 //!   binary does (`sequoia-openpgp/crypto-nettle`).
 //! * **Unpacking** ([`unpack`], through the `safe_extract` crate shared with detdeb, whose
 //!   bounded tar reader also reads `.deb` members): regular files, directories, in-tree

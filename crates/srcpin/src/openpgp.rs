@@ -1,7 +1,8 @@
 //! Detached OpenPGP signature checks with a pinned signer set and a threshold.
 //!
 //! * Only certificates whose **primary** fingerprint is pinned are handed to the verifier;
-//!   signatures by anyone else count as "unknown signer".
+//!   signatures by anyone else count as "unknown signer". Copies of one certificate in
+//!   the keyring are merged first, so a revocation in one copy holds against all.
 //! * Good signatures are counted per distinct primary fingerprint: two signatures by one
 //!   key (or a key listed twice in the pin) count once.
 //! * Sequoia's [`StandardPolicy`] decides which algorithms and bindings are acceptable, at
@@ -12,7 +13,7 @@
 //! * The threshold is enforced inside the verifier's `check` callback, so a failed check
 //!   always surfaces as an error.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Read;
 
@@ -83,27 +84,21 @@ pub fn verify_detached<R: Read + Send + Sync>(
         needed: req.min_signers,
         problems: vec![problem],
     };
-    let pinned: BTreeSet<&str> = req.signers.iter().map(Fingerprint::as_str).collect();
-    let mut certs = Vec::new();
-    for cert in CertParser::from_bytes(req.keyring)
-        .map_err(|e| fail(format!("cannot read keyring: {e}")))?
-    {
-        let cert = cert.map_err(|e| fail(format!("cannot read keyring: {e}")))?;
-        if pinned.contains(cert.fingerprint().to_hex().as_str()) {
-            certs.push(cert);
-        }
-    }
     let policy = StandardPolicy::new();
     let helper = Helper {
-        certs,
+        certs: Vec::new(),
         policy: &policy,
         min: req.min_signers,
         good: BTreeSet::new(),
         problems: Vec::new(),
     };
+    // The signature first: it is small, and one that does not parse needs no keyring
+    // (parsing a 4 KB pinned keyring was most of the time a hostile signature cost).
     let mut verifier = DetachedVerifierBuilder::from_bytes(signature)
         .and_then(|b| b.with_policy(&policy, None, helper))
         .map_err(|e| fail(format!("cannot parse signature: {e}")))?;
+    // Sequoia asks for the certificates only after hashing the data, in `verify_reader`.
+    verifier.helper_mut().certs = pinned_certs(req.keyring, req.signers).map_err(fail)?;
     let outcome = verifier.verify_reader(data);
     let helper = verifier.helper_ref();
     let good: Vec<Fingerprint> = helper
@@ -130,6 +125,32 @@ pub fn verify_detached<R: Read + Send + Sync>(
             })
         }
     }
+}
+
+/// The certificates in `keyring` whose primary fingerprint is pinned, one per
+/// fingerprint: copies of one certificate are merged (every signature, revocations
+/// included), so that a stale copy beside a revoked one cannot vouch for a signature.
+fn pinned_certs(keyring: &[u8], signers: &[Fingerprint]) -> Result<Vec<Cert>, String> {
+    let pinned: BTreeSet<&str> = signers.iter().map(Fingerprint::as_str).collect();
+    fn unreadable(e: impl fmt::Display) -> String {
+        format!("cannot read keyring: {e}")
+    }
+    let mut by_fingerprint: BTreeMap<String, Cert> = BTreeMap::new();
+    for cert in CertParser::from_bytes(keyring).map_err(unreadable)? {
+        let cert = cert.map_err(unreadable)?;
+        let fpr = cert.fingerprint().to_hex();
+        if !pinned.contains(fpr.as_str()) {
+            continue;
+        }
+        let merged = match by_fingerprint.remove(&fpr) {
+            Some(earlier) => earlier
+                .merge_public(cert)
+                .map_err(|e| format!("cannot read keyring: certificate {fpr}: {e}"))?,
+            None => cert,
+        };
+        by_fingerprint.insert(fpr, merged);
+    }
+    Ok(by_fingerprint.into_values().collect())
 }
 
 struct Helper<'a> {

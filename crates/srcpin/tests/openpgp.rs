@@ -308,6 +308,33 @@ fn revoked_key_is_refused() {
 }
 
 #[test]
+fn a_stale_copy_beside_a_revoked_certificate_does_not_vouch() {
+    let stale = fs::read(fx("alice.cert")).unwrap();
+    let revoked = fs::read(fx("alice-revoked.cert")).unwrap();
+    for keyring in [[&stale[..], &revoked[..]], [&revoked[..], &stale[..]]] {
+        let err = ours(
+            "alice.tar.sign",
+            &fx("hello-1.0.tar.xz"),
+            &keyring.concat(),
+            &[ALICE],
+            1,
+        )
+        .unwrap_err();
+        assert!(err.contains(ALICE) && err.contains("revoked"), "{err}");
+    }
+    // The stale copy alone still verifies: the refusal above comes from the merge.
+    let good = ours(
+        "alice.tar.sign",
+        &fx("hello-1.0.tar.xz"),
+        &stale,
+        &[ALICE],
+        1,
+    )
+    .unwrap();
+    assert_eq!(good, [ALICE]);
+}
+
+#[test]
 fn garbage_signature_and_keyring_are_errors() {
     let signers = fprs(&[ALICE]);
     let keyring = pinned_keyring();
@@ -324,5 +351,9 @@ fn garbage_signature_and_keyring_are_errors() {
         min_signers: 1,
     };
     let sig = fs::read(fx("alice.tar.sign")).unwrap();
-    assert!(verify_detached(&sig, &b"data"[..], &bad).is_err());
+    let err = verify_detached(&sig, &b"data"[..], &bad).unwrap_err();
+    assert!(err.to_string().contains("cannot read keyring"), "{err}");
+    // Both bad: the signature is read first, and named.
+    let err = verify_detached(b"not a signature", &b"data"[..], &bad).unwrap_err();
+    assert!(err.to_string().contains("cannot parse signature"), "{err}");
 }
