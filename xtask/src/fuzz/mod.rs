@@ -281,17 +281,8 @@ fn run_target(
         let out = File::create(log)?;
         c.stdout(out.try_clone()?).stderr(out);
         eprintln!("$ {c:?} >{}", log.display());
-        match c.spawn() {
-            Ok(child) => workers.push(child),
-            Err(e) => {
-                // Not left fuzzing for hours behind a failed task.
-                for mut w in workers {
-                    let _ = w.kill();
-                    let _ = w.wait();
-                }
-                return Err(e).with_context(|| format!("cannot run {c:?}"));
-            }
-        }
+        // Every worker runs the same `cargo`: if one cannot start, the first could not.
+        workers.push(c.spawn().with_context(|| format!("cannot run {c:?}"))?);
     }
     workers
         .into_iter()
