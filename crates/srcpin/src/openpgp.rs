@@ -145,7 +145,7 @@ fn pinned_certs(keyring: &[u8], signers: &[Fingerprint]) -> Result<Vec<Cert>, St
         let merged = match by_fingerprint.remove(&fpr) {
             Some(earlier) => earlier
                 .merge_public(cert)
-                .map_err(|e| format!("cannot read keyring: certificate {fpr}: {e}"))?,
+                .map_err(|e| unreadable(format_args!("certificate {fpr}: {e}")))?,
             None => cert,
         };
         by_fingerprint.insert(fpr, merged);

@@ -123,6 +123,8 @@ stat::peak_rss_mb:              412
             peak_rss_mb: Some(300),
             artifact: None,
         };
+        // One worker's row is its own stats, unchanged.
+        assert_eq!(combine(std::slice::from_ref(&finished)), finished);
         let both = combine(&[finished.clone(), other.clone()]);
         assert_eq!(both.executions, 1_204_327);
         assert_eq!(both.exec_per_sec, Some(109_400));
